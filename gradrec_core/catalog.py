@@ -1,0 +1,285 @@
+"""Load a product catalog (CSV or JSONL) into `Item`s, with errors that name file, line and field.
+
+A row is never dropped silently: by default the first bad row fails the load; with
+``lenient=True`` bad rows are skipped and listed, by reason, in `Catalog.skipped`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .types import CatalogError, Item
+
+log = logging.getLogger(__name__)
+
+_URL_PREFIXES = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class CatalogSpec:
+    """Which columns mean what. `text_columns=None` picks `text`, else `name` + `description`."""
+
+    id_column: str = "id"
+    text_columns: tuple[str, ...] | None = None
+    category_column: str | None = None
+    image_column: str | None = None
+    lenient: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id_column": self.id_column,
+            "text_columns": list(self.text_columns) if self.text_columns else None,
+            "category_column": self.category_column,
+            "image_column": self.image_column,
+            "lenient": self.lenient,
+        }
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    line: int
+    item_id: str | None
+    reason: str  # short key: "duplicate id", "empty text", ...
+    message: str
+
+
+@dataclass
+class Catalog:
+    path: Path
+    sha256: str
+    spec: CatalogSpec
+    text_columns: tuple[str, ...]
+    items: list[Item]
+    skipped: list[SkippedRow] = field(default_factory=list)
+
+    def skipped_by_reason(self) -> dict[str, list[SkippedRow]]:
+        out: dict[str, list[SkippedRow]] = defaultdict(list)
+        for row in self.skipped:
+            out[row.reason].append(row)
+        return dict(out)
+
+
+class _RowError(Exception):
+    def __init__(self, reason: str, message: str, item_id: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.item_id = item_id
+
+
+def load_catalog(path: str | Path, spec: CatalogSpec | None = None) -> Catalog:
+    """Read a `.csv` or `.jsonl` catalog. Raises `CatalogError` (one line) on the first bad row
+    unless `spec.lenient`, in which case bad rows are skipped and reported."""
+    spec = spec or CatalogSpec()
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"{path}: catalog file not found")
+    raw = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson"):
+        raise CatalogError(f"{path}: unsupported catalog format '{suffix}' (use .csv or .jsonl)")
+
+    lines, bad_lines = _decode_lines(path, raw, spec.lenient)
+    records = _csv_records(path, lines) if suffix == ".csv" else _jsonl_records(path, lines, spec.lenient)
+
+    items: list[Item] = []
+    skipped: list[SkippedRow] = []
+    first_line_of: dict[str, int] = {}
+    text_columns: tuple[str, ...] | None = None
+    base = path.parent
+    for first, last, record, columns in records:
+        if text_columns is None:
+            text_columns = _resolve_text_columns(path, spec, columns)
+        try:
+            if isinstance(record, _RowError):
+                raise record
+            if any(n in bad_lines for n in range(first, last + 1)):
+                raise _RowError("undecodable bytes", "undecodable bytes (not UTF-8)")
+            item = _item_from_record(record, spec, text_columns, base)
+            if item.id in first_line_of:
+                raise _RowError(
+                    "duplicate id",
+                    f"field '{spec.id_column}': duplicate id '{item.id}' (first on line {first_line_of[item.id]})",
+                    item.id,
+                )
+        except _RowError as err:
+            message = f"{path}: line {first}: {err.message}"
+            if not spec.lenient:
+                raise CatalogError(message) from None
+            skipped.append(SkippedRow(first, err.item_id, err.reason, message))
+            continue
+        first_line_of[item.id] = first
+        items.append(item)
+
+    if text_columns is None:  # no rows at all
+        raise CatalogError(f"{path}: the catalog has no rows")
+    if not items:
+        raise CatalogError(f"{path}: no valid rows ({len(skipped)} skipped)")
+    if skipped:
+        counts = Counter(row.reason for row in skipped)
+        log.warning("%s: skipped %d rows: %s", path, len(skipped), dict(sorted(counts.items())))
+    return Catalog(
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        spec=spec,
+        text_columns=text_columns,
+        items=items,
+        skipped=skipped,
+    )
+
+
+def _decode_lines(path: Path, raw: bytes, lenient: bool) -> tuple[list[str], set[int]]:
+    """Split into lines (keeping ends) decoded as UTF-8; bad lines are errors, or marked when lenient."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    lines: list[str] = []
+    bad: set[int] = set()
+    for number, chunk in enumerate(raw.splitlines(keepends=True), start=1):
+        try:
+            lines.append(chunk.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            if not lenient:
+                raise CatalogError(
+                    f"{path}: line {number}: undecodable bytes (not UTF-8) at column {err.start + 1}"
+                ) from None
+            bad.add(number)
+            lines.append(chunk.decode("utf-8", errors="replace"))
+    return lines, bad
+
+
+_Record = tuple[int, int, "dict[str, Any] | _RowError", tuple[str, ...]]
+
+
+def _csv_records(path: Path, lines: list[str]) -> Iterator[_Record]:
+    reader = csv.reader(io.StringIO("".join(lines), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CatalogError(f"{path}: line 1: empty file (no header row)") from None
+    except csv.Error as err:
+        raise CatalogError(f"{path}: line 1: {err}") from None
+    columns = tuple(h.strip() for h in header)
+    seen: set[str] = set()
+    for name in columns:
+        if not name:
+            raise CatalogError(f"{path}: line 1: an empty column name in the header")
+        if name in seen:
+            raise CatalogError(f"{path}: line 1: column '{name}' appears twice in the header")
+        seen.add(name)
+    previous_end = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise CatalogError(f"{path}: line {previous_end + 1}: {err}") from None
+        first, last = previous_end + 1, reader.line_num
+        previous_end = reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue  # a blank line is not a row
+        if len(row) != len(columns):
+            yield first, last, _RowError(
+                "wrong column count", f"{len(row)} fields where the header has {len(columns)}"
+            ), columns
+            continue
+        yield first, last, dict(zip(columns, row)), columns
+
+
+def _jsonl_records(path: Path, lines: list[str], lenient: bool) -> Iterator[_Record]:
+    columns: tuple[str, ...] | None = None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield number, number, _RowError("invalid JSON", f"invalid JSON: {err.msg} (column {err.colno})"), columns or ()
+            continue
+        if not isinstance(record, dict):
+            yield number, number, _RowError("invalid JSON", "each line must be a JSON object"), columns or ()
+            continue
+        if columns is None:
+            columns = tuple(record)
+        yield number, number, record, columns
+
+
+def _resolve_text_columns(path: Path, spec: CatalogSpec, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """Check the mapped columns exist (JSONL: in the first record) and pick the text columns."""
+    if spec.text_columns:
+        text_columns = tuple(spec.text_columns)
+    elif "text" in columns:
+        text_columns = ("text",)
+    else:
+        text_columns = tuple(c for c in ("name", "description") if c in columns)
+        if not text_columns:
+            raise CatalogError(
+                f"{path}: line 1: no text column (looked for 'text', 'name', 'description'); "
+                f"pass --text-columns (columns: {', '.join(columns)})"
+            )
+    wanted = [("id", spec.id_column)] + [("text", c) for c in text_columns]
+    if spec.category_column:
+        wanted.append(("category", spec.category_column))
+    if spec.image_column:
+        wanted.append(("image", spec.image_column))
+    for role, name in wanted:
+        if name not in columns:
+            raise CatalogError(
+                f"{path}: line 1: no {role} column '{name}' (columns: {', '.join(columns)})"
+            )
+    return text_columns
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value).strip()
+
+
+def _item_from_record(
+    record: dict[str, Any], spec: CatalogSpec, text_columns: tuple[str, ...], base: Path
+) -> Item:
+    if spec.id_column not in record:
+        raise _RowError("missing id", f"field '{spec.id_column}': missing")
+    item_id = _cell(record[spec.id_column])
+    if not item_id:
+        raise _RowError("missing id", f"field '{spec.id_column}': empty id")
+    missing = [c for c in text_columns if c not in record]
+    if missing:
+        raise _RowError("empty text", f"field '{missing[0]}': missing for item '{item_id}'", item_id)
+    text = ". ".join(_cell(record[c]).rstrip(".") for c in text_columns if _cell(record[c]))
+    if not text:
+        raise _RowError(
+            "empty text", f"field '{','.join(text_columns)}': empty text for item '{item_id}'", item_id
+        )
+    category = None
+    if spec.category_column:
+        category = _cell(record.get(spec.category_column)) or None
+    image = None
+    if spec.image_column:
+        image_cell = _cell(record.get(spec.image_column))
+        if image_cell:
+            if image_cell.startswith(_URL_PREFIXES):
+                image = image_cell
+            else:
+                image_path = (base / image_cell).resolve()
+                if not image_path.is_file():
+                    raise _RowError(
+                        "image not found",
+                        f"field '{spec.image_column}': image file not found: {image_cell}",
+                        item_id,
+                    )
+                image = str(image_path)
+    reserved = {spec.id_column, spec.category_column, spec.image_column}
+    metadata = {k: v for k, v in record.items() if k not in reserved}
+    return Item(id=item_id, text=text, category=category, image=image, metadata=metadata)

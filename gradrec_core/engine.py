@@ -1,0 +1,306 @@
+"""The engine: one object that answers "show me X", "something darker", "another", "go back".
+
+    engine = Engine.open("var/index/sample", db_url="sqlite:///var/sessions.db")
+    engine.start("shopper-1", engine.search("blue polo shirt")[0].item.id)
+    step = engine.refine("shopper-1", "blue polo shirt", "dark blue polo shirt")
+    step.item, step.confidence, step.end_reached
+
+State lives in the `SessionStore`, so any process that opens the same index and database
+continues a session exactly where another left it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .encoders import Encoder, get_encoder
+from .index import ItemIndex, load_index
+from .store import SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
+from .types import (
+    Direction,
+    Item,
+    ScoredItem,
+    SessionError,
+    SessionState,
+    WalkStep,
+)
+from .walk import Constraint, DirectionVector, WalkConfig, WalkState, build_direction, step
+
+log = logging.getLogger(__name__)
+
+_DIRECTION_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Directions needed by a session's active steps, computed outside the write transaction."""
+
+    directions: dict[tuple[str, str], DirectionVector]
+
+
+class Engine:
+    """GradREC over one index, with sessions in one store. Thread-safe."""
+
+    def __init__(self, index: ItemIndex, store: SessionStore | None = None,
+                 config: WalkConfig | None = None, encoder: Encoder | None = None) -> None:
+        self.index = index
+        self.store = store or SessionStore()
+        self.config = config or WalkConfig()
+        self._encoder = encoder
+        self._encoder_lock = threading.Lock()
+        self._directions: OrderedDict[str, DirectionVector] = OrderedDict()
+        self._directions_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, index_dir: str | Path, db_url: str | None = None,
+             config: WalkConfig | None = None, encoder: Encoder | None = None) -> "Engine":
+        """Load an index folder (fast; the encoder loads on first use) and open the store."""
+        return cls(load_index(index_dir), SessionStore(db_url or "sqlite:///:memory:"), config, encoder)
+
+    # ------------------------------------------------------------------ items
+    @property
+    def encoder(self) -> Encoder:
+        with self._encoder_lock:
+            if self._encoder is None:
+                self._encoder = get_encoder(self.index.manifest["encoder"], self.index.manifest.get("model"))
+            return self._encoder
+
+    def item(self, item_id: str) -> Item:
+        return self.index.item(item_id)
+
+    def categories(self) -> list[str]:
+        return [c for c in self.index.category_names if c]
+
+    def search(self, query: str, k: int = 10, category: str | None = None) -> list[ScoredItem]:
+        """Zero-shot retrieval: the items closest to the text query in the encoder's space."""
+        q = self.encoder.encode_prompts([query])
+        scores, rows = self.index.search(q, k, category=category)
+        return [ScoredItem(self.index.items[r], float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0]
+
+    def similar(self, item_id: str, k: int = 10) -> list[ScoredItem]:
+        """The paper's baseline: the seed's nearest neighbours in order, the seed excluded."""
+        row = self.index.row(item_id)
+        scores, rows = self.index.search(self.index.vectors[row], k + 1)
+        out = [ScoredItem(self.index.items[r], float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0 and r != row]
+        return out[:k]
+
+    # ------------------------------------------------------------------ directions
+    def _direction_key(self, neutral: str, exemplar: str) -> str:
+        c = self.config
+        payload = json.dumps([self.index.fingerprint, neutral, exemplar, c.n_neutral, c.n_exemplar,
+                              c.category_switch_share])
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def _direction_vector(self, neutral: str, exemplar: str) -> DirectionVector:
+        key = self._direction_key(neutral, exemplar)
+        with self._directions_lock:
+            if key in self._directions:
+                self._directions.move_to_end(key)
+                return self._directions[key]
+        stored = self.store.get_direction(key)
+        if stored is not None:
+            d = DirectionVector(
+                stored.vector, stored.confidence, stored.auc,
+                np.array([self.index.row(i) for i in stored.neutral_ids], dtype=np.int64),
+                np.array([self.index.row(i) for i in stored.exemplar_ids], dtype=np.int64),
+                stored.target_category,
+            )
+        else:
+            queries = self.encoder.encode_prompts([neutral, exemplar])
+            d = build_direction(self.index, queries[0], queries[1], self.config)
+            self.store.put_direction(key, neutral, exemplar, StoredDirection(
+                d.vector, d.confidence, d.auc,
+                [self.index.items[r].id for r in d.neutral_rows],
+                [self.index.items[r].id for r in d.exemplar_rows],
+                d.target_category,
+            ))
+            log.info("direction %r -> %r: confidence %.2f (AUC %.3f), kind %s", neutral, exemplar,
+                     d.confidence, d.auc, d.target_category or "kept")
+        with self._directions_lock:
+            self._directions[key] = d
+            while len(self._directions) > _DIRECTION_CACHE_SIZE:
+                self._directions.popitem(last=False)
+        return d
+
+    def direction(self, neutral: str, exemplar: str) -> Direction:
+        """The traversal direction for a prompt pair, with its confidence (cached)."""
+        d = self._direction_vector(neutral, exemplar)
+        return Direction(
+            neutral=neutral, exemplar=exemplar, vector=d.vector, confidence=d.confidence, auc=d.auc,
+            neutral_ids=tuple(self.index.items[r].id for r in d.neutral_rows),
+            exemplar_ids=tuple(self.index.items[r].id for r in d.exemplar_rows),
+            target_category=d.target_category,
+        )
+
+    # ------------------------------------------------------------------ sessions
+    def start(self, session_id: str, item_id: str) -> SessionState:
+        """(Re)start a session at an item: the seed of the walk."""
+        row = self.index.row(item_id)
+        with self.store.transaction() as tx:
+            if self.store.lock_session(tx, session_id) is not None:
+                self.store.delete_session(tx, session_id)
+                tx.flush()
+            session = self.store.create_session(tx, session_id, self.index.fingerprint)
+            self.store.add_step(tx, session, StepRow(
+                number=0, kind="start", item_id=item_id,
+                position=vector_to_bytes(self.index.vectors[row]), confidence=1.0,
+            ))
+            return self._state(tx, session_id)
+
+    def state(self, session_id: str) -> SessionState | None:
+        """The session's current item and active steps, or None for an unknown session."""
+        with self.store.transaction() as tx:
+            if self._live_session(tx, session_id) is None:
+                return None
+            return self._state(tx, session_id)
+
+    def reset(self, session_id: str) -> None:
+        with self.store.transaction() as tx:
+            self.store.delete_session(tx, session_id)
+
+    def undo(self, session_id: str) -> SessionState:
+        """Back to the previous item. Items already shown stay seen."""
+        with self.store.transaction() as tx:
+            session = self._require_session(tx, session_id)
+            steps = self.store.active_steps(tx, session_id)
+            if len(steps) <= 1:
+                raise SessionError(f"session '{session_id}': nothing to undo")
+            self.store.deactivate(tx, session, steps[-1].id)
+            return self._state(tx, session_id)
+
+    def refine(self, session_id: str, neutral: str, exemplar: str, intensity: float = 1.0,
+               attribute: str = "") -> WalkStep:
+        """One GradREC step from the session's current item along neutral -> exemplar."""
+        if not neutral.strip() or not exemplar.strip():
+            raise SessionError("a refinement needs a neutral and an exemplar prompt")
+        if neutral.strip() == exemplar.strip():
+            raise SessionError(f"the neutral and exemplar prompts are the same ('{neutral}')")
+        if not intensity > 0:
+            raise SessionError(f"intensity must be positive, not {intensity}")
+        direction = self._direction_vector(neutral, exemplar)
+        prepared = self._prepare(session_id)
+        with self.store.transaction() as tx:
+            session = self._require_session(tx, session_id)
+            steps = self.store.active_steps(tx, session_id)
+            current = steps[-1]
+            walk_state = self._walk_state(tx, session_id, steps, prepared)
+            return self._take_step(tx, session, current, walk_state, direction, "refine",
+                                   neutral, exemplar, intensity, attribute)
+
+    def another(self, session_id: str) -> WalkStep:
+        """Another item in place of the current one: the next candidate of the same step, or,
+        right after the seed, the nearest unseen item like it."""
+        prepared = self._prepare(session_id)
+        with self.store.transaction() as tx:
+            session = self._require_session(tx, session_id)
+            steps = self.store.active_steps(tx, session_id)
+            last = steps[-1]
+            if last.kind == "start" or not last.neutral:
+                return self._another_like(tx, session, steps)
+            base = [s for s in steps if s.id != last.id]
+            walk_state = self._walk_state(tx, session_id, base, prepared)
+            direction = prepared.directions[(last.neutral, last.exemplar)]
+            return self._take_step(tx, session, last, walk_state, direction, "another", last.neutral,
+                                   last.exemplar, last.intensity, last.attribute, from_step=base[-1])
+
+    # ------------------------------------------------------------------ internals
+    def _live_session(self, tx, session_id: str):  # type: ignore[no-untyped-def]
+        session = self.store.lock_session(tx, session_id)
+        if session is not None and session.index_fingerprint != self.index.fingerprint:
+            log.warning("session %s was built on another index; starting it over", session_id)
+            self.store.delete_session(tx, session_id)
+            return None
+        return session
+
+    def _require_session(self, tx, session_id: str):  # type: ignore[no-untyped-def]
+        session = self._live_session(tx, session_id)
+        if session is None:
+            raise SessionError(f"no session '{session_id}': start one with an item first")
+        return session
+
+    def _prepare(self, session_id: str) -> _Prepared:
+        """Directions of the session's active steps, built before taking the write lock (an
+        encoder call must not hold up other sessions)."""
+        with self.store.transaction() as tx:
+            pairs = {(s.neutral, s.exemplar) for s in self.store.active_steps(tx, session_id) if s.neutral}
+        return _Prepared({pair: self._direction_vector(*pair) for pair in sorted(pairs)})
+
+    def _walk_state(self, tx, session_id: str, steps: list[StepRow], prepared: _Prepared) -> WalkState:  # type: ignore[no-untyped-def]
+        current = steps[-1]
+        constraints: list[Constraint] = []
+        for s in steps:
+            if s.floor is not None and s.neutral:
+                d = prepared.directions.get((s.neutral, s.exemplar)) or self._direction_vector(s.neutral, s.exemplar)
+                constraints.append(Constraint(d.vector, s.floor))
+        seen = {self.index.row_of[i] for i in self.store.seen(tx, session_id) if i in self.index.row_of}
+        return WalkState(
+            position=vector_from_bytes(current.position),
+            current_row=self.index.row(current.item_id),
+            seen_rows=seen,
+            constraints=constraints,
+        )
+
+    def _take_step(self, tx, session, current: StepRow, walk_state: WalkState,  # type: ignore[no-untyped-def]
+                   direction: DirectionVector, kind: str, neutral: str, exemplar: str,
+                   intensity: float, attribute: str, from_step: StepRow | None = None) -> WalkStep:
+        result = step(self.index, walk_state, direction, self.config, intensity)
+        low = direction.confidence < self.config.confidence_threshold
+        number = current.number + 1 if from_step is None else current.number + 1
+        if result.end_reached or result.row is None:
+            log.info("session %s: end of walk %r -> %r (%s)", session.id, neutral, exemplar, result.reason)
+            return WalkStep(number, kind, attribute, neutral, exemplar, intensity, None, True,
+                            direction.confidence, low, None, None, None)
+        item = self.index.items[result.row]
+        floor = (result.start_projection + result.projection) / 2.0 if result.projection is not None else None
+        self.store.add_step(tx, session, StepRow(
+            number=number, kind=kind, attribute=attribute, neutral=neutral, exemplar=exemplar,
+            intensity=intensity, item_id=item.id, position=vector_to_bytes(result.position),
+            projection=result.projection, start_projection=result.start_projection,
+            floor=floor if self.config.remember_critiques else None,
+            confidence=direction.confidence, low_confidence=low, similarity=result.similarity,
+        ))
+        return WalkStep(number, kind, attribute, neutral, exemplar, intensity, item, False,
+                        direction.confidence, low, result.projection,
+                        None if result.projection is None else result.projection - result.start_projection,
+                        result.similarity)
+
+    def _another_like(self, tx, session, steps: list[StepRow]) -> WalkStep:  # type: ignore[no-untyped-def]
+        current = steps[-1]
+        row = self.index.row(current.item_id)
+        category = self.index.items[row].category if self.config.hold_style else None
+        seen = {self.index.row_of[i] for i in self.store.seen(tx, session.id) if i in self.index.row_of}
+        scores, rows = self.index.search(vector_from_bytes(current.position), self.config.candidates, category=category)
+        for score, r in zip(scores[0], rows[0]):
+            if r >= 0 and int(r) not in seen:
+                item = self.index.items[int(r)]
+                self.store.add_step(tx, session, StepRow(
+                    number=current.number + 1, kind="another", item_id=item.id,
+                    position=vector_to_bytes(self.index.vectors[int(r)]), confidence=1.0,
+                    similarity=float(score),
+                ))
+                return WalkStep(current.number + 1, "another", "", "", "", 1.0, item, False, 1.0, False,
+                                None, None, float(score))
+        return WalkStep(current.number + 1, "another", "", "", "", 1.0, None, True, 1.0, False, None, None, None)
+
+    def _state(self, tx, session_id: str) -> SessionState:  # type: ignore[no-untyped-def]
+        steps = self.store.active_steps(tx, session_id)
+        seen = frozenset(self.store.seen(tx, session_id))
+        walk_steps = tuple(self._as_walk_step(s) for s in steps[1:])
+        current = self.index.item(steps[-1].item_id) if steps else None
+        return SessionState(session_id, current, walk_steps, seen)
+
+    def _as_walk_step(self, s: StepRow) -> WalkStep:
+        gain = None
+        if s.projection is not None and s.start_projection is not None:
+            gain = s.projection - s.start_projection
+        return WalkStep(s.number, s.kind, s.attribute, s.neutral, s.exemplar, s.intensity,
+                        self.index.item(s.item_id), False, s.confidence, s.low_confidence,
+                        s.projection, gain, s.similarity)

@@ -1,0 +1,262 @@
+"""The item index: normalised vectors in FAISS (inner product = cosine), items and a manifest.
+
+One folder holds everything `gradrec index` writes::
+
+    manifest.json   encoder, model, dimension, catalog checksum, counts, index type
+    vectors.npy     float32 (n, dim), L2-normalised, row i = items.jsonl line i
+    index.faiss     IndexFlatIP (exact, the default) or IndexHNSWFlat (approximate)
+    items.jsonl     the items (id, text, category, image, metadata)
+
+Exact search is the default: it is what the walk's monotonicity and "end reached" claims are
+checked against. HNSW is the approximate choice for large catalogs: it needs no training
+(an IVF index needs k-means over a sample and re-training as the catalog drifts), it adds
+items incrementally, and on a 2-core machine it reaches high recall at a few hundred
+vectors scored per query; its cost is memory (~2*M ints per vector) and build time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import faiss
+import numpy as np
+
+from .types import IndexStateError, Item, UnknownItemError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+INDEX_TYPES = ("flat", "hnsw")
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    type: str = "flat"  # "flat" (exact) | "hnsw" (approximate)
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 200
+    hnsw_ef_search: int = 128
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "hnsw_m": self.hnsw_m,
+            "hnsw_ef_construction": self.hnsw_ef_construction,
+            "hnsw_ef_search": self.hnsw_ef_search,
+        }
+
+
+def build_faiss_index(vectors: np.ndarray, config: IndexConfig) -> faiss.Index:
+    """A FAISS index over unit vectors, scored by inner product (= cosine)."""
+    dim = vectors.shape[1]
+    if config.type == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif config.type == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = config.hnsw_ef_construction
+        index.hnsw.efSearch = config.hnsw_ef_search
+    else:
+        raise ValueError(f"unknown index type '{config.type}' (use one of {', '.join(INDEX_TYPES)})")
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+class ItemIndex:
+    """Items, their vectors and a FAISS index over them. Read-only once loaded; thread-safe."""
+
+    def __init__(
+        self,
+        items: Sequence[Item],
+        vectors: np.ndarray,
+        faiss_index: faiss.Index,
+        manifest: dict[str, Any],
+    ) -> None:
+        if len(items) != vectors.shape[0] or faiss_index.ntotal != vectors.shape[0]:
+            raise IndexStateError(
+                f"index is inconsistent: {len(items)} items, {vectors.shape[0]} vectors, "
+                f"{faiss_index.ntotal} in FAISS"
+            )
+        self.items: list[Item] = list(items)
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.faiss = faiss_index
+        self.manifest = manifest
+        self.row_of: dict[str, int] = {item.id: row for row, item in enumerate(self.items)}
+        categories = [item.category or "" for item in self.items]
+        self.category_names: list[str] = sorted(set(categories))
+        code = {name: i for i, name in enumerate(self.category_names)}
+        self.category_codes = np.array([code[c] for c in categories], dtype=np.int32)
+        self._selectors: dict[str, tuple[Any, np.ndarray]] = {}
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the vectors this index serves (for caches keyed by index)."""
+        return str(self.manifest.get("fingerprint", ""))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def row(self, item_id: str) -> int:
+        try:
+            return self.row_of[item_id]
+        except KeyError:
+            raise UnknownItemError(f"unknown item id '{item_id}'") from None
+
+    def item(self, item_id: str) -> Item:
+        return self.items[self.row(item_id)]
+
+    def rows_in_category(self, category: str | None) -> np.ndarray:
+        code = self.category_names.index(category or "") if (category or "") in self.category_names else -1
+        return np.flatnonzero(self.category_codes == code)
+
+    def search(
+        self, queries: np.ndarray, k: int, category: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows by inner product for each query row: (scores, rows), -1 rows padded.
+
+        With `category`, only that category's items are searched (a FAISS ID selector)."""
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = max(1, min(int(k), len(self.items)))
+        if category is None:
+            scores, rows = self.faiss.search(queries, k)
+            return scores, rows
+        selector, members = self._selector(category)
+        k = max(1, min(k, len(members)))
+        params = self._search_params(selector)
+        scores, rows = self.faiss.search(queries, k, params=params)
+        return scores, rows
+
+    def _selector(self, category: str) -> tuple[Any, np.ndarray]:
+        if category not in self._selectors:
+            members = self.rows_in_category(category).astype(np.int64)
+            self._selectors[category] = (faiss.IDSelectorBatch(members), members)
+        return self._selectors[category]
+
+    def _search_params(self, selector: Any) -> Any:
+        if isinstance(self.faiss, faiss.IndexHNSW):
+            params = faiss.SearchParametersHNSW(sel=selector)
+            params.efSearch = max(self.faiss.hnsw.efSearch, 64)
+            return params
+        return faiss.SearchParameters(sel=selector)
+
+
+# --------------------------------------------------------------------------- folder I/O
+
+def catalog_fingerprint(catalog_sha256: str, spec: dict[str, Any], encoder: str, model: str,
+                        index_config: IndexConfig, image_fingerprint: str = "") -> str:
+    """What decides whether an index folder is up to date with its inputs."""
+    payload = json.dumps(
+        {
+            "format": FORMAT_VERSION,
+            "catalog": catalog_sha256,
+            "spec": spec,
+            "encoder": encoder,
+            "model": model,
+            "index": index_config.to_dict(),
+            "images": image_fingerprint,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def image_fingerprint(items: Sequence[Item]) -> str:
+    """Size and mtime of every local image, so that a changed picture re-indexes (CLIP only)."""
+    digest = hashlib.sha256()
+    for item in items:
+        if item.image and not item.image.startswith(("http://", "https://")):
+            stat = os.stat(item.image)
+            digest.update(f"{item.id}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        elif item.image:
+            digest.update(f"{item.id}\0{item.image}\n".encode())
+    return digest.hexdigest()
+
+
+def read_manifest(out_dir: str | Path) -> dict[str, Any] | None:
+    path = Path(out_dir) / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def write_index(
+    out_dir: str | Path,
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    manifest: dict[str, Any],
+    index_config: IndexConfig,
+) -> ItemIndex:
+    """Write the folder atomically: a sibling temp folder, then a rename."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    faiss_index = build_faiss_index(vectors, index_config)
+    manifest = {
+        **manifest,
+        "format": FORMAT_VERSION,
+        "dim": int(vectors.shape[1]),
+        "count": len(items),
+        "index": index_config.to_dict(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(faiss_index, str(tmp / "index.faiss"))
+        with open(tmp / "items.jsonl", "w", encoding="utf-8") as f:
+            for item in items:
+                f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            out_dir.rename(old)
+            tmp.rename(out_dir)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("wrote index %s (%d items, %s) in %.2fs", out_dir, len(items), index_config.type,
+             time.perf_counter() - started)
+    return ItemIndex(items, vectors, faiss_index, manifest)
+
+
+def load_index(index_dir: str | Path) -> ItemIndex:
+    """Load an index folder written by `write_index` (memory-maps nothing; the sample loads in ms)."""
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexStateError(f"{index_dir}: not an index folder (no readable manifest.json); run `gradrec index` first")
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexStateError(f"{index_dir}: index format {manifest.get('format')} is not {FORMAT_VERSION}; rebuild it")
+    try:
+        vectors = np.load(index_dir / "vectors.npy")
+        faiss_index = faiss.read_index(str(index_dir / "index.faiss"))
+        items = []
+        with open(index_dir / "items.jsonl", encoding="utf-8") as f:
+            for line in f:
+                d = json.loads(line)
+                items.append(Item(d["id"], d["text"], d.get("category"), d.get("image"), d.get("metadata") or {}))
+    except (OSError, ValueError, RuntimeError) as err:
+        raise IndexStateError(f"{index_dir}: unreadable index ({err}); rebuild it with `gradrec index`") from None
+    if isinstance(faiss_index, faiss.IndexHNSW):
+        faiss_index.hnsw.efSearch = int(manifest.get("index", {}).get("hnsw_ef_search", 128))
+    return ItemIndex(items, vectors, faiss_index, manifest)

@@ -1,0 +1,116 @@
+"""Typed values passed between the engine's layers and returned to its callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class GradrecError(Exception):
+    """Base class for errors meant for users: one clear line naming the input at fault."""
+
+
+class CatalogError(GradrecError):
+    """A catalog file could not be loaded (names the file, line and field)."""
+
+
+class IndexStateError(GradrecError):
+    """An index folder is missing, stale or inconsistent."""
+
+
+class EncoderError(GradrecError):
+    """A model could not be loaded or used."""
+
+
+class SessionError(GradrecError):
+    """A session is unknown, or an operation does not apply to its state."""
+
+
+class UnknownItemError(GradrecError):
+    """An item id is not in the index."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One catalog item: its id, the text it is embedded from, and everything else the catalog said."""
+
+    id: str
+    text: str
+    category: str | None = None
+    image: str | None = None  # absolute path or URL
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "category": self.category,
+            "image": self.image,
+            "metadata": dict(self.metadata),
+        }
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    item: Item
+    score: float  # cosine similarity to the query
+
+
+@dataclass(frozen=True)
+class Direction:
+    """A traversal direction built from a neutral and an exemplar prompt (GradREC sec. 4.3)."""
+
+    neutral: str
+    exemplar: str
+    vector: Any  # np.ndarray, float32, unit norm
+    confidence: float  # 0..1, held-out separation of exemplar vs neutral items along `vector`
+    auc: float  # held-out ROC AUC behind `confidence` (0.5 = no separation)
+    neutral_ids: tuple[str, ...]
+    exemplar_ids: tuple[str, ...]
+    target_category: str | None  # the kind the exemplar names when it differs from the neutral's
+
+
+@dataclass(frozen=True)
+class WalkStep:
+    """One answer of the walk: the next item, or the news that the walk has reached its end."""
+
+    number: int  # 1 for the first step after the seed
+    kind: str  # "refine" | "another"
+    attribute: str
+    neutral: str
+    exemplar: str
+    intensity: float
+    item: Item | None  # None when end_reached
+    end_reached: bool
+    confidence: float
+    low_confidence: bool
+    projection: float | None  # the item's coordinate along the direction
+    gain: float | None  # projection gained over the previous item
+    similarity: float | None  # cosine between the item and the walk position
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "kind": self.kind,
+            "attribute": self.attribute,
+            "neutral": self.neutral,
+            "exemplar": self.exemplar,
+            "intensity": self.intensity,
+            "item": self.item.to_dict() if self.item else None,
+            "end_reached": self.end_reached,
+            "confidence": round(self.confidence, 4),
+            "low_confidence": self.low_confidence,
+            "projection": None if self.projection is None else round(self.projection, 5),
+            "gain": None if self.gain is None else round(self.gain, 5),
+            "similarity": None if self.similarity is None else round(self.similarity, 5),
+        }
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """Where a shopper's session stands: the current item and the steps that led there."""
+
+    session_id: str
+    current: Item | None
+    steps: tuple[WalkStep, ...]  # active steps, oldest first (undone steps excluded)
+    seen: frozenset[str]

@@ -1,0 +1,215 @@
+"""The walk's mechanics on a synthetic space whose ground truth is known by construction.
+
+Axes 0..3 say the kind (polo, skirt, heels, flats), axes 8-9 "darkness", 10-11 "length",
+the rest small noise. Prompts map to the obvious points. These tests pin the method's
+mechanics (SNR direction, eq. 1, monotonicity, end of walk, style, memory, undo, restart);
+the semantic claims on real text embeddings are in test_walk_semantic.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pytest
+
+from gradrec_core import Engine, Item, SessionError, SessionStore, WalkConfig
+from gradrec_core.encoders import Encoder
+from gradrec_core.index import IndexConfig, load_index, write_index
+from gradrec_core.walk import held_out_auc, snr_direction
+
+DIM = 16
+KINDS = {"polo": 0, "skirt": 1, "heels": 2, "flats": 3}
+DARK, LONG = (8, 9), (10, 11)
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def point(kind: str, dark: float, long: float = 0.5, noise: np.ndarray | None = None) -> np.ndarray:
+    """Each attribute is an angle on its own circle, so every point has the same norm and no
+    attribute leaks into another through normalisation."""
+    v = np.zeros(DIM, dtype=np.float64)
+    v[KINDS[kind]] = 1.0
+    for (a, b), value in ((DARK, dark), (LONG, long)):
+        v[a], v[b] = 0.5 * np.cos(value * np.pi / 2), 0.5 * np.sin(value * np.pi / 2)
+    if noise is not None:
+        v[12:] += noise
+    return unit(v)
+
+
+class TableEncoder(Encoder):
+    """Prompts -> fixed points of the synthetic space (a test double for the query side only)."""
+
+    name = "table"
+
+    def __init__(self) -> None:
+        super().__init__("table")
+        self.table = {
+            "polo": point("polo", 0.5), "dark polo": point("polo", 1.0),
+            "light polo": point("polo", 0.0),
+            "skirt": point("skirt", 0.5), "dark skirt": point("skirt", 1.0),
+            "light skirt": point("skirt", 0.0), "long skirt": point("skirt", 0.5, 1.0),
+            "heels": point("heels", 0.5), "flats": point("flats", 0.5),
+            "random a": unit(np.r_[np.ones(12), np.zeros(4)]), "random b": unit(np.r_[np.ones(12), np.zeros(4)] + 1e-3),
+        }
+
+    def _load(self) -> None:
+        self._dim, self.device, self._model = DIM, "cpu", object()
+
+    def encode_texts(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
+        self._ensure_loaded()
+        return np.stack([self.table[t] for t in texts])
+
+    def encode_images(self, images, *, batch_size=32, progress=None):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def encode_items(self, items, *, progress=None):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+
+@pytest.fixture(scope="module")
+def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(7)
+    items, vectors = [], []
+    for kind in KINDS:
+        for i in range(60):
+            dark = float(rng.uniform(0, 1))
+            long = float(rng.uniform(0, 1))
+            vectors.append(point(kind, dark, long, rng.normal(0, 0.01, DIM - 12)))
+            items.append(Item(f"{kind}-{i:02d}", f"{kind} {i}", kind, None, {"dark": dark, "long": long}))
+    out = tmp_path_factory.mktemp("space") / "index"
+    write_index(out, items, np.stack(vectors), {"encoder": "table", "model": "table", "fingerprint": "synthetic"},
+                IndexConfig())
+    return out
+
+
+def make_engine(space: Path, db: str = "sqlite:///:memory:", **config: object) -> Engine:
+    cfg = WalkConfig(n_neutral=30, n_exemplar=30, k=20, **config)  # type: ignore[arg-type]
+    return Engine(load_index(space), SessionStore(db), cfg, TableEncoder())
+
+
+def seed_near(engine: Engine, kind: str, dark: float) -> str:
+    items = [i for i in engine.index.items if i.category == kind]
+    return min(items, key=lambda i: abs(i.metadata["dark"] - dark)).id
+
+
+def test_snr_direction_points_from_neutral_to_exemplar() -> None:
+    rng = np.random.default_rng(0)
+    neutral = rng.normal(0, 1, (200, 8))
+    exemplar = rng.normal(0, 1, (100, 8))
+    exemplar[:, 3] += 2.0  # exemplars differ in channel 3, upward
+    exemplar[:, 5] -= 1.0  # and in channel 5, downward: the sign is kept
+    d = snr_direction(exemplar, neutral)
+    assert abs(np.linalg.norm(d) - 1) < 1e-5
+    assert np.argmax(d) == 3 and np.argmin(d) == 5 and d[5] < 0
+    assert held_out_auc(exemplar, neutral) > 0.9
+    assert abs(held_out_auc(rng.normal(0, 1, (100, 8)), neutral) - 0.5) < 0.12
+
+
+def test_darker_walk_is_monotone_in_ground_truth_and_stays_polo(space: Path) -> None:
+    engine = make_engine(space)
+    seed = seed_near(engine, "polo", 0.2)
+    engine.start("s", seed)
+    darks = [engine.item(seed).metadata["dark"]]
+    for _ in range(6):
+        s = engine.refine("s", "polo", "dark polo")
+        assert not s.end_reached and s.item is not None
+        assert s.item.category == "polo"
+        assert s.gain is not None and s.gain > 0
+        darks.append(s.item.metadata["dark"])
+    assert all(b > a for a, b in zip(darks, darks[1:])), darks
+    assert engine.direction("polo", "dark polo").confidence > 0.8
+
+
+def test_end_of_walk_is_reported_not_a_sideways_item(space: Path) -> None:
+    engine = make_engine(space)
+    darkest = max((i for i in engine.index.items if i.category == "polo"), key=lambda i: i.metadata["dark"])
+    engine.start("s", darkest.id)
+    s = engine.refine("s", "polo", "dark polo")
+    assert s.end_reached and s.item is None
+    assert engine.state("s").current.id == darkest.id  # nothing moved
+    # the paper's method has no such notion and returns some other item
+    paper = make_engine(space, monotone=False, hold_style=False, remember_critiques=False)
+    paper.start("p", darkest.id)
+    assert paper.refine("p", "polo", "dark polo").item is not None
+
+
+def test_exemplar_naming_another_kind_switches_kind(space: Path) -> None:
+    engine = make_engine(space)
+    engine.start("s", seed_near(engine, "heels", 0.5))
+    assert engine.direction("heels", "flats").target_category == "flats"
+    assert engine.refine("s", "heels", "flats").item.category == "flats"
+    assert engine.direction("polo", "dark polo").target_category is None
+
+
+def test_critiques_accumulate_until_contradicted(space: Path) -> None:
+    engine = make_engine(space)
+    seed = seed_near(engine, "skirt", 0.5)
+    engine.start("s", seed)
+    first = engine.refine("s", "skirt", "dark skirt").item  # darker
+    assert first.category == "skirt"
+    darker = engine.direction("skirt", "dark skirt").vector
+    seed_projection = float(engine.index.vectors[engine.index.row(seed)] @ darker)
+    longs = [engine.item(seed).metadata["long"]]
+    for _ in range(4):
+        s = engine.refine("s", "skirt", "long skirt")
+        if s.end_reached:
+            break
+        longs.append(s.item.metadata["long"])
+        # still darker than the seed, along the direction "darker" was walked on
+        assert float(engine.index.vectors[engine.index.row(s.item.id)] @ darker) > seed_projection
+    assert len(longs) >= 3 and longs[-1] > longs[0]
+    # "lighter" points against "darker": the earlier critique no longer binds
+    light = engine.refine("s", "skirt", "light skirt")
+    assert light.item is not None
+
+
+def test_another_undo_reset_and_errors(space: Path) -> None:
+    engine = make_engine(space)
+    with pytest.raises(SessionError, match="no session 'x'"):
+        engine.refine("x", "polo", "dark polo")
+    seed = seed_near(engine, "polo", 0.3)
+    engine.start("s", seed)
+    with pytest.raises(SessionError, match="nothing to undo"):
+        engine.undo("s")
+    first = engine.refine("s", "polo", "dark polo").item
+    alt = engine.another("s").item
+    assert alt is not None and alt.id not in (seed, first.id)
+    assert alt.metadata["dark"] > engine.item(seed).metadata["dark"]  # same step, same constraint
+    assert engine.undo("s").current.id == first.id
+    assert engine.undo("s").current.id == seed
+    again = engine.refine("s", "polo", "dark polo").item
+    assert again.id not in (first.id, alt.id)  # undone items stay seen
+    state = engine.state("s")
+    assert state.seen >= {seed, first.id, alt.id, again.id}
+    engine.reset("s")
+    assert engine.state("s") is None
+    with pytest.raises(SessionError, match="same"):
+        engine.refine("s", "polo", "polo")
+
+
+def test_restart_continues_exactly(space: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'sessions.db'}"
+    reference = make_engine(space)
+    a = make_engine(space, db)
+    seed = seed_near(a, "polo", 0.1)
+    for e in (reference, a):
+        e.start("s", seed)
+        e.refine("s", "polo", "dark polo")
+        e.refine("s", "polo", "dark polo")
+    del a  # the process "dies"
+    b = make_engine(space, db)
+    for _ in range(3):
+        assert b.refine("s", "polo", "dark polo").item.id == reference.refine("s", "polo", "dark polo").item.id
+
+
+def test_confidence_gate_refuses_meaningless_directions(space: Path) -> None:
+    engine = make_engine(space, confidence_gate=True)
+    engine.start("s", seed_near(engine, "polo", 0.5))
+    d = engine.direction("random a", "random b")
+    assert d.confidence < 0.5
+    s = engine.refine("s", "random a", "random b")
+    assert s.end_reached and s.low_confidence
