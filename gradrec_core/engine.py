@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoders import Encoder, get_encoder
+from .encoders import MINILM_HUB_ID, Encoder, get_encoder
 from .index import ItemIndex, load_index
 from .store import SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
 from .types import (
@@ -32,7 +32,15 @@ from .types import (
     SessionState,
     WalkStep,
 )
-from .walk import Constraint, DirectionVector, WalkConfig, WalkState, build_direction, step
+from .walk import (
+    Constraint,
+    DirectionVector,
+    WalkConfig,
+    WalkState,
+    build_direction,
+    projection_spread,
+    step,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +51,7 @@ _DIRECTION_CACHE_SIZE = 1024
 class _Prepared:
     """Directions needed by a session's active steps, computed outside the write transaction."""
 
-    directions: dict[tuple[str, str], DirectionVector]
+    directions: dict[tuple[str, str, str], DirectionVector]
 
 
 class Engine:
@@ -70,7 +78,10 @@ class Engine:
     def encoder(self) -> Encoder:
         with self._encoder_lock:
             if self._encoder is None:
-                self._encoder = get_encoder(self.index.manifest["encoder"], self.index.manifest.get("model"))
+                name, model = self.index.manifest["encoder"], self.index.manifest.get("model")
+                if name == "minilm" and model == MINILM_HUB_ID:
+                    model = None  # the bundled copy
+                self._encoder = get_encoder(name, model)
             return self._encoder
 
     def item(self, item_id: str) -> Item:
@@ -93,48 +104,51 @@ class Engine:
         return out[:k]
 
     # ------------------------------------------------------------------ directions
-    def _direction_key(self, neutral: str, exemplar: str) -> str:
+    def _direction_key(self, neutral: str, exemplar: str, opposite: str) -> str:
         c = self.config
-        payload = json.dumps([self.index.fingerprint, neutral, exemplar, c.n_neutral, c.n_exemplar,
-                              c.category_switch_share])
+        payload = json.dumps([self.index.fingerprint, neutral, exemplar, opposite, c.n_neutral,
+                              c.n_exemplar, c.category_switch_share])
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def _direction_vector(self, neutral: str, exemplar: str) -> DirectionVector:
-        key = self._direction_key(neutral, exemplar)
+    def _direction_vector(self, neutral: str, exemplar: str, opposite: str = "") -> DirectionVector:
+        key = self._direction_key(neutral, exemplar, opposite)
         with self._directions_lock:
             if key in self._directions:
                 self._directions.move_to_end(key)
                 return self._directions[key]
         stored = self.store.get_direction(key)
         if stored is not None:
+            n_rows = np.array([self.index.row(i) for i in stored.neutral_ids], dtype=np.int64)
+            e_rows = np.array([self.index.row(i) for i in stored.exemplar_ids], dtype=np.int64)
             d = DirectionVector(
-                stored.vector, stored.confidence, stored.auc,
-                np.array([self.index.row(i) for i in stored.neutral_ids], dtype=np.int64),
-                np.array([self.index.row(i) for i in stored.exemplar_ids], dtype=np.int64),
-                stored.target_category,
+                stored.vector, stored.confidence, stored.auc, n_rows, e_rows, stored.target_category,
+                projection_spread(self.index, stored.vector, np.union1d(n_rows, e_rows)),
             )
         else:
-            queries = self.encoder.encode_prompts([neutral, exemplar])
-            d = build_direction(self.index, queries[0], queries[1], self.config)
+            queries = self.encoder.encode_prompts([neutral, exemplar] + ([opposite] if opposite else []))
+            d = build_direction(self.index, queries[0], queries[1], self.config,
+                                queries[2] if opposite else None)
             self.store.put_direction(key, neutral, exemplar, StoredDirection(
                 d.vector, d.confidence, d.auc,
                 [self.index.items[r].id for r in d.neutral_rows],
                 [self.index.items[r].id for r in d.exemplar_rows],
                 d.target_category,
             ))
-            log.info("direction %r -> %r: confidence %.2f (AUC %.3f), kind %s", neutral, exemplar,
-                     d.confidence, d.auc, d.target_category or "kept")
+            log.info("direction %r -> %r (opposite %r): confidence %.2f (AUC %.3f), kind %s", neutral,
+                     exemplar, opposite, d.confidence, d.auc, d.target_category or "kept")
         with self._directions_lock:
             self._directions[key] = d
             while len(self._directions) > _DIRECTION_CACHE_SIZE:
                 self._directions.popitem(last=False)
         return d
 
-    def direction(self, neutral: str, exemplar: str) -> Direction:
-        """The traversal direction for a prompt pair, with its confidence (cached)."""
-        d = self._direction_vector(neutral, exemplar)
+    def direction(self, neutral: str, exemplar: str, opposite: str = "") -> Direction:
+        """The traversal direction for a prompt pair, with its confidence (cached). With an
+        `opposite` prompt, the exemplar's items are contrasted with the opposite's."""
+        d = self._direction_vector(neutral, exemplar, opposite)
         return Direction(
-            neutral=neutral, exemplar=exemplar, vector=d.vector, confidence=d.confidence, auc=d.auc,
+            neutral=neutral, exemplar=exemplar, opposite=opposite, vector=d.vector,
+            confidence=d.confidence, auc=d.auc,
             neutral_ids=tuple(self.index.items[r].id for r in d.neutral_rows),
             exemplar_ids=tuple(self.index.items[r].id for r in d.exemplar_rows),
             target_category=d.target_category,
@@ -177,15 +191,16 @@ class Engine:
             return self._state(tx, session_id)
 
     def refine(self, session_id: str, neutral: str, exemplar: str, intensity: float = 1.0,
-               attribute: str = "") -> WalkStep:
-        """One GradREC step from the session's current item along neutral -> exemplar."""
+               attribute: str = "", opposite: str = "") -> WalkStep:
+        """One GradREC step from the session's current item along neutral -> exemplar
+        (contrasted with `opposite` when given: "long skirt" against "short skirt")."""
         if not neutral.strip() or not exemplar.strip():
             raise SessionError("a refinement needs a neutral and an exemplar prompt")
         if neutral.strip() == exemplar.strip():
             raise SessionError(f"the neutral and exemplar prompts are the same ('{neutral}')")
         if not intensity > 0:
             raise SessionError(f"intensity must be positive, not {intensity}")
-        direction = self._direction_vector(neutral, exemplar)
+        direction = self._direction_vector(neutral, exemplar, opposite)
         prepared = self._prepare(session_id)
         with self.store.transaction() as tx:
             session = self._require_session(tx, session_id)
@@ -193,7 +208,7 @@ class Engine:
             current = steps[-1]
             walk_state = self._walk_state(tx, session_id, steps, prepared)
             return self._take_step(tx, session, current, walk_state, direction, "refine",
-                                   neutral, exemplar, intensity, attribute)
+                                   (neutral, exemplar, opposite), intensity, attribute)
 
     def another(self, session_id: str) -> WalkStep:
         """Another item in place of the current one: the next candidate of the same step, or,
@@ -207,9 +222,9 @@ class Engine:
                 return self._another_like(tx, session, steps)
             base = [s for s in steps if s.id != last.id]
             walk_state = self._walk_state(tx, session_id, base, prepared)
-            direction = prepared.directions[(last.neutral, last.exemplar)]
-            return self._take_step(tx, session, last, walk_state, direction, "another", last.neutral,
-                                   last.exemplar, last.intensity, last.attribute, from_step=base[-1])
+            prompts = (last.neutral, last.exemplar, last.opposite)
+            return self._take_step(tx, session, last, walk_state, prepared.directions[prompts], "another",
+                                   prompts, last.intensity, last.attribute)
 
     # ------------------------------------------------------------------ internals
     def _live_session(self, tx, session_id: str):  # type: ignore[no-untyped-def]
@@ -230,7 +245,7 @@ class Engine:
         """Directions of the session's active steps, built before taking the write lock (an
         encoder call must not hold up other sessions)."""
         with self.store.transaction() as tx:
-            pairs = {(s.neutral, s.exemplar) for s in self.store.active_steps(tx, session_id) if s.neutral}
+            pairs = {(s.neutral, s.exemplar, s.opposite) for s in self.store.active_steps(tx, session_id) if s.neutral}
         return _Prepared({pair: self._direction_vector(*pair) for pair in sorted(pairs)})
 
     def _walk_state(self, tx, session_id: str, steps: list[StepRow], prepared: _Prepared) -> WalkState:  # type: ignore[no-untyped-def]
@@ -238,7 +253,8 @@ class Engine:
         constraints: list[Constraint] = []
         for s in steps:
             if s.floor is not None and s.neutral:
-                d = prepared.directions.get((s.neutral, s.exemplar)) or self._direction_vector(s.neutral, s.exemplar)
+                d = prepared.directions.get((s.neutral, s.exemplar, s.opposite)) or \
+                    self._direction_vector(s.neutral, s.exemplar, s.opposite)
                 constraints.append(Constraint(d.vector, s.floor))
         seen = {self.index.row_of[i] for i in self.store.seen(tx, session_id) if i in self.index.row_of}
         return WalkState(
@@ -249,28 +265,30 @@ class Engine:
         )
 
     def _take_step(self, tx, session, current: StepRow, walk_state: WalkState,  # type: ignore[no-untyped-def]
-                   direction: DirectionVector, kind: str, neutral: str, exemplar: str,
-                   intensity: float, attribute: str, from_step: StepRow | None = None) -> WalkStep:
+                   direction: DirectionVector, kind: str, prompts: tuple[str, str, str],
+                   intensity: float, attribute: str) -> WalkStep:
+        neutral, exemplar, opposite = prompts
         result = step(self.index, walk_state, direction, self.config, intensity)
         low = direction.confidence < self.config.confidence_threshold
-        number = current.number + 1 if from_step is None else current.number + 1
+        number = current.number + 1
         if result.end_reached or result.row is None:
             log.info("session %s: end of walk %r -> %r (%s)", session.id, neutral, exemplar, result.reason)
             return WalkStep(number, kind, attribute, neutral, exemplar, intensity, None, True,
-                            direction.confidence, low, None, None, None)
+                            direction.confidence, low, None, None, None, result.reason)
         item = self.index.items[result.row]
-        floor = (result.start_projection + result.projection) / 2.0 if result.projection is not None else None
+        assert result.projection is not None
+        floor = (result.start_projection + result.projection) / 2.0
         self.store.add_step(tx, session, StepRow(
             number=number, kind=kind, attribute=attribute, neutral=neutral, exemplar=exemplar,
-            intensity=intensity, item_id=item.id, position=vector_to_bytes(result.position),
-            projection=result.projection, start_projection=result.start_projection,
+            opposite=opposite, intensity=intensity, item_id=item.id,
+            position=vector_to_bytes(result.position), projection=result.projection,
+            start_projection=result.start_projection,
             floor=floor if self.config.remember_critiques else None,
             confidence=direction.confidence, low_confidence=low, similarity=result.similarity,
         ))
         return WalkStep(number, kind, attribute, neutral, exemplar, intensity, item, False,
                         direction.confidence, low, result.projection,
-                        None if result.projection is None else result.projection - result.start_projection,
-                        result.similarity)
+                        result.projection - result.start_projection, result.similarity)
 
     def _another_like(self, tx, session, steps: list[StepRow]) -> WalkStep:  # type: ignore[no-untyped-def]
         current = steps[-1]
@@ -288,7 +306,8 @@ class Engine:
                 ))
                 return WalkStep(current.number + 1, "another", "", "", "", 1.0, item, False, 1.0, False,
                                 None, None, float(score))
-        return WalkStep(current.number + 1, "another", "", "", "", 1.0, None, True, 1.0, False, None, None, None)
+        return WalkStep(current.number + 1, "another", "", "", "", 1.0, None, True, 1.0, False, None, None,
+                        None, "no unseen item of this kind is left")
 
     def _state(self, tx, session_id: str) -> SessionState:  # type: ignore[no-untyped-def]
         steps = self.store.active_steps(tx, session_id)

