@@ -39,7 +39,7 @@ demo: setup ## a walk on the sample catalog: a mid-blue polo shirt, darker step 
 	@seed=$$($(BIN)/gradrec search --index $(INDEX) --query "blue polo shirt" --k 1 --json \
 	    | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["items"][0])'); \
 	$(BIN)/gradrec walk --index $(INDEX) --seed $$seed \
-	    --neutral "blue polo shirt" --exemplar "dark blue polo shirt" --steps 6
+	    --neutral "blue polo shirt" --exemplar "dark blue polo shirt" --opposite "light blue polo shirt" --steps 6
 
 run: demo ## set up, then run the main job
 

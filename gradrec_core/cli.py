@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     seeds(wk)
     wk.add_argument("--neutral", required=True, help='e.g. "blue polo shirt"')
     wk.add_argument("--exemplar", required=True, help='e.g. "dark blue polo shirt"')
+    wk.add_argument("--opposite", default="",
+                    help='contrast the exemplar with this prompt instead of the neutral, e.g. "light blue polo shirt"')
     wk.add_argument("--steps", type=int, default=5)
     wk.add_argument("--intensity", type=float, default=1.0, help="0.5 'a bit', 1 plain, 2 'much'")
     wk.add_argument("--step-size", type=float, help="lambda (default from WalkConfig)")
@@ -147,13 +149,16 @@ def _cmd_walk(args: argparse.Namespace) -> int:
     engine = Engine.open(args.index, config=config)
     seeds = _read_seeds(args)
     _check_seeds(engine, seeds)
-    direction = engine.direction(args.neutral, args.exemplar)
+    if not args.neutral.strip() or not args.exemplar.strip():
+        raise GradrecError("--neutral and --exemplar must not be empty")
+    direction = engine.direction(args.neutral, args.exemplar, args.opposite)
     for seed, _ in seeds:
         session = f"cli-{uuid.uuid4().hex}"
         engine.start(session, seed)
         steps = []
         for _ in range(args.steps):
-            s = engine.refine(session, args.neutral, args.exemplar, args.intensity, attribute=args.exemplar)
+            s = engine.refine(session, args.neutral, args.exemplar, args.intensity,
+                              attribute=args.exemplar, opposite=args.opposite)
             steps.append(s)
             if s.end_reached:
                 break
@@ -163,6 +168,7 @@ def _cmd_walk(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({
                 "seed": seed, "items": items, "neutral": args.neutral, "exemplar": args.exemplar,
+                "opposite": args.opposite,
                 "confidence": round(direction.confidence, 4), "auc": round(direction.auc, 4),
                 "low_confidence": direction.confidence < config.confidence_threshold,
                 "end_reached": end,

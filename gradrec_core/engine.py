@@ -122,7 +122,7 @@ class Engine:
             e_rows = np.array([self.index.row(i) for i in stored.exemplar_ids], dtype=np.int64)
             d = DirectionVector(
                 stored.vector, stored.confidence, stored.auc, n_rows, e_rows, stored.target_category,
-                projection_spread(self.index, stored.vector, np.union1d(n_rows, e_rows)),
+                projection_spread(self.index, stored.vector, e_rows, n_rows),
             )
         else:
             queries = self.encoder.encode_prompts([neutral, exemplar] + ([opposite] if opposite else []))

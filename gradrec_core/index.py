@@ -4,7 +4,7 @@ One folder holds everything `gradrec index` writes::
 
     manifest.json   encoder, model, dimension, catalog checksum, counts, index type
     vectors.npy     float32 (n, dim), L2-normalised, row i = items.jsonl line i
-    index.faiss     IndexFlatIP (exact, the default) or IndexHNSWFlat (approximate)
+    index.faiss     IndexFlatIP (exact, the default), IndexHNSWFlat or IndexIVF* (approximate)
     items.jsonl     the items (id, text, category, image, metadata)
 
 Exact search is the default: it is what the walk's monotonicity and "end reached" claims are
@@ -12,6 +12,9 @@ checked against. HNSW is the approximate choice for large catalogs: it needs no 
 (an IVF index needs k-means over a sample and re-training as the catalog drifts), it adds
 items incrementally, and on a 2-core machine it reaches high recall at a few hundred
 vectors scored per query; its cost is memory (~2*M ints per vector) and build time.
+IVF ("ivf") is the choice when HNSW's build time or memory is the problem (millions of items
+on two cores): k-means lists, `ivf_nprobe` of them scanned per query, vectors stored as
+float32, float16 or 8-bit codes (docs/RESULTS.md has the measurements).
 """
 
 from __future__ import annotations
@@ -36,23 +39,43 @@ from .types import IndexStateError, Item, UnknownItemError
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-INDEX_TYPES = ("flat", "hnsw")
+INDEX_TYPES = ("flat", "hnsw", "ivf")
+IVF_CODECS = ("flat", "fp16", "sq8")
 
 
 @dataclass(frozen=True)
 class IndexConfig:
-    type: str = "flat"  # "flat" (exact) | "hnsw" (approximate)
+    type: str = "flat"  # "flat" (exact) | "hnsw" (approximate) | "ivf" (approximate, trained)
     hnsw_m: int = 32
     hnsw_ef_construction: int = 200
     hnsw_ef_search: int = 128
+    # IVF: k-means (spherical) coarse quantizer with `ivf_nlist` lists, `ivf_nprobe` scanned per
+    # query. Codec of the stored vectors: "flat" (IndexIVFFlat, float32), "fp16" or "sq8"
+    # (IndexIVFScalarQuantizer: half / a quarter of the memory; the walk re-scores its
+    # candidates on the exact vectors anyway).
+    ivf_nlist: int = 0  # 0: about 4 * sqrt(n), at most n / 39
+    ivf_nprobe: int = 16
+    ivf_codec: str = "flat"
+    ivf_train_size: int = 0  # vectors sampled for k-means; 0: 40 per list
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "type": self.type,
             "hnsw_m": self.hnsw_m,
             "hnsw_ef_construction": self.hnsw_ef_construction,
             "hnsw_ef_search": self.hnsw_ef_search,
         }
+        if self.type == "ivf":  # only then, so that flat / hnsw fingerprints stay as they were
+            d.update(ivf_nlist=self.ivf_nlist, ivf_nprobe=self.ivf_nprobe, ivf_codec=self.ivf_codec,
+                     ivf_train_size=self.ivf_train_size)
+        return d
+
+
+def ivf_nlist_for(n: int, config: IndexConfig) -> int:
+    """The number of IVF lists for `n` vectors: the configured one, else ~4 * sqrt(n), kept
+    at most n / 39 (faiss wants 39 training points per centroid) and at least 1."""
+    nlist = config.ivf_nlist or int(4 * np.sqrt(max(n, 1)))
+    return int(max(1, min(nlist, n // 39 if n >= 39 else 1)))
 
 
 def build_faiss_index(vectors: np.ndarray, config: IndexConfig) -> faiss.Index:
@@ -64,9 +87,35 @@ def build_faiss_index(vectors: np.ndarray, config: IndexConfig) -> faiss.Index:
         index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = config.hnsw_ef_construction
         index.hnsw.efSearch = config.hnsw_ef_search
+    elif config.type == "ivf":
+        return _build_ivf(vectors, config)
     else:
         raise ValueError(f"unknown index type '{config.type}' (use one of {', '.join(INDEX_TYPES)})")
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _build_ivf(vectors: np.ndarray, config: IndexConfig) -> faiss.Index:
+    """IVF over unit vectors (inner product; faiss trains the quantizer by spherical k-means)."""
+    if config.ivf_codec not in IVF_CODECS:
+        raise ValueError(f"unknown IVF codec '{config.ivf_codec}' (use one of {', '.join(IVF_CODECS)})")
+    n, dim = vectors.shape
+    nlist = ivf_nlist_for(n, config)
+    quantizer = faiss.IndexFlatIP(dim)
+    if config.ivf_codec == "flat":
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    else:
+        qtype = faiss.ScalarQuantizer.QT_fp16 if config.ivf_codec == "fp16" else faiss.ScalarQuantizer.QT_8bit
+        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, qtype, faiss.METRIC_INNER_PRODUCT)
+    index.own_fields = True
+    quantizer.this.disown()  # owned by the IVF index from here on
+    train_size = min(n, config.ivf_train_size or 40 * nlist)
+    sample = vectors if train_size >= n else vectors[np.sort(
+        np.random.default_rng(0).choice(n, train_size, replace=False))]
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    for start in range(0, n, 262_144):  # in chunks: no second full-size float32 copy
+        index.add(np.ascontiguousarray(vectors[start:start + 262_144], dtype=np.float32))
+    index.nprobe = max(1, min(config.ivf_nprobe, nlist))
     return index
 
 
@@ -149,6 +198,8 @@ class ItemIndex:
             params = faiss.SearchParametersHNSW(sel=selector)
             params.efSearch = max(self.faiss.hnsw.efSearch, 64)
             return params
+        if isinstance(self.faiss, faiss.IndexIVF):
+            return faiss.SearchParametersIVF(sel=selector, nprobe=int(self.faiss.nprobe))
         return faiss.SearchParameters(sel=selector)
 
 
@@ -259,4 +310,6 @@ def load_index(index_dir: str | Path) -> ItemIndex:
         raise IndexStateError(f"{index_dir}: unreadable index ({err}); rebuild it with `gradrec index`") from None
     if isinstance(faiss_index, faiss.IndexHNSW):
         faiss_index.hnsw.efSearch = int(manifest.get("index", {}).get("hnsw_ef_search", 128))
+    if isinstance(faiss_index, faiss.IndexIVF):
+        faiss_index.nprobe = int(manifest.get("index", {}).get("ivf_nprobe", 16))
     return ItemIndex(items, vectors, faiss_index, manifest)

@@ -47,7 +47,7 @@ class WalkConfig:
     n_exemplar: int = 100  # items retrieved for the exemplar prompt
     candidates: int = 256  # items scored around the new position per step
     monotone: bool = True
-    min_gain: float = 1.0  # least gain per step, in spreads of the direction (x intensity)
+    min_gain: float = 1.0  # least gain per step, in spreads of the direction (x sqrt(intensity))
     target_gain: float = 2.0  # gain per step aimed at, in spreads of the direction (x intensity)
     overshoot_penalty: float = 0.05  # score lost per spread beyond the target gain
     hold_style: bool = True
@@ -74,10 +74,15 @@ class DirectionVector:
     spread: float  # std of the retrieved items' projections: the unit of a step's gain
 
 
-def projection_spread(index: ItemIndex, vector: np.ndarray, rows: np.ndarray) -> float:
-    if len(rows) < 2:
+def projection_spread(index: ItemIndex, vector: np.ndarray, exemplar_rows: np.ndarray,
+                      population_rows: np.ndarray) -> float:
+    """The unit of a step's gain: the pooled within-set spread of the two item sets' projections
+    (how far apart items of one set already lie along the direction; the noise level)."""
+    if len(exemplar_rows) < 2 or len(population_rows) < 2:
         return 1.0
-    return float(np.std(index.vectors[rows] @ vector)) + _EPS
+    e = index.vectors[exemplar_rows] @ vector
+    p = index.vectors[population_rows] @ vector
+    return float(np.sqrt((e.var() + p.var()) / 2.0)) + _EPS
 
 
 def snr_direction(exemplar: np.ndarray, neutral: np.ndarray) -> np.ndarray:
@@ -104,19 +109,23 @@ def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
 
 
-def held_out_auc(exemplar: np.ndarray, neutral: np.ndarray, neutral_only: np.ndarray | None = None) -> float:
+def held_out_auc(exemplar: np.ndarray, neutral: np.ndarray,
+                 exemplar_only: np.ndarray | None = None, neutral_only: np.ndarray | None = None) -> float:
     """How well the direction separates exemplar from neutral items on items it was not built
     from: build on even ranks, score odd ranks, and the other way round; mean AUC.
 
     In-sample separation is meaningless here: with 100 items in 384+ dimensions an SNR
-    direction separates almost any two sets. Neutral items that were also retrieved for the
-    exemplar are exemplars too, so only the others (`neutral_only`) are scored as neutral."""
+    direction separates almost any two sets. Items retrieved for both prompts belong to
+    neither side, so only items retrieved for one prompt alone are scored (the masks); when
+    the prompts retrieve (almost) the same items there is nothing to separate: AUC 0.5."""
+    if exemplar_only is None:
+        exemplar_only = np.ones(len(exemplar), dtype=bool)
     if neutral_only is None:
         neutral_only = np.ones(len(neutral), dtype=bool)
     aucs = []
     for fold in (0, 1):
         e_fit, n_fit = exemplar[fold::2], neutral[fold::2]
-        e_test = exemplar[1 - fold::2]
+        e_test = exemplar[1 - fold::2][exemplar_only[1 - fold::2]]
         n_test = neutral[1 - fold::2][neutral_only[1 - fold::2]]
         if len(e_fit) < 2 or len(n_fit) < 2 or len(e_test) < 2 or len(n_test) < 2:
             aucs.append(0.5)
@@ -148,7 +157,8 @@ def build_direction(
     population = index.vectors[population_rows]
     exemplar = index.vectors[e_rows]
     vector = snr_direction(exemplar, population)
-    auc = held_out_auc(exemplar, population, ~np.isin(population_rows, e_rows))
+    auc = held_out_auc(exemplar, population, ~np.isin(e_rows, population_rows),
+                       ~np.isin(population_rows, e_rows))
     confidence = float(np.clip(2.0 * auc - 1.0, 0.0, 1.0))
     return DirectionVector(
         vector=vector,
@@ -157,7 +167,7 @@ def build_direction(
         neutral_rows=population_rows,
         exemplar_rows=e_rows,
         target_category=_target_category(index, n_rows, e_rows, config.category_switch_share),
-        spread=projection_spread(index, vector, np.union1d(population_rows, e_rows)),
+        spread=projection_spread(index, vector, e_rows, population_rows),
     )
 
 
@@ -235,7 +245,9 @@ def step(
     d = direction.vector
     position = next_position(index, state.position, d, config.step_size * intensity, config, category)
     start_projection = float(index.vectors[state.current_row] @ d)
-    threshold = start_projection + config.min_gain * intensity * direction.spread
+    # The least gain grows with the square root of intensity: half of 1 spread is within the
+    # noise of the direction ("a bit darker" came out darker no more often than chance).
+    threshold = start_projection + config.min_gain * np.sqrt(intensity) * direction.spread
 
     if config.confidence_gate and direction.confidence < config.confidence_threshold:
         return StepResult(None, state.position, None, start_projection, None, True,
