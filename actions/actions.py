@@ -1,0 +1,305 @@
+"""Rasa custom actions. Thin: read the message and slots, call one engine method, answer.
+
+Every reply has a sentence that reads well aloud (voice channels), the item's image, and a
+custom JSON payload with the item card and the step (chat widgets). No action raises: a bad
+input or a failure becomes a helpful answer, and the session state stays in the engine's
+store, so a crashed or restarted action server continues where it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from typing import Any, Callable
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, AllSlotsReset, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from gradrec_core import GradrecError, Item, SessionError, UnknownItemError, WalkStep
+
+from .comparatives import Critique, PromptPair, item_phrase, parse_critiques, prompts_for
+from .shop import engine, item_card, spoken_name
+
+log = logging.getLogger("actions")
+
+MAX_TEXT = 300  # longer messages are cut before parsing (a pasted essay is not a critique)
+NO_ITEM = ("Let's find an item first: tell me what you're looking for, "
+           "for example \"show me a blue polo shirt\".")
+SOMETHING_WRONG = "Sorry, something went wrong on my side. Your session is saved; please try again."
+
+Events = list[EventType]
+
+
+def _text(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("text") or "").strip()[:MAX_TEXT]
+
+
+def _safe(run: Callable[..., Events]) -> Callable[..., Events]:
+    """An action never fails the webhook: errors become a helpful answer."""
+
+    @functools.wraps(run)
+    def wrapper(self: Action, dispatcher: CollectingDispatcher, tracker: Tracker,
+                domain: dict[str, Any]) -> Events:
+        try:
+            return run(self, dispatcher, tracker, domain)
+        except GradrecError as err:
+            log.info("%s: %s", self.name(), err)
+            dispatcher.utter_message(text=f"Sorry, I couldn't do that: {err}.")
+        except Exception:  # noqa: BLE001 - the webhook must answer
+            log.exception("%s failed for %s", self.name(), tracker.sender_id)
+            dispatcher.utter_message(text=SOMETHING_WRONG)
+        return []
+
+    return wrapper
+
+
+def _show(dispatcher: CollectingDispatcher, sentence: str, item: Item,
+          step: dict[str, Any] | None = None) -> None:
+    dispatcher.utter_message(
+        text=sentence,
+        image=item.image,
+        json_message={"type": "gradrec_item", "item": item_card(item), "step": step or {}},
+    )
+
+
+def _item_events(item: Item | None, step_number: int) -> Events:
+    return [SlotSet("current_item", item.id if item else None), SlotSet("step_number", float(step_number))]
+
+
+def _clear_critique_slots() -> Events:
+    return [SlotSet("attribute", None), SlotSet("direction", None), SlotSet("intensity", None)]
+
+
+def _step_payload(step: WalkStep, pair: PromptPair | None) -> dict[str, Any]:
+    return {
+        "attribute": pair.attribute if pair else step.attribute,
+        "phrase": pair.phrase if pair else step.attribute,
+        "direction": "less" if pair and pair.reverse else "more",
+        "intensity": step.intensity,
+        "step_number": step.number,
+        "confidence": round(step.confidence, 3),
+        "low_confidence": step.low_confidence,
+        "end_reached": step.end_reached,
+    }
+
+
+ACHROMATIC = frozenset({"black", "white", "grey", "gray"})
+
+
+def _phrase_for(item: Item, critique: Critique) -> str:
+    """The neutral prompt for an item. A basic colour term ("blue", the catalog's hue family)
+    retrieves more of the catalog than a rare name ("lightish blue") and walks better; and a
+    shade critique of a black, white or grey item leaves the colour out ("light polo shirt",
+    not "light black polo shirt")."""
+    md = dict(item.metadata)
+    if md.get("hue_family"):
+        md["color_name"] = md["hue_family"]
+    phrase = item_phrase(md, item.category, item.text)
+    colour = str(md.get("color_name") or "").lower()
+    if colour in ACHROMATIC and prompts_for(critique, phrase, item.category).dimension == "shade":
+        md["color_name"] = ""
+        phrase = item_phrase(md, item.category, item.text)
+    return phrase
+
+
+def _opposite(critique: Critique, phrase: str, kind: str | None) -> str:
+    """The other pole's prompt ("light blue polo shirt" for darker), when the lexicon knows it:
+    the engine then contrasts the two poles, which text encoders handle far better."""
+    flipped = prompts_for(dataclasses.replace(critique, polarity=-critique.polarity), phrase, kind)
+    return "" if flipped.reverse else flipped.exemplar
+
+
+class ActionSessionStart(Action):
+    """A new Rasa session restores the engine session kept for this sender, if any."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        events: Events = [SessionStarted()]
+        state = engine().state(tracker.sender_id)
+        if state is not None and state.current is not None:
+            events += _item_events(state.current, len(state.steps))
+        else:
+            events += _item_events(None, 0)
+        return events + [ActionExecuted("action_listen")]
+
+
+class ActionSearchItem(Action):
+    """"show me a blue polo shirt": zero-shot retrieval; the best match seeds the walk.
+    A widget may send the item directly: /search_item{"item_id": "polo-0005"}."""
+
+    def name(self) -> str:
+        return "action_search_item"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        eng = engine()
+        item_id = next(tracker.get_latest_entity_values("item_id"), None)
+        if item_id:
+            try:
+                item = eng.item(str(item_id))
+            except UnknownItemError:
+                dispatcher.utter_message(text=f"I can't find item \"{item_id}\" in this shop. "
+                                              "Tell me what you're looking for instead.")
+                return []
+        else:
+            query = _text(tracker)
+            if not query or not any(ch.isalpha() for ch in query):
+                dispatcher.utter_message(text="What are you looking for? For example \"a long red skirt\".")
+                return []
+            found = eng.search(query, k=1)
+            if not found:
+                dispatcher.utter_message(text="I found nothing like that. Try describing it another way.")
+                return []
+            item = found[0].item
+        eng.start(tracker.sender_id, item.id)
+        _show(dispatcher, f"How about this one: {spoken_name(item)}?", item)
+        return _item_events(item, 0) + _clear_critique_slots()
+
+
+class ActionRefine(Action):
+    """"something darker", "a bit shorter", "darker and shorter": one engine step per critique."""
+
+    def name(self) -> str:
+        return "action_refine"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        eng = engine()
+        state = eng.state(tracker.sender_id)
+        if state is None or state.current is None:
+            dispatcher.utter_message(text=NO_ITEM)
+            return _clear_critique_slots()
+        critiques = parse_critiques(
+            _text(tracker),
+            attribute=tracker.get_slot("attribute"),
+            direction=tracker.get_slot("direction"),
+            intensity=tracker.get_slot("intensity"),
+        )
+        if not critiques:
+            dispatcher.utter_message(text="How should it change? Say something like \"darker\", "
+                                          "\"a bit shorter\" or \"less formal\".")
+            return _clear_critique_slots()
+        current = state.current
+        step: WalkStep | None = None
+        pairs: list[PromptPair] = []
+        for critique in critiques:
+            phrase = _phrase_for(current, critique)
+            pair = prompts_for(critique, phrase, current.category)
+            neutral, exemplar = pair.oriented()
+            opposite = "" if pair.reverse else _opposite(critique, phrase, current.category)
+            step = eng.refine(tracker.sender_id, neutral, exemplar, intensity=pair.intensity,
+                              attribute=pair.phrase, opposite=opposite)
+            pairs.append(pair)
+            if step.item is None:
+                break
+            current = step.item
+        assert step is not None
+        said = " and ".join(p.phrase for p in pairs)
+        if step.item is None:
+            stuck = pairs[-1].phrase
+            if current.id != state.current.id:
+                _show(dispatcher, f"Here's one that's {' and '.join(p.phrase for p in pairs[:-1])}: "
+                                  f"{spoken_name(current)}. I have nothing {stuck} in this style.",
+                      current, _step_payload(step, pairs[-1]))
+            else:
+                dispatcher.utter_message(
+                    text=f"This is as far as I can go: I have nothing {stuck} that still looks like "
+                         "this one. Try another change, \"another one\", or \"start over\".",
+                    json_message={"type": "gradrec_end", "item": item_card(current),
+                                  "step": _step_payload(step, pairs[-1])},
+                )
+            return _item_events(current, len(eng.state(tracker.sender_id).steps)) + _clear_critique_slots()
+        sentence = f"Here's one that's {said}: {spoken_name(step.item)}."
+        if step.low_confidence:
+            sentence = (f"I'm not sure I can tell \"{said}\" apart in this shop, so this is my best guess: "
+                        f"{spoken_name(step.item)}. If it's not right, try other words.")
+        _show(dispatcher, sentence, step.item, _step_payload(step, pairs[-1]))
+        return _item_events(step.item, step.number) + _clear_critique_slots()
+
+
+class ActionAnother(Action):
+    """"show me another one": the next candidate for the same step."""
+
+    def name(self) -> str:
+        return "action_another"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        eng = engine()
+        state = eng.state(tracker.sender_id)
+        if state is None or state.current is None:
+            dispatcher.utter_message(text=NO_ITEM)
+            return []
+        step = eng.another(tracker.sender_id)
+        if step.item is None:
+            dispatcher.utter_message(text="That was the last one like it. Try a change "
+                                          "(\"darker\", \"shorter\") or \"start over\".")
+            return []
+        _show(dispatcher, f"Here's another one: {spoken_name(step.item)}.", step.item,
+              _step_payload(step, None))
+        return _item_events(step.item, step.number)
+
+
+class ActionUndo(Action):
+    """"go back", "the previous one was better": the previous item."""
+
+    def name(self) -> str:
+        return "action_undo"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        eng = engine()
+        state = eng.state(tracker.sender_id)
+        if state is None or state.current is None:
+            dispatcher.utter_message(text=NO_ITEM)
+            return []
+        try:
+            state = eng.undo(tracker.sender_id)
+        except SessionError:
+            dispatcher.utter_message(text="This is the first item we looked at; there's nothing before it.")
+            return []
+        assert state.current is not None
+        _show(dispatcher, f"Back to the previous one: {spoken_name(state.current)}.", state.current,
+              {"step_number": len(state.steps), "undo": True})
+        return _item_events(state.current, len(state.steps))
+
+
+class ActionChoose(Action):
+    """"I'll take it"."""
+
+    def name(self) -> str:
+        return "action_choose"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        state = engine().state(tracker.sender_id)
+        if state is None or state.current is None:
+            dispatcher.utter_message(text="There's nothing picked yet. " + NO_ITEM)
+            return []
+        item = state.current
+        price = item.metadata.get("price")
+        cost = f" It's {price}." if price not in (None, "") else ""
+        dispatcher.utter_message(
+            text=f"Great choice: {spoken_name(item)}.{cost} It's saved for you; say \"start over\" to keep shopping.",
+            image=item.image,
+            json_message={"type": "gradrec_chosen", "item": item_card(item)},
+        )
+        return []
+
+
+class ActionRestart(Action):
+    """"start over": forget the walk."""
+
+    def name(self) -> str:
+        return "action_restart"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        engine().reset(tracker.sender_id)
+        dispatcher.utter_message(text="Let's start over. What are you looking for?")
+        return [AllSlotsReset()]
