@@ -47,6 +47,13 @@ log = logging.getLogger(__name__)
 _DIRECTION_CACHE_SIZE = 1024
 
 
+class _Stale(Exception):
+    """The session changed between preparing its directions and locking it: prepare again."""
+
+
+_RETRIES = 5
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """Directions needed by a session's active steps, computed outside the write transaction."""
@@ -201,30 +208,41 @@ class Engine:
         if not intensity > 0:
             raise SessionError(f"intensity must be positive, not {intensity}")
         direction = self._direction_vector(neutral, exemplar, opposite)
-        prepared = self._prepare(session_id)
-        with self.store.transaction() as tx:
-            session = self._require_session(tx, session_id)
-            steps = self.store.active_steps(tx, session_id)
-            current = steps[-1]
-            walk_state = self._walk_state(tx, session_id, steps, prepared)
-            return self._take_step(tx, session, current, walk_state, direction, "refine",
-                                   (neutral, exemplar, opposite), intensity, attribute)
+        for _ in range(_RETRIES):
+            prepared = self._prepare(session_id)
+            try:
+                with self.store.transaction() as tx:
+                    session = self._require_session(tx, session_id)
+                    steps = self.store.active_steps(tx, session_id)
+                    walk_state = self._walk_state(tx, session_id, steps, prepared)
+                    return self._take_step(tx, session, steps[-1], walk_state, direction, "refine",
+                                           (neutral, exemplar, opposite), intensity, attribute)
+            except _Stale:
+                continue
+        raise SessionError(f"session '{session_id}' is changing too fast to step; try again")
 
     def another(self, session_id: str) -> WalkStep:
         """Another item in place of the current one: the next candidate of the same step, or,
         right after the seed, the nearest unseen item like it."""
-        prepared = self._prepare(session_id)
-        with self.store.transaction() as tx:
-            session = self._require_session(tx, session_id)
-            steps = self.store.active_steps(tx, session_id)
-            last = steps[-1]
-            if last.kind == "start" or not last.neutral:
-                return self._another_like(tx, session, steps)
-            base = [s for s in steps if s.id != last.id]
-            walk_state = self._walk_state(tx, session_id, base, prepared)
-            prompts = (last.neutral, last.exemplar, last.opposite)
-            return self._take_step(tx, session, last, walk_state, prepared.directions[prompts], "another",
-                                   prompts, last.intensity, last.attribute)
+        for _ in range(_RETRIES):
+            prepared = self._prepare(session_id)
+            try:
+                with self.store.transaction() as tx:
+                    session = self._require_session(tx, session_id)
+                    steps = self.store.active_steps(tx, session_id)
+                    last = steps[-1]
+                    if last.kind == "start" or not last.neutral:
+                        return self._another_like(tx, session, steps)
+                    base = [s for s in steps if s.id != last.id]
+                    walk_state = self._walk_state(tx, session_id, base, prepared)
+                    prompts = (last.neutral, last.exemplar, last.opposite)
+                    if prompts not in prepared.directions:
+                        raise _Stale
+                    return self._take_step(tx, session, last, walk_state, prepared.directions[prompts],
+                                           "another", prompts, last.intensity, last.attribute)
+            except _Stale:
+                continue
+        raise SessionError(f"session '{session_id}' is changing too fast to step; try again")
 
     # ------------------------------------------------------------------ internals
     def _live_session(self, tx, session_id: str):  # type: ignore[no-untyped-def]
@@ -253,8 +271,9 @@ class Engine:
         constraints: list[Constraint] = []
         for s in steps:
             if s.floor is not None and s.neutral:
-                d = prepared.directions.get((s.neutral, s.exemplar, s.opposite)) or \
-                    self._direction_vector(s.neutral, s.exemplar, s.opposite)
+                d = prepared.directions.get((s.neutral, s.exemplar, s.opposite))
+                if d is None:  # a step added since _prepare: never build a direction under the lock
+                    raise _Stale
                 constraints.append(Constraint(d.vector, s.floor))
         seen = {self.index.row_of[i] for i in self.store.seen(tx, session_id) if i in self.index.row_of}
         return WalkState(
