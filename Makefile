@@ -4,12 +4,18 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PY311   := $(shell scripts/find-python 3.11)
+PY310   := $(shell scripts/find-python 3.10)
 VENV    := .venv
 BIN     := $(VENV)/bin
+RASA_VENV := .venv-rasa
+RASA    := $(RASA_VENV)/bin/rasa
+RASA_DATA := data/nlu data/stories data/rules
+RASA_INPUTS := config.yml domain.yml $(shell find $(RASA_DATA) -name '*.yml' 2>/dev/null)
 CATALOG := data/catalog/sample/items.csv
 INDEX   := var/index/sample
+export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup run demo test index catalog venv clean
+.PHONY: help setup run chat serve demo test bench index catalog venv rasa-venv train validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,7 +39,24 @@ $(INDEX)/manifest.json: $(CATALOG) $(BIN)/.installed
 
 index: $(INDEX)/manifest.json ## the sample catalog's index (MiniLM text embeddings, exact FAISS)
 
-setup: venv catalog index ## everything the main job and the tests need
+$(RASA_VENV)/bin/.installed: requirements-rasa.txt
+	test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-rasa.txt
+	touch $@
+
+rasa-venv: $(RASA_VENV)/bin/.installed ## the Python 3.10 environment (.venv-rasa) with Rasa 3.6.21
+
+models/.trained: $(RASA_INPUTS) $(RASA_VENV)/bin/.installed
+	rm -rf models
+	$(RASA) train --data $(RASA_DATA) --out models --fixed-model-name gradrec
+	touch $@
+
+train: models/.trained ## train the Rasa model when its data, config or domain changed
+
+validate: $(RASA_VENV)/bin/.installed ## rasa data validate
+	$(RASA) data validate --data $(RASA_DATA) --fail-on-warnings
+
+setup: venv catalog index rasa-venv train ## everything the main job and the tests need
 
 demo: setup ## a walk on the sample catalog: a mid-blue polo shirt, darker step by step
 	@seed=$$($(BIN)/gradrec search --index $(INDEX) --query "blue polo shirt" --k 1 --json \
@@ -41,10 +64,19 @@ demo: setup ## a walk on the sample catalog: a mid-blue polo shirt, darker step 
 	$(BIN)/gradrec walk --index $(INDEX) --seed $$seed \
 	    --neutral "blue polo shirt" --exemplar "dark blue polo shirt" --opposite "light blue polo shirt" --steps 6
 
-run: demo ## set up, then run the main job
+chat: setup ## the action server + the Rasa server on 127.0.0.1, and a chat in this terminal
+	$(BIN)/gradrec-assistant chat
+
+serve: setup ## both servers only, for chat widgets and voice channels
+	$(BIN)/gradrec-assistant serve
+
+run: chat ## set up, then run the main job (the chat)
 
 test: setup ## set up, then run every test
 	$(BIN)/python -m pytest -q
 
+bench: venv catalog index ## the benchmarks: docs/RESULTS.md and its plots (~20-30 min on 2 cores; BENCH_ARGS=--quick for a smoke run)
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+
 clean: ## remove everything set-up made
-	rm -rf $(VENV) var data/catalog/sample
+	rm -rf $(VENV) $(RASA_VENV) var models .rasa data/catalog/sample

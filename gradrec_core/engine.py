@@ -14,11 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
@@ -66,6 +68,9 @@ class Engine:
 
     def __init__(self, index: ItemIndex, store: SessionStore | None = None,
                  config: WalkConfig | None = None, encoder: Encoder | None = None) -> None:
+        # One query at a time is the serving pattern: FAISS's OpenMP threads only add overhead
+        # there (3x slower single-query search on 2 busy cores, docs/RESULTS.md).
+        faiss.omp_set_num_threads(int(os.environ.get("GRADREC_FAISS_THREADS", "1")))
         self.index = index
         self.store = store or SessionStore()
         self.config = config or WalkConfig()

@@ -1,0 +1,319 @@
+"""docs/RESULTS.md from the benchmarks' JSON results (see run_all.py).
+
+Tables and verdicts are computed from the numbers; the prose around them only explains
+methods and what bounds the results, so a re-run keeps the text true."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks import discovery, gradient_metrics, speed
+from benchmarks.common import fmt
+
+IMPROVEMENTS = ["paper + monotone", "paper + style held", "paper + confidence gate", "paper + opposite prompt",
+                "paper + critique memory"]
+
+
+def _g(x: Any, d: int = 2) -> str:
+    return fmt(x, d)
+
+
+def _delta(a: Any, b: Any) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def verdicts(g: dict[str, Any]) -> list[str]:
+    t = g["table"]
+    keys = [task["key"] for task in g["tasks"]]
+    paper = t["paper"]
+    lines = []
+    for name in IMPROVEMENTS + ["engine defaults (no opposite)", "full engine (defaults + opposite)",
+                                "full engine, intensity 0.25"]:
+        if name not in t:
+            continue
+        row = t[name]
+        better_mgs = [k for k in keys if (row[k]["mgs"] or 0) > (paper[k]["mgs"] or 0) + 0.02]
+        worse_mgs = [k for k in keys if (row[k]["mgs"] or 0) < (paper[k]["mgs"] or 0) - 0.02]
+        better_c = [k for k in keys if (row[k]["consistency"] or 0) > (paper[k]["consistency"] or 0) + 0.02]
+        d_mgs = _delta(row["all"]["mgs"], paper["all"]["mgs"])
+        d_c = _delta(row["all"]["consistency"], paper["all"]["consistency"])
+        d_r = _delta(row["all"]["restrictiveness"], paper["all"]["restrictiveness"])
+        if d_mgs is not None and d_mgs > 0.02 and not worse_mgs:
+            word = "improves"
+        elif d_mgs is not None and d_mgs < -0.02 and not better_mgs:
+            word = "does not improve (worse)"
+        elif better_mgs and worse_mgs:
+            word = "mixed"
+        else:
+            word = "no clear effect"
+        lines.append(
+            f"* **{name}** vs paper: {word}. MGS {_g(paper['all']['mgs'], 3)} -> {_g(row['all']['mgs'], 3)} "
+            f"({'+' if (d_mgs or 0) >= 0 else ''}{_g(d_mgs, 3)}); consistency {'+' if (d_c or 0) >= 0 else ''}"
+            f"{_g(d_c, 3)}, restrictiveness {'+' if (d_r or 0) >= 0 else ''}{_g(d_r, 3)}; MGS better on "
+            f"{len(better_mgs)}/{len(keys)} attributes ({', '.join(better_mgs) or 'none'}), worse on "
+            f"{', '.join(worse_mgs) or 'none'}; consistency better on {len(better_c)}/{len(keys)}; "
+            f"steps per walk {_g(row['all']['steps'], 1)}, ended early {_g(row['all']['ended_early'], 2)} "
+            f"(with items left further: {_g(row['all']['ended_with_items_left'], 2)}).")
+    return lines
+
+
+def speed_targets(s: dict[str, Any]) -> list[str]:
+    lines = []
+    syn = s["synthetic"]
+    checks = [("100000", 2.0, None, None), ("3200000", 10.0, 0.95, 8.0)]
+    for key, ms, rec, gib in checks:
+        r = syn.get(key)
+        if not r or "ivf" not in r:
+            lines.append(f"* {int(key):,} vectors: not measured in this run.")
+            continue
+        best = None
+        for name in ("ivf", "hnsw", "exact"):
+            if name not in r:
+                continue
+            e = r[name]
+            ok = e["walk_full"]["p50_ms"] < ms and (rec is None or e["recall10"] >= rec) and \
+                (gib is None or e["rss_mb"] / 1024 < gib)
+            part = (f"{name}: step p50 {e['walk_full']['p50_ms']:.2f} ms / p95 {e['walk_full']['p95_ms']:.2f} ms, "
+                    f"recall@10 {e['recall10']:.3f}, RSS {e['rss_mb'] / 1024:.2f} GiB -> "
+                    f"{'**met**' if ok else '**missed**'}")
+            best = part if best is None else best + "; " + part
+        target = f"step < {ms:g} ms" + (f", recall@10 >= {rec}" if rec else "") + (f", < {gib:g} GiB" if gib else "")
+        lines.append(f"* {int(key):,} vectors, target {target} (`walk.step`, p50, full engine): {best}. "
+                     f"With the session store (`Engine.refine`) the p50 is "
+                     f"{r['ivf']['refine_full']['p50_ms']:.1f} ms (IVF).")
+    return lines
+
+
+def findings(r: dict[str, Any]) -> list[str]:
+    """What looked wrong or weak in the engine, with the numbers of this run."""
+    g, s = r["gradient_metrics"], r["speed"]
+    t = g["table"]
+    full = t["full engine (defaults + opposite)"]
+    bit = t.get("full engine, intensity 0.25", full)
+    i1 = g["intensity"]["1.0"]
+    lines = [
+        f"* **Walks end too early, after jumping too far.** The full engine's walks stop after "
+        f"{_g(full['all']['steps'], 1)} steps on average (every walk ends before 10 steps); in "
+        f"{_g(100 * full['all']['ended_with_items_left'], 0)}% of walks the catalog still holds unseen items of the "
+        f"seed's kind further the asked way (ground truth). One \"darker\" step changes L* by "
+        f"{_g(i1['lightness_change'], 1)} on average (gain {_g(i1['gain_spreads'], 2)} spreads): the walk covers "
+        f"in one or two steps what the paper's walk covers in ten (change "
+        f"{_g(full['lightness']['change'], 1)} vs {_g(t['paper']['lightness']['change'], 1)} L*). Cause: "
+        f"`min_gain` = 1 and `target_gain` = 2 spreads per step, with the spread being the standard deviation "
+        f"of the retrieved items' projections; a monotone walk that must gain a full spread per step runs out "
+        f"after ~2 steps. At intensity 0.25 (min 0.25, target 0.5 spreads) walks last "
+        f"{_g(bit['all']['steps'], 1)} steps and consistency falls to {_g(bit['all']['consistency'], 2)}; "
+        f"the step size and the end-of-walk rule need re-tuning together (e.g. a smaller minimum gain and an "
+        f"end only when nothing at all lies further).",
+        f"* **Style held alone shrinks the change.** Without monotonicity, the style-held ranking picks the "
+        f"item most like the current one once the direction is removed, so the walk barely moves: L* change "
+        f"{_g(t['paper + style held']['lightness']['change'], 1)} vs {_g(t['paper']['lightness']['change'], 1)} "
+        f"for the paper; it is only useful together with `monotone` (kind kept "
+        f"{_g(t['paper + monotone']['all']['kind_kept'], 2)} -> {_g(t['engine defaults (no opposite)']['all']['kind_kept'], 2)}).",
+        f"* **The session store dominates a refinement.** `walk.step` takes {_g(s['sample']['walk_full']['p50_ms'], 2)} ms "
+        f"(p50) on the sample catalog, `Engine.refine` {_g(s['sample']['refine_full']['p50_ms'], 2)} ms: the "
+        f"SQL transactions (in-memory SQLite here) cost more than the walk.",
+        _confidence_line(g),
+        _fallback_line(s),
+        "* **Two searches per step where one would do.** `next_position` searches the k=100 neighbours of "
+        "the current position, and `step` then searches 256 candidates around the new one; the next step's "
+        "regulariser neighbours are the first 100 of those candidates (same normalised position, same category), "
+        "which the reference implementation reuses. Caching them in the WalkState would halve the search cost "
+        "per step.",
+        "* **FAISS OpenMP threads on single queries** (see the speed notes): the engine never sets "
+        "`faiss.omp_set_num_threads(1)`; on a busy 2-core machine single-query searches were several times "
+        "slower with the default threads.",
+        "* **`load_index` holds an exact index's vectors twice** (numpy and FAISS), see the speed notes.",
+        "* **IVF + category filter far from the query** returns short result lists (speed notes); the "
+        "`ItemIndex.search` change that fixes it is outside this benchmark's remit.",
+    ]
+    return lines
+
+
+def _fallback_line(s: dict[str, Any]) -> str:
+    parts = []
+    for key, r in s["synthetic"].items():
+        e = r.get("ivf")
+        if e:
+            parts.append(f"{int(key):,} vectors (IVF): full engine p50 {e['walk_full']['p50_ms']:.1f} ms / p95 "
+                         f"{e['walk_full']['p95_ms']:.1f} ms vs paper config {e['walk_paper']['p50_ms']:.1f} ms")
+    return ("* **The end-of-walk scan dominates step latency for mid-sized categories.** When none of the 256 "
+            "candidates is admissible (every walk ends within ~2 steps, see above), `step` scans every item of "
+            "the category if it has at most `EXHAUSTIVE_LIMIT` = 200,000 items, with a Python-level `seen_rows` "
+            "test and a gather of all their vectors; above the limit it searches along the direction instead. "
+            "So the cost jumps with category size up to 200k and falls beyond: " + "; ".join(parts) + ". "
+            "A vectorised seen-mask, projections precomputed per direction (one matrix-vector product, cached "
+            "with the direction), or the direction search at every size would remove it.")
+
+
+def _confidence_line(g: dict[str, Any]) -> str:
+    parts = []
+    for name, c in g["calibration"].items():
+        total = sum(b["walks"] for b in c["buckets"]) or 1
+        high = c["buckets"][-1]
+        low = [b for b in c["buckets"][:2] if b["walks"]]
+        low_n = sum(b["walks"] for b in low)
+        low_c = (sum(b["walks"] * (b["consistency"] or 0) for b in low) / low_n) if low_n else None
+        parts.append(f"{name}: {100 * high['walks'] / total:.0f}% of walks at confidence >= 0.75 (consistency "
+                     f"{_g(high['consistency'], 2)}), {low_n} below 0.5 (consistency {_g(low_c, 2)}), Spearman "
+                     f"{_g(c['spearman'], 2)}")
+    return ("* **Confidence is informative but rarely low.** " + "; ".join(parts) + ". Low confidence does go "
+            "with low consistency, so the gate points the right way, but at the 0.5 threshold it refuses few "
+            "walks and does not change MGS much (ablation above); it is off by default, which fits.")
+
+
+def headline(r: dict[str, Any]) -> list[str]:
+    g, s = r["gradient_metrics"], r["speed"]
+    t = g["table"]
+    full, paper, base = t["full engine (defaults + opposite)"]["all"], t["paper"]["all"], t["similarity baseline"]["all"]
+    lines = [f"* Gradient quality (CGIR, {g['seeds_per_task']} seeds x {len(g['tasks'])} attributes, walks of "
+             f"{g['steps']} steps): MGS {_g(full['mgs'], 2)} for the full engine vs {_g(paper['mgs'], 2)} for "
+             f"GradREC as published and {_g(base['mgs'], 2)} for nearest neighbours; consistency "
+             f"{_g(full['consistency'], 2)} vs {_g(paper['consistency'], 2)} vs {_g(base['consistency'], 2)}; but "
+             f"the engine's walks end after {_g(full['steps'], 1)} steps on average (paper: {_g(paper['steps'], 1)})."]
+    syn = s["synthetic"]
+    parts = []
+    for key in ("100000", "1000000", "3200000"):
+        e = syn.get(key, {}).get("ivf")
+        if e:
+            parts.append(f"{int(key) / 1e6:g}M: {e['walk_full']['p50_ms']:.1f} ms p50, recall@10 "
+                         f"{e['recall10']:.3f}, {e['rss_mb'] / 1024:.1f} GiB")
+    if parts:
+        lines.append("* Walk step with an IVF index (`walk.step`, 2 cores): " + "; ".join(parts) + ".")
+    e = s["encoder"]
+    lines.append(f"* Indexing: {e['encoder_default']:.0f} items/s with the default MiniLM encoder "
+                 f"({e['encoder_default'] / e['plain_loop']:.2f}x a plain transformers loop).")
+    return lines
+
+
+METHOD_DISCOVERY = """\
+Protocol (paper sec. 5.3): three sets retrieved zero-shot (`engine.search`) for a negative, a neutral and a
+positive prompt; a walk from the negative prompt's best match toward the positive side logs 10 unseen items
+per step; a window of 50 items slides along the logged trajectory and its intersection with each set is
+counted. Trajectories: the seed's nearest neighbours in order (baseline); eq. 1 as published, the 10
+nearest unseen items to each new position logged (`WalkConfig().paper()`, neutral -> positive, no opposite);
+the engine (defaults, the negative prompt as `opposite`): each logged step is one `walk.step`, its answer
+first, then the next 9 items of that step's own ranking (admissible unseen candidates, the engine's score);
+the walk continues from the answer and all 10 logged items count as seen; the same at intensity 0.25. The
+engine stops when no unseen item lies further along the direction, so its trajectories are short and the
+window analysis does not apply to them (cumulative counts are plotted instead). Sets of 100 follow the
+paper; with 110 blue polo shirts in the catalog the three sets of 100 are nearly the same items, so sets
+of 30 (the top 30 of the same retrievals) are shown too. Ground truth is used only to choose the wording and
+to describe the trajectories.
+"""
+
+METHOD_METRICS = """\
+Test pairs: seeds drawn at random (fixed seed) from the kinds listed, half asked to go up and half down, each
+from the half of its kind with room to move that way; prompts from the seed's kind (and hue family, for
+lightness); the other pole as `opposite` where a row uses it. Walks: 10 `Engine.refine` calls in a fresh
+session (in-memory store, one engine per row), or the seed's 10 nearest neighbours for the baseline.
+Metrics (CGIR eq. 11-13, over the sequence seed, item 1, ..., item n): consistency = share of consecutive
+pairs where alpha * value rises; restrictiveness of another attribute = 1 - |mean sign of its change| with
+**ties counted 0** instead of -1 (our other attributes are often exactly unchanged; with -1 a walk that
+changes nothing else would score 0); categorical attributes (kind, hue family, fit, material, pattern) as
+1[same value as the seed]; numeric ones (lightness, length, sleeve length, heel, formality) as values;
+only attributes the seed has. MGS = consistency x mean restrictiveness, averaged over answered walks;
+"MGS, refusals as 0" counts walks with no step as 0. "Change" = alpha x (last item - seed), in the
+attribute's units. "Ended, items left": share of walks that ended early although the catalog still had
+unseen items of the seed's kind (and hue family, for lightness) further the asked way than the last item.
+
+Reading the table: restrictiveness depends on walk length. With one or two transitions, any change of
+another attribute gives |mean sign| = 1 and a restrictiveness of 0 for it, while over 10 transitions random
+changes average out toward 1. Walks that end after 1-2 steps (monotone rows) are therefore penalised on
+restrictiveness, and rows with 10 steps flattered; compare consistency and change as well as MGS.
+"""
+
+NOTES_SPEED = """\
+How the synthetic catalogs were made: each vector is a random convex mix a*x_i + (1-a)*x_j (a ~ U(0,1)) of
+two sample-catalog vectors of the same kind, plus isotropic Gaussian noise of norm about 0.3, renormalised;
+its category is that kind. The catalogs keep the sample's clusters (kinds, colours, lengths) and directions,
+densely interpolated, so recall is measured on realistic near-duplicates rather than on uniform noise.
+Recall@10 is measured for 200 queries (catalog vectors plus the same noise) against exact numpy search,
+unfiltered and within the query's category (the walk searches within the current kind). Walk steps: from
+random polo shirts ("blue polo shirt" -> "dark blue polo shirt") and skirts ("skirt" -> "maxi skirt"), 10
+steps each (fewer walks at 3.2M); directions built on the synthetic index from the MiniLM prompt vectors.
+
+* FAISS threads: single-query searches are timed with `faiss.omp_set_num_threads(1)`. With the default
+  OpenMP threads (2) on a 2-core machine that is also busy (load average above 2 during these runs), a
+  single query was several times slower (the "FAISS default threads" columns in the JSON, and a quick check:
+  100k flat search, 59 ms with 2 threads vs 19 ms with 1). The engine does not set this; a server should
+  (requests are parallel across sessions, not within one query).
+* Memory of exact indexes: `load_index` holds every vector twice, once in `ItemIndex.vectors` (numpy) and
+  once in the FAISS flat index. Here the exact rows share one copy (the numpy array is a view of the FAISS
+  storage via `faiss.rev_swig_ptr`), so the RSS shown for "exact" is what a shared layout would take;
+  the engine as written adds n x 384 x 4 bytes (4.6 GiB at 3.2M).
+* IVF stores 8-bit codes (`ivf_codec="sq8"`, a quarter of float32); the walk re-scores its candidates with
+  the exact vectors of `ItemIndex.vectors`, so the codes only pick candidates. IVF-Flat would add another
+  float32 copy (4.6 GiB at 3.2M) and miss the 8 GiB target.
+* IVF codec and speed: the 8-bit codes were chosen for memory, but they cost speed. A check by hand after
+  the run (200k synthetic vectors, nlist 256, nprobe 16, k = 256 as the walk asks, one FAISS thread, busy
+  machine): IVF-SQ8 77 ms per unfiltered query and 42 ms filtered, IVF-Flat 2.9 ms and 0.5 ms. The SQ
+  index is built with FAISS's default `by_residual=True`; `by_residual=False`, fp16 codes, or IVF-Flat with
+  the walk's `ItemIndex.vectors` sharing its storage are the next things to measure for the 3.2M target.
+* IVF and the walk's category filter: when the filter's category is far from the query (the style switch
+  "heels" -> "flats" searches flats near a heel), the probed lists hold few or no items of that category and
+  the search returns fewer than k rows (on the sample: recall 0.25 for skirt queries filtered to dresses at
+  nprobe 8). The walk then falls back to its exhaustive scan; a retry with a larger nprobe when a filtered IVF
+  search comes back short would be the fix (in `ItemIndex.search`).
+* Timings were taken on a shared 2-core machine while other jobs ran (see the load averages in the header);
+  absolute numbers are pessimistic, ratios measured in the same run are the fairer comparison.
+"""
+
+PENDING = """\
+## 5. End-to-end chat latency (REST channel through Rasa): pending
+
+Not measured: the Rasa side (NLU pipeline, action server calling the engine) is not finished. When it is,
+`benchmarks/` should time the REST channel (`POST /webhooks/rest/webhook`) on this machine for a search turn
+and a refinement turn, p50/p95 over a few hundred messages, and this section replaces this note. The
+engine's own share is known from the tables above (`Engine.refine`).
+"""
+
+
+def render(r: dict[str, Any]) -> str:
+    run = r["run_all"]
+    m = run["machine"]
+    out = ["# Benchmark results", ""]
+    sections = ", ".join(f"{k.replace('_', ' ')} {v:.0f} s" for k, v in run["sections_s"].items())
+    out.append(f"Generated by `make bench` (`benchmarks/run_all.py`), started {run['started']}; the whole run "
+               f"took **{run['seconds'] / 60:.1f} min** ({sections}).")
+    out.append("")
+    out.append(f"Machine: **{m['cpu']}, {m['logical_cpus']} logical CPUs** ({m['usable_cpus']} usable"
+               f"{', AVX-512' if m.get('avx512') else ''}), **{m['ram_gib']} GiB RAM** (from /proc); Python "
+               f"{m['python']}, torch {m['torch']} ({m['torch_threads']} threads), FAISS {m['faiss']} "
+               f"({m['faiss_threads']} OpenMP threads), numpy {m['numpy']}, Linux {m['kernel']}. Load average "
+               f"{run['load_start']:.1f} at the start, {run['load_end']:.1f} at the end (the machine was "
+               f"shared with other jobs).")
+    out.append("")
+    out.append("## Headlines\n")
+    out += headline(r)
+    out.append("")
+    out.append("## 1. Product discovery along an attribute (GradREC sec. 5.3)\n")
+    out.append(METHOD_DISCOVERY)
+    out.append(discovery.markdown(r["discovery"]))
+    g = r["gradient_metrics"]
+    out.append("## 2. Gradient metrics and ablation (CGIR eq. 11-13)\n")
+    out.append(METHOD_METRICS)
+    out.append(gradient_metrics.markdown(g))
+    out.append("### Ablation verdicts (computed from the table above; +-0.02 MGS counts as no change)\n")
+    out += verdicts(g)
+    out.append("")
+    out.append("### Calibration: does the direction's confidence predict consistency?\n")
+    out.append(gradient_metrics.markdown_calibration(g))
+    out.append("### Intensity: one step from the lightness seeds, full engine\n")
+    out.append('"a bit darker" = 0.5, "darker" = 1, "much darker" = 2 (the L* change is signed: + is the asked '
+               'way; gain in spreads of the direction).\n')
+    out.append(gradient_metrics.markdown_intensity(g))
+    out.append("")
+    s = r["speed"]
+    out.append("## 3. Speed and memory\n")
+    out.append(speed.markdown(s))
+    out.append("### Targets\n")
+    out += speed_targets(s)
+    out.append("")
+    out.append("### Notes\n")
+    out.append(NOTES_SPEED)
+    out.append("## 4. What looked wrong or weak in the engine\n")
+    out += findings(r)
+    out.append("")
+    out.append(PENDING)
+    return "\n".join(out) + "\n"

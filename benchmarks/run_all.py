@@ -1,0 +1,53 @@
+"""Run every benchmark and write docs/RESULTS.md (tables, plots, machine and timing header).
+
+    python benchmarks/run_all.py            # everything (~20-30 min on 2 cores)
+    python benchmarks/run_all.py --quick    # smoke run (< 3 min); writes var/bench/RESULTS_quick.md
+    python benchmarks/run_all.py --report-only   # rebuild docs/RESULTS.md from docs/results/*.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import discovery, gradient_metrics, speed  # noqa: E402
+from benchmarks.common import DOCS, VAR_BENCH, Stopwatch, load, machine, save  # noqa: E402
+from benchmarks.report import render  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run of every benchmark (< 3 min)")
+    ap.add_argument("--report-only", action="store_true", help="only rebuild the report from docs/results/")
+    ap.add_argument("--index", default=None, help="index folder (default var/index/sample)")
+    args = ap.parse_args(argv)
+    suffix = "_quick" if args.quick else ""
+    if not args.report_only:
+        watch = Stopwatch()
+        sections = {}
+        for name, fn in (("discovery", lambda: discovery.run(args.quick, args.index)),
+                         ("gradient_metrics", lambda: gradient_metrics.run(args.quick, None, args.index)),
+                         ("speed", lambda: speed.run(args.quick, None, args.index))):
+            print(f"== {name}", file=sys.stderr, flush=True)
+            t = time.perf_counter()
+            fn()
+            sections[name] = round(time.perf_counter() - t, 1)
+        save(f"run_all{suffix}", {"machine": machine(), "sections_s": sections, "quick": args.quick,
+                                  **watch.stamp()})
+    results = {name: load(f"{name}{suffix}") for name in ("discovery", "gradient_metrics", "speed", "run_all")}
+    missing = [k for k, v in results.items() if v is None]
+    if missing:
+        raise SystemExit(f"no results for {', '.join(missing)}: run without --report-only first")
+    text = render(results)
+    out = (VAR_BENCH / "RESULTS_quick.md") if args.quick else (DOCS / "RESULTS.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"wrote {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+
+
+if __name__ == "__main__":
+    main()

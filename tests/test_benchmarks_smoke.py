@@ -1,0 +1,129 @@
+"""Smoke test of the benchmarks' code (benchmarks/) on a tiny synthetic space, so that it
+cannot rot between `make bench` runs. It checks the metrics' arithmetic and that every
+measuring function runs; it asserts nothing about speed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from synthetic import KINDS, TableEncoder, point
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import discovery, gradient_metrics, speed  # noqa: E402
+from gradrec_core import Engine, Item, SessionStore, WalkConfig  # noqa: E402
+from gradrec_core.index import IndexConfig, ItemIndex, build_faiss_index, write_index  # noqa: E402
+from gradrec_core.walk import build_direction  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic space of tests/synthetic.py, with ground truth under the catalog's column
+    names: "lightness" falls as the point gets darker, "length" rises with it."""
+    rng = np.random.default_rng(11)
+    items, vectors = [], []
+    for kind in KINDS:
+        for i in range(60):
+            dark, long = float(rng.uniform(0, 1)), float(rng.uniform(0, 1))
+            vectors.append(point(kind, dark, long, rng.normal(0, 0.01, 4)))
+            items.append(Item(f"{kind}-{i:02d}", f"{kind} {i}", kind, None,
+                              {"lightness": f"{100 * (1 - dark):.1f}", "length": f"{1 + 4 * long:.2f}",
+                               "hue_family": "blue", "pattern": "plain"}))
+    out = tmp_path_factory.mktemp("bench") / "index"
+    write_index(out, items, np.stack(vectors), {"encoder": "table", "model": "table", "fingerprint": "bench"},
+                IndexConfig())
+    return out
+
+
+def engine(space: Path, config: WalkConfig) -> Engine:
+    from gradrec_core import load_index
+
+    config = WalkConfig(**{**config.__dict__, "n_neutral": 30, "n_exemplar": 30, "k": 20, "min_gain": 0.2})
+    return Engine(load_index(space), SessionStore("sqlite:///:memory:"), config, TableEncoder())
+
+
+def test_cgir_metrics_arithmetic() -> None:
+    assert gradient_metrics.consistency([1, 2, 3, 4], +1) == 1.0
+    assert gradient_metrics.consistency([4, 3, 3, 1], -1) == pytest.approx(2 / 3)
+    assert gradient_metrics.consistency([5], +1) is None
+    assert gradient_metrics.restrictiveness([2, 2, 2]) == 1.0  # ties count 0, not -1
+    assert gradient_metrics.restrictiveness([1, 2, 3]) == 0.0  # drifts every step
+    assert gradient_metrics.restrictiveness([1, 2, 1]) == 1.0
+    assert gradient_metrics.restrictiveness([1, None, 2]) == 1.0  # a missing value is a tie
+
+
+def test_gradient_metrics_walks_and_aggregation(space: Path) -> None:
+    pair = {"row": 0, "id": "polo-00", "alpha": -1, "neutral": "polo", "exemplar": "dark polo",
+            "opposite": "light polo", "change": "darker"}
+    e = engine(space, WalkConfig())
+    pair["row"] = e.index.row(pair["id"])
+    walks = []
+    for use_opposite in (False, True):
+        rows, ended, confidence = gradient_metrics.walk_engine(e, pair, use_opposite, f"s{use_opposite}", steps=4)
+        assert rows[0] == pair["row"] and 0.0 <= confidence <= 1.0
+        w = gradient_metrics.score_walk(e.index, rows, "lightness", -1)
+        w.update(ended=ended, confidence=confidence, left_further=gradient_metrics.further_left(
+            e.index, rows, "lightness", -1))
+        if len(rows) > 1:  # the full engine's darker walk is darker at every step here
+            assert w["consistency"] == 1.0 and w["kind_kept"] == 1.0
+        walks.append(w)
+    base = gradient_metrics.walk_baseline(e.index, pair, steps=4)
+    assert len(base) == 5 and base[0] == pair["row"]
+    agg = gradient_metrics.aggregate(walks)
+    assert agg["walks"] == 2 and 0 <= agg["answered"] <= 1
+    assert set(gradient_metrics.calibration(walks)) == {"buckets", "spearman"}
+
+
+def test_discovery_trajectories(space: Path) -> None:
+    e = engine(space, WalkConfig())
+    index = e.index
+    q = TableEncoder().encode_prompts(["light polo", "polo", "dark polo"])
+    seed = index.row("polo-00")
+    paper = WalkConfig().paper()
+    t_base = discovery.baseline_trajectory(index, seed, 30)
+    t_paper = discovery.paper_trajectory(index, build_direction(index, q[1], q[2], paper), paper, seed, 3)
+    t_engine, _ = discovery.engine_trajectory(index, build_direction(index, q[1], q[2], e.config, q[0]), e.config,
+                                              seed, 3)
+    for t in (t_base, t_paper, t_engine):
+        assert seed not in t and len(t) == len(set(t))
+    assert len(t_paper) == 30
+    counts = discovery.window_counts(list(range(60)), set(range(10)))
+    assert len(counts) == 60 - discovery.WINDOW + 1 and counts[0] == 10 and counts[-1] == 0
+    s = discovery.trajectory_summary(index, t_paper, {"negative": {1}, "neutral": {2}, "positive": {3}}, "lightness", -1)
+    assert s["length"] == 30 and s["order_ok"] is None  # too short for the window analysis
+
+
+def test_speed_helpers_run(space: Path) -> None:
+    base = np.stack([point(k, d) for k in KINDS for d in (0.1, 0.5, 0.9)])
+    kinds = np.repeat(np.arange(len(KINDS)), 3).astype(np.int32)
+    chunks = list(speed.synth_chunks(base, kinds, 500, seed=3))
+    again = list(speed.synth_chunks(base, kinds, 500, seed=3))
+    vectors = np.vstack([x for _, x, _ in chunks])
+    codes = np.concatenate([c for _, _, c in chunks])
+    assert vectors.shape == (500, base.shape[1]) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert np.array_equal(vectors, np.vstack([x for _, x, _ in again]))
+    queries, q_codes = vectors[:7], codes[:7]
+    truth, truth_cat = speed.exact_topk(vectors, codes, queries, q_codes, k=5)
+    brute = np.argsort(-(queries @ vectors.T), axis=1)[:, :5]
+    assert speed.recall(truth, brute) == pytest.approx(1.0)
+    assert all(codes[r] == c for row, c in zip(truth_cat, q_codes) for r in row)
+    names = list(KINDS)
+    items = [Item(f"s{i}", "", names[c], None, {}) for i, c in enumerate(codes.tolist())]
+    ivf = build_faiss_index(vectors, IndexConfig(type="ivf", ivf_nlist=4, ivf_nprobe=4, ivf_codec="sq8"))
+    index = ItemIndex(items, vectors, ivf, {"fingerprint": "smoke"})
+    _, found = index.search(queries, 5)
+    assert speed.recall(found, truth) > 0.8
+    _, found_cat = index.search(queries[0], 5, category=names[q_codes[0]])
+    assert all(index.items[r].category == names[q_codes[0]] for r in found_cat[0] if r >= 0)
+    directions = [("polo", "dark polo", "light polo", "polo")]
+    prompts = {p: v for p, v in zip(("polo", "dark polo", "light polo"),
+                                    TableEncoder().encode_prompts(["polo", "dark polo", "light polo"]))}
+    seeds = [(int(np.flatnonzero(codes == 0)[0]), 0)]
+    cfg = WalkConfig(n_neutral=20, n_exemplar=20, k=10, min_gain=0.2)
+    for result in (speed.time_walks(index, prompts, cfg, seeds, 2, True, directions),
+                   speed.time_refine(index, prompts, cfg, seeds, 2, directions),
+                   speed.time_reference(vectors, prompts["dark polo"], [0], 2)):
+        assert result["steps"] >= 1 and result["p50_ms"] >= 0
