@@ -14,7 +14,7 @@ import logging
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, AllSlotsReset, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, Restarted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from gradrec_core import GradrecError, Item, SessionError, UnknownItemError, WalkStep
@@ -191,6 +191,10 @@ class ActionRefine(Action):
             phrase = _phrase_for(current, critique)
             pair = prompts_for(critique, phrase, current.category)
             neutral, exemplar = pair.oriented()
+            if neutral == exemplar:  # "in black" for a black item
+                dispatcher.utter_message(text=f"This one is already {pair.phrase.removeprefix('in ')}. "
+                                              "Try another change, or \"another one\".")
+                return _clear_critique_slots()
             opposite = "" if pair.reverse else _opposite(critique, phrase, current.category)
             step = eng.refine(tracker.sender_id, neutral, exemplar, intensity=pair.intensity,
                               attribute=pair.phrase, opposite=opposite)
@@ -293,7 +297,8 @@ class ActionChoose(Action):
 
 
 class ActionRestart(Action):
-    """"start over": forget the walk."""
+    """"start over": forget the walk (this replaces Rasa's own action_restart, so it also
+    restarts the conversation's tracker)."""
 
     def name(self) -> str:
         return "action_restart"
@@ -302,4 +307,4 @@ class ActionRestart(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         engine().reset(tracker.sender_id)
         dispatcher.utter_message(text="Let's start over. What are you looking for?")
-        return [AllSlotsReset()]
+        return [Restarted()]

@@ -108,7 +108,7 @@ def test_a_shopping_conversation(domain: dict[str, Any]) -> None:
     assert messages[0]["custom"]["item"]["id"] == other["id"] and "Great choice" in messages[0]["text"]
 
     messages, events = run(ActionRestart(), "start over", "restart", who, domain)
-    assert events == [{"event": "reset_slots", "timestamp": None}]
+    assert events == [{"event": "restart", "timestamp": None}]
     messages, _ = run(ActionRefine(), "darker", "refine", who, domain)
     assert "find an item first" in messages[0]["text"]
 
@@ -181,3 +181,17 @@ def test_session_start_restores_the_engine_session(domain: dict[str, Any]) -> No
     assert events[0] == {"event": "session_started", "timestamp": None}
     assert SlotSet("current_item", darker_first["id"]) in events
     assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"
+
+
+def test_asking_for_the_colour_it_already_has(domain: dict[str, Any]) -> None:
+    from actions.actions import ActionRefine, ActionSearchItem
+    from actions.shop import engine
+
+    who = "shopper-black"
+    seed = item_of(run(ActionSearchItem(), "/search_item", "search_item", who, domain,
+                       entities=[{"entity": "item_id", "value": next(
+                           i.id for i in engine().index.items if i.metadata["color_name"] == "black"
+                           and i.category == "heels")}])[0])
+    messages, _ = run(ActionRefine(), "does it come in black", "refine", who, domain)
+    assert "already black" in messages[0]["text"]
+    assert engine().state(who).current.id == seed["id"]
