@@ -228,7 +228,8 @@ class Engine:
 
     def another(self, session_id: str) -> WalkStep:
         """Another item in place of the current one: the next candidate of the same step, or,
-        right after the seed, the nearest unseen item like it."""
+        right after the seed or when that step has no other answer, the nearest unseen item
+        of the same kind."""
         for _ in range(_RETRIES):
             prepared = self._prepare(session_id)
             try:
@@ -243,8 +244,11 @@ class Engine:
                     prompts = (last.neutral, last.exemplar, last.opposite)
                     if prompts not in prepared.directions:
                         raise _Stale
-                    return self._take_step(tx, session, last, walk_state, prepared.directions[prompts],
-                                           "another", prompts, last.intensity, last.attribute)
+                    alternative = self._take_step(tx, session, last, walk_state, prepared.directions[prompts],
+                                                  "another", prompts, last.intensity, last.attribute)
+                    if alternative.item is None:  # that step had no other answer: one like this
+                        return self._another_like(tx, session, steps)
+                    return alternative
             except _Stale:
                 continue
         raise SessionError(f"session '{session_id}' is changing too fast to step; try again")

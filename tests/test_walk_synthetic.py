@@ -147,3 +147,15 @@ def test_confidence_gate_refuses_meaningless_directions(space: Path) -> None:
     assert d.confidence < 0.5
     s = engine.refine("s", "random a", "random b")
     assert s.end_reached and s.low_confidence
+
+
+def test_another_falls_back_to_a_similar_item_when_the_step_has_no_other_answer(space: Path) -> None:
+    engine = make_engine(space)
+    second_darkest = sorted((i for i in engine.index.items if i.category == "polo"),
+                            key=lambda i: i.metadata["dark"])[-2]
+    engine.start("s", second_darkest.id)
+    last = engine.refine("s", "polo", "dark polo").item  # the darkest: no alternative exists
+    assert last is not None
+    alt = engine.another("s")
+    assert alt.item is not None and alt.item.category == "polo"
+    assert alt.item.id not in (second_darkest.id, last.id)
