@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import time
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
@@ -169,6 +170,8 @@ class ActionRefine(Action):
 
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        started = time.perf_counter()
+        engine_s = 0.0
         eng = engine()
         state = eng.state(tracker.sender_id)
         if state is None or state.current is None:
@@ -196,8 +199,10 @@ class ActionRefine(Action):
                                               "Try another change, or \"another one\".")
                 return _clear_critique_slots()
             opposite = "" if pair.reverse else _opposite(critique, phrase, current.category)
+            t = time.perf_counter()
             step = eng.refine(tracker.sender_id, neutral, exemplar, intensity=pair.intensity,
                               attribute=pair.phrase, opposite=opposite)
+            engine_s += time.perf_counter() - t
             pairs.append(pair)
             if step.item is None:
                 break
@@ -222,7 +227,11 @@ class ActionRefine(Action):
         if step.low_confidence:
             sentence = (f"I'm not sure I can tell \"{said}\" apart in this shop, so this is my best guess: "
                         f"{spoken_name(step.item)}. If it's not right, try other words.")
-        _show(dispatcher, sentence, step.item, _step_payload(step, pairs[-1]))
+        payload = _step_payload(step, pairs[-1])
+        # diagnostics for the latency benchmark (and anyone watching a widget's network tab)
+        payload["timing_ms"] = {"action": round((time.perf_counter() - started) * 1000, 3),
+                                "engine": round(engine_s * 1000, 3)}
+        _show(dispatcher, sentence, step.item, payload)
         return _item_events(step.item, step.number) + _clear_critique_slots()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import discovery, gradient_metrics, speed
+from benchmarks import chat_latency, discovery, gradient_metrics, speed
 from benchmarks.common import fmt
 
 IMPROVEMENTS = ["paper + monotone", "paper + style held", "paper + confidence gate", "paper + opposite prompt",
@@ -183,6 +183,13 @@ def headline(r: dict[str, Any]) -> list[str]:
     e = s["encoder"]
     lines.append(f"* Indexing: {e['encoder_default']:.0f} items/s with the default MiniLM encoder "
                  f"({e['encoder_default'] / e['plain_loop']:.2f}x a plain transformers loop).")
+    c = r.get("chat_latency")
+    if c:
+        one, many = c["single"], c["concurrent"]
+        lines.append(f"* A warm refine turn through Rasa's REST channel: {one['p50_ms']['total']:.0f} ms p50 / "
+                     f"{one['p95_ms']['total']:.0f} ms p95 with one conversation (engine "
+                     f"{one['p50_ms']['engine']:.0f} ms p50), {many['p95_ms']['total']:.0f} ms p95 with "
+                     f"{many['conversations']} at once.")
     return lines
 
 
@@ -259,13 +266,15 @@ steps each (fewer walks at 3.2M); directions built on the synthetic index from t
   absolute numbers are pessimistic, ratios measured in the same run are the fairer comparison.
 """
 
-PENDING = """\
-## 5. End-to-end chat latency (REST channel through Rasa): pending
+CHAT = """\
+## 5. A chat turn end to end (REST channel through Rasa)
 
-Not measured: the Rasa side (NLU pipeline, action server calling the engine) is not finished. When it is,
-`benchmarks/` should time the REST channel (`POST /webhooks/rest/webhook`) on this machine for a search turn
-and a refinement turn, p50/p95 over a few hundred messages, and this section replaces this note. The
-engine's own share is known from the tables above (`Engine.refine`).
+`benchmarks/chat_latency.py` starts the real action server and `rasa run --enable-api` on free ports on
+127.0.0.1, opens each conversation with "show me a blue polo shirt", then times refine turns ("something
+darker", "a bit lighter", with "go back" after each so the walk never runs out; the first two refine turns
+of each conversation are warm-up and not counted). The action reports its own and the engine's time in the
+reply (`step.timing_ms`); Rasa's share is the rest of the client-measured turn.
+
 """
 
 
@@ -315,5 +324,6 @@ def render(r: dict[str, Any]) -> str:
     out.append("## 4. What looked wrong or weak in the engine\n")
     out += findings(r)
     out.append("")
-    out.append(PENDING)
+    out.append(CHAT)
+    out.append(chat_latency.markdown(r["chat_latency"]))
     return "\n".join(out) + "\n"

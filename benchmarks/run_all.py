@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import discovery, gradient_metrics, speed  # noqa: E402
+from benchmarks import chat_latency, discovery, gradient_metrics, speed  # noqa: E402
 from benchmarks.common import DOCS, VAR_BENCH, Stopwatch, load, machine, save  # noqa: E402
 from benchmarks.report import render  # noqa: E402
 
@@ -31,14 +31,16 @@ def main(argv: list[str] | None = None) -> None:
         sections = {}
         for name, fn in (("discovery", lambda: discovery.run(args.quick, args.index)),
                          ("gradient_metrics", lambda: gradient_metrics.run(args.quick, None, args.index)),
-                         ("speed", lambda: speed.run(args.quick, None, args.index))):
+                         ("speed", lambda: speed.run(args.quick, None, args.index)),
+                         ("chat_latency", lambda: chat_latency.run(args.quick, args.index))):
             print(f"== {name}", file=sys.stderr, flush=True)
             t = time.perf_counter()
             fn()
             sections[name] = round(time.perf_counter() - t, 1)
         save(f"run_all{suffix}", {"machine": machine(), "sections_s": sections, "quick": args.quick,
                                   **watch.stamp()})
-    results = {name: load(f"{name}{suffix}") for name in ("discovery", "gradient_metrics", "speed", "run_all")}
+    results = {name: load(f"{name}{suffix}")
+               for name in ("discovery", "gradient_metrics", "speed", "chat_latency", "run_all")}
     missing = [k for k, v in results.items() if v is None]
     if missing:
         raise SystemExit(f"no results for {', '.join(missing)}: run without --report-only first")
