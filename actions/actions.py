@@ -18,7 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, Restarted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from gradrec_core import GradrecError, Item, SessionError, UnknownItemError, WalkStep
+from gradrec_core import GradrecError, Item, SessionError, SessionState, UnknownItemError, WalkStep
 
 from .comparatives import Critique, PromptPair, item_phrase, parse_critiques, prompts_for
 from .shop import engine, item_card, spoken_name
@@ -63,6 +63,15 @@ def _show(dispatcher: CollectingDispatcher, sentence: str, item: Item,
         image=item.image,
         json_message={"type": "gradrec_item", "item": item_card(item), "step": step or {}},
     )
+
+
+def _current_state(dispatcher: CollectingDispatcher, tracker: Tracker) -> SessionState | None:
+    """The sender's session when it has a current item; otherwise say how to start one."""
+    state = engine().state(tracker.sender_id)
+    if state is None or state.current is None:
+        dispatcher.utter_message(text=NO_ITEM)
+        return None
+    return state
 
 
 def _item_events(item: Item | None, step_number: int) -> Events:
@@ -173,9 +182,8 @@ class ActionRefine(Action):
         started = time.perf_counter()
         engine_s = 0.0
         eng = engine()
-        state = eng.state(tracker.sender_id)
-        if state is None or state.current is None:
-            dispatcher.utter_message(text=NO_ITEM)
+        state = _current_state(dispatcher, tracker)
+        if state is None:
             return _clear_critique_slots()
         critiques = parse_critiques(
             _text(tracker),
@@ -244,9 +252,7 @@ class ActionAnother(Action):
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         eng = engine()
-        state = eng.state(tracker.sender_id)
-        if state is None or state.current is None:
-            dispatcher.utter_message(text=NO_ITEM)
+        if _current_state(dispatcher, tracker) is None:
             return []
         step = eng.another(tracker.sender_id)
         if step.item is None:
@@ -267,9 +273,8 @@ class ActionUndo(Action):
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         eng = engine()
-        state = eng.state(tracker.sender_id)
-        if state is None or state.current is None:
-            dispatcher.utter_message(text=NO_ITEM)
+        state = _current_state(dispatcher, tracker)
+        if state is None:
             return []
         try:
             state = eng.undo(tracker.sender_id)

@@ -344,7 +344,7 @@ def markdown(results: dict[str, Any]) -> str:
                              s["trend"], s["first50"], s["last50"],
                              " / ".join(f"{s['found'][x]:.0f}" for x in SET_NAMES)])
         out.append(table(["sets of", "trajectory", "items logged", "peaks in order", "peak at (neg / neu / pos)",
-                          f"trend (Spearman)", "mean, first 50", "mean, last 50", "set items found (neg / neu / pos)"],
+                          "trend (Spearman)", "mean, first 50", "mean, last 50", "set items found (neg / neu / pos)"],
                          rows))
         out.append("")
     out.append(f"Means over {results['seeds']} seeds (the negative prompt's top {results['seeds']} items; the plots "

@@ -333,7 +333,7 @@ def worker(n: int, prompt_file: str, quick: bool, out_file: str) -> None:
 
 def sample_bench(sample: Sample, quick: bool) -> dict[str, Any]:
     from gradrec_core import WalkConfig
-    from gradrec_core.walk import WalkState, build_direction, step
+    from gradrec_core.walk import build_direction
 
     index = sample.index
     out: dict[str, Any] = {"n": len(index)}

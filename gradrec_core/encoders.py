@@ -26,7 +26,7 @@ import time
 import urllib.request
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -317,6 +317,28 @@ class Encoder(ABC):
 
     # -- encoding
 
+    def _encode_text_batches(self, texts: Sequence[str], batch_size: int, progress: bool | None,
+                             embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """Batched text encoding with a progress bar. Length bucketing: texts of similar length
+        are batched together (less padding), longest first; rows come back in input order."""
+        texts = _check_strings(texts, "text")
+        self._ensure_loaded()
+        if not texts:
+            return self._empty()
+        import torch
+
+        batch_size = max(1, int(batch_size))
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        with torch.inference_mode(), _progress_bar(
+            len(texts), _want_progress(len(texts), progress), "encoding texts"
+        ) as bar:
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                out[idx] = embed([texts[i] for i in idx])
+                bar.update(len(idx))
+        return out
+
     @abstractmethod
     def encode_texts(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: bool | None = None
@@ -474,24 +496,7 @@ class MiniLMEncoder(Encoder):
     def encode_texts(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: bool | None = None
     ) -> np.ndarray:
-        texts = _check_strings(texts, "text")
-        self._ensure_loaded()
-        if not texts:
-            return self._empty()
-        import torch
-
-        batch_size = max(1, int(batch_size))
-        # Length bucketing: batch texts of similar length together (less padding), longest first.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.empty((len(texts), self._dim), dtype=np.float32)
-        with torch.inference_mode(), _progress_bar(
-            len(texts), _want_progress(len(texts), progress), "encoding texts"
-        ) as bar:
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                out[idx] = self._embed_batch([texts[i] for i in idx])
-                bar.update(len(idx))
-        return out
+        return self._encode_text_batches(texts, batch_size, progress, self._embed_batch)
 
     def encode_images(
         self, images: Sequence[str], *, batch_size: int = 32, progress: bool | None = None
@@ -640,23 +645,7 @@ class CLIPEncoder(Encoder):
     def encode_texts(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: bool | None = None
     ) -> np.ndarray:
-        texts = _check_strings(texts, "text")
-        self._ensure_loaded()
-        if not texts:
-            return self._empty()
-        import torch
-
-        batch_size = max(1, int(batch_size))
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.empty((len(texts), self._dim), dtype=np.float32)
-        with torch.inference_mode(), _progress_bar(
-            len(texts), _want_progress(len(texts), progress), "encoding texts"
-        ) as bar:
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                out[idx] = self._text_batch([texts[i] for i in idx])
-                bar.update(len(idx))
-        return out
+        return self._encode_text_batches(texts, batch_size, progress, self._text_batch)
 
     def encode_images(
         self, images: Sequence[str], *, batch_size: int = 32, progress: bool | None = None

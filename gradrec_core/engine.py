@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import faiss
 import numpy as np
@@ -213,47 +214,51 @@ class Engine:
         if not intensity > 0:
             raise SessionError(f"intensity must be positive, not {intensity}")
         direction = self._direction_vector(neutral, exemplar, opposite)
-        for _ in range(_RETRIES):
-            prepared = self._prepare(session_id)
-            try:
-                with self.store.transaction() as tx:
-                    session = self._require_session(tx, session_id)
-                    steps = self.store.active_steps(tx, session_id)
-                    walk_state = self._walk_state(tx, session_id, steps, prepared)
-                    return self._take_step(tx, session, steps[-1], walk_state, direction, "refine",
-                                           (neutral, exemplar, opposite), intensity, attribute)
-            except _Stale:
-                continue
-        raise SessionError(f"session '{session_id}' is changing too fast to step; try again")
+
+        def take(tx, session, steps: list[StepRow], prepared: _Prepared) -> WalkStep:  # type: ignore[no-untyped-def]
+            walk_state = self._walk_state(tx, session_id, steps, prepared)
+            return self._take_step(tx, session, steps[-1], walk_state, direction, "refine",
+                                   (neutral, exemplar, opposite), intensity, attribute)
+
+        return self._locked_step(session_id, take)
 
     def another(self, session_id: str) -> WalkStep:
         """Another item in place of the current one: the next candidate of the same step, or,
         right after the seed or when that step has no other answer, the nearest unseen item
         of the same kind."""
+
+        def take(tx, session, steps: list[StepRow], prepared: _Prepared) -> WalkStep:  # type: ignore[no-untyped-def]
+            last = steps[-1]
+            if last.kind == "start" or not last.neutral:
+                return self._another_like(tx, session, steps)
+            base = [s for s in steps if s.id != last.id]
+            walk_state = self._walk_state(tx, session_id, base, prepared)
+            prompts = (last.neutral, last.exemplar, last.opposite)
+            if prompts not in prepared.directions:
+                raise _Stale
+            alternative = self._take_step(tx, session, last, walk_state, prepared.directions[prompts],
+                                          "another", prompts, last.intensity, last.attribute)
+            if alternative.item is None:  # that step had no other answer: one like this
+                return self._another_like(tx, session, steps)
+            return alternative
+
+        return self._locked_step(session_id, take)
+
+    # ------------------------------------------------------------------ internals
+    def _locked_step(self, session_id: str,
+                     take: Callable[[Any, Any, list[StepRow], _Prepared], WalkStep]) -> WalkStep:
+        """Run `take` on the session's active steps under its write lock, with the directions
+        it needs built beforehand; when the session changed in between, prepare again."""
         for _ in range(_RETRIES):
             prepared = self._prepare(session_id)
             try:
                 with self.store.transaction() as tx:
                     session = self._require_session(tx, session_id)
-                    steps = self.store.active_steps(tx, session_id)
-                    last = steps[-1]
-                    if last.kind == "start" or not last.neutral:
-                        return self._another_like(tx, session, steps)
-                    base = [s for s in steps if s.id != last.id]
-                    walk_state = self._walk_state(tx, session_id, base, prepared)
-                    prompts = (last.neutral, last.exemplar, last.opposite)
-                    if prompts not in prepared.directions:
-                        raise _Stale
-                    alternative = self._take_step(tx, session, last, walk_state, prepared.directions[prompts],
-                                                  "another", prompts, last.intensity, last.attribute)
-                    if alternative.item is None:  # that step had no other answer: one like this
-                        return self._another_like(tx, session, steps)
-                    return alternative
+                    return take(tx, session, self.store.active_steps(tx, session_id), prepared)
             except _Stale:
                 continue
         raise SessionError(f"session '{session_id}' is changing too fast to step; try again")
 
-    # ------------------------------------------------------------------ internals
     def _live_session(self, tx, session_id: str):  # type: ignore[no-untyped-def]
         session = self.store.lock_session(tx, session_id)
         if session is not None and session.index_fingerprint != self.index.fingerprint:
