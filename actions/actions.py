@@ -230,7 +230,8 @@ class ActionRefine(Action):
                     json_message={"type": "gradrec_end", "item": item_card(current),
                                   "step": _step_payload(step, pairs[-1])},
                 )
-            return _item_events(current, len(eng.state(tracker.sender_id).steps)) + _clear_critique_slots()
+            # no step was stored for the critique that ended the walk: the current item is step number - 1
+            return _item_events(current, step.number - 1) + _clear_critique_slots()
         sentence = f"Here's one that's {said}: {spoken_name(step.item)}."
         if step.low_confidence:
             sentence = (f"I'm not sure I can tell \"{said}\" apart in this shop, so this is my best guess: "

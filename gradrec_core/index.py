@@ -143,7 +143,8 @@ class ItemIndex:
         self.category_names: list[str] = sorted(set(categories))
         code = {name: i for i, name in enumerate(self.category_names)}
         self.category_codes = np.array([code[c] for c in categories], dtype=np.int32)
-        self._selectors: dict[str, tuple[Any, np.ndarray]] = {}
+        self._members: dict[str, np.ndarray] = {}
+        self._selectors: dict[str, Any] = {}
 
     @property
     def dim(self) -> int:
@@ -167,8 +168,15 @@ class ItemIndex:
         return self.items[self.row(item_id)]
 
     def rows_in_category(self, category: str | None) -> np.ndarray:
-        code = self.category_names.index(category or "") if (category or "") in self.category_names else -1
-        return np.flatnonzero(self.category_codes == code)
+        """The rows of a category (int64, ascending), computed once per category: the walk's
+        end-of-walk scan and the FAISS selectors both ask for them on every step."""
+        key = category or ""
+        if key not in self._members:
+            code = self.category_names.index(key) if key in self.category_names else -1
+            rows = np.flatnonzero(self.category_codes == code).astype(np.int64)
+            rows.setflags(write=False)  # shared by every caller
+            self._members[key] = rows
+        return self._members[key]
 
     def search(
         self, queries: np.ndarray, k: int, category: str | None = None
@@ -188,10 +196,10 @@ class ItemIndex:
         return scores, rows
 
     def _selector(self, category: str) -> tuple[Any, np.ndarray]:
+        members = self.rows_in_category(category)
         if category not in self._selectors:
-            members = self.rows_in_category(category).astype(np.int64)
-            self._selectors[category] = (faiss.IDSelectorBatch(members), members)
-        return self._selectors[category]
+            self._selectors[category] = faiss.IDSelectorBatch(members)
+        return self._selectors[category], members
 
     def _search_params(self, selector: Any) -> Any:
         if isinstance(self.faiss, faiss.IndexHNSW):

@@ -195,3 +195,21 @@ def test_asking_for_the_colour_it_already_has(domain: dict[str, Any]) -> None:
     messages, _ = run(ActionRefine(), "does it come in black", "refine", who, domain)
     assert "already black" in messages[0]["text"]
     assert engine().state(who).current.id == seed["id"]
+
+
+def test_end_of_walk_says_so_and_keeps_the_step_count(domain: dict[str, Any]) -> None:
+    from actions.actions import ActionRefine, ActionSearchItem
+    from actions.shop import engine
+
+    who = "shopper-end"
+    run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain)
+    for _ in range(30):
+        messages, events = run(ActionRefine(), "darker", "refine", who, domain)
+        if "as far as I can go" in messages[0]["text"]:
+            break
+    else:
+        pytest.fail("30 darker steps and the walk never ended")
+    assert messages[0]["custom"]["type"] == "gradrec_end" and messages[0]["custom"]["step"]["end_reached"]
+    state = engine().state(who)
+    assert SlotSet("current_item", state.current.id) in events
+    assert SlotSet("step_number", float(len(state.steps))) in events
