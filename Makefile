@@ -34,7 +34,7 @@ catalog: $(CATALOG) ## the sample catalog (CSV + PNG images), generated determin
 
 $(INDEX)/manifest.json: $(CATALOG) $(BIN)/.installed
 	$(BIN)/gradrec index $(CATALOG) --out $(INDEX) --text-columns name,description \
-	    --category-column kind --image-column image
+	    --category-column kind --image-column image --name-column name --numeric-columns price,heel_cm
 	touch $@
 
 index: $(INDEX)/manifest.json ## the sample catalog's index (MiniLM text embeddings, exact FAISS)

@@ -8,10 +8,9 @@ store, so a crashed or restarted action server continues where it was.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import logging
 import time
+import logging
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
@@ -20,7 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from gradrec_core import GradrecError, Item, SessionError, SessionState, UnknownItemError, WalkStep
 
-from .comparatives import Critique, PromptPair, item_phrase, parse_critiques, prompts_for
+from gradrec_core.critique import Turn, take_turn
+
 from .shop import engine, item_card, spoken_name
 
 log = logging.getLogger("actions")
@@ -66,8 +66,12 @@ def _show(dispatcher: CollectingDispatcher, sentence: str, item: Item,
 
 
 def _current_state(dispatcher: CollectingDispatcher, tracker: Tracker) -> SessionState | None:
-    """The sender's session when it has a current item; otherwise say how to start one."""
-    state = engine().state(tracker.sender_id)
+    """The sender's session when it has a current item; otherwise say how to start one. What the
+    shopper last saw (the `current_item` slot) wins: a step whose reply never reached them (a
+    crash between the engine's commit and the reply) is rolled back first."""
+    shown = tracker.get_slot("current_item")
+    state = engine().sync(tracker.sender_id, shown) if isinstance(shown, str) and shown else \
+        engine().state(tracker.sender_id)
     if state is None or state.current is None:
         dispatcher.utter_message(text=NO_ITEM)
         return None
@@ -82,11 +86,10 @@ def _clear_critique_slots() -> Events:
     return [SlotSet("attribute", None), SlotSet("direction", None), SlotSet("intensity", None)]
 
 
-def _step_payload(step: WalkStep, pair: PromptPair | None) -> dict[str, Any]:
+def _step_payload(step: WalkStep) -> dict[str, Any]:
     return {
-        "attribute": pair.attribute if pair else step.attribute,
-        "phrase": pair.phrase if pair else step.attribute,
-        "direction": "less" if pair and pair.reverse else "more",
+        "attribute": step.attribute,
+        "phrase": step.attribute,
         "intensity": step.intensity,
         "step_number": step.number,
         "confidence": round(step.confidence, 3),
@@ -95,30 +98,18 @@ def _step_payload(step: WalkStep, pair: PromptPair | None) -> dict[str, Any]:
     }
 
 
-ACHROMATIC = frozenset({"black", "white", "grey", "gray"})
-
-
-def _phrase_for(item: Item, critique: Critique) -> str:
-    """The neutral prompt for an item. A basic colour term ("blue", the catalog's hue family)
-    retrieves more of the catalog than a rare name ("lightish blue") and walks better; and a
-    shade critique of a black, white or grey item leaves the colour out ("light polo shirt",
-    not "light black polo shirt")."""
-    md = dict(item.metadata)
-    if md.get("hue_family"):
-        md["color_name"] = md["hue_family"]
-    phrase = item_phrase(md, item.category, item.text)
-    colour = str(md.get("color_name") or "").lower()
-    if colour in ACHROMATIC and prompts_for(critique, phrase, item.category).dimension == "shade":
-        md["color_name"] = ""
-        phrase = item_phrase(md, item.category, item.text)
-    return phrase
-
-
-def _opposite(critique: Critique, phrase: str, kind: str | None) -> str:
-    """The other pole's prompt ("light blue polo shirt" for darker), when the lexicon knows it:
-    the engine then contrasts the two poles, which text encoders handle far better."""
-    flipped = prompts_for(dataclasses.replace(critique, polarity=-critique.polarity), phrase, kind)
-    return "" if flipped.reverse else flipped.exemplar
+def _turn_payload(turn: Turn) -> dict[str, Any]:
+    step = turn.step
+    return {
+        "phrase": " and ".join(turn.plan.phrases),
+        "plan": turn.plan.to_dict(),
+        "step_number": step.number if step else None,
+        "confidence": round(step.confidence, 3) if step else None,
+        "low_confidence": bool(step and step.low_confidence),
+        "end_reached": bool(step and step.end_reached),
+        "alternatives": [item_card(i) for i in step.alternatives] if step else [],
+        "values": [{"value": v, "count": n} for v, n in turn.values.values] if turn.values else [],
+    }
 
 
 class ActionSessionStart(Action):
@@ -172,7 +163,8 @@ class ActionSearchItem(Action):
 
 
 class ActionRefine(Action):
-    """"something darker", "a bit shorter", "darker and shorter": one engine step per critique."""
+    """Any turn about the current item: "darker", "cheaper", "in black", "shorter, in black",
+    "what colours does it come in?". The critique planner makes the plan; one engine call runs it."""
 
     def name(self) -> str:
         return "action_refine"
@@ -180,68 +172,25 @@ class ActionRefine(Action):
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         started = time.perf_counter()
-        engine_s = 0.0
-        eng = engine()
         state = _current_state(dispatcher, tracker)
         if state is None:
             return _clear_critique_slots()
-        critiques = parse_critiques(
-            _text(tracker),
-            attribute=tracker.get_slot("attribute"),
-            direction=tracker.get_slot("direction"),
-            intensity=tracker.get_slot("intensity"),
-        )
-        if not critiques:
-            dispatcher.utter_message(text="How should it change? Say something like \"darker\", "
-                                          "\"a bit shorter\" or \"less formal\".")
-            return _clear_critique_slots()
-        current = state.current
-        step: WalkStep | None = None
-        pairs: list[PromptPair] = []
-        for critique in critiques:
-            phrase = _phrase_for(current, critique)
-            pair = prompts_for(critique, phrase, current.category)
-            neutral, exemplar = pair.oriented()
-            if neutral == exemplar:  # "in black" for a black item
-                dispatcher.utter_message(text=f"This one is already {pair.phrase.removeprefix('in ')}. "
-                                              "Try another change, or \"another one\".")
-                return _clear_critique_slots()
-            opposite = "" if pair.reverse else _opposite(critique, phrase, current.category)
-            t = time.perf_counter()
-            step = eng.refine(tracker.sender_id, neutral, exemplar, intensity=pair.intensity,
-                              attribute=pair.phrase, opposite=opposite)
-            engine_s += time.perf_counter() - t
-            pairs.append(pair)
-            if step.item is None:
-                break
-            current = step.item
-        assert step is not None
-        said = " and ".join(p.phrase for p in pairs)
-        if step.item is None:
-            stuck = pairs[-1].phrase
-            if current.id != state.current.id:
-                _show(dispatcher, f"Here's one that's {' and '.join(p.phrase for p in pairs[:-1])}: "
-                                  f"{spoken_name(current)}. I have nothing {stuck} in this style.",
-                      current, _step_payload(step, pairs[-1]))
-            else:
-                dispatcher.utter_message(
-                    text=f"This is as far as I can go: I have nothing {stuck} that still looks like "
-                         "this one. Try another change, \"another one\", or \"start over\".",
-                    json_message={"type": "gradrec_end", "item": item_card(current),
-                                  "step": _step_payload(step, pairs[-1])},
-                )
-            # no step was stored for the critique that ended the walk: the current item is step number - 1
-            return _item_events(current, step.number - 1) + _clear_critique_slots()
-        sentence = f"Here's one that's {said}: {spoken_name(step.item)}."
-        if step.low_confidence:
-            sentence = (f"I'm not sure I can tell \"{said}\" apart in this shop, so this is my best guess: "
-                        f"{spoken_name(step.item)}. If it's not right, try other words.")
-        payload = _step_payload(step, pairs[-1])
-        # diagnostics for the latency benchmark (and anyone watching a widget's network tab)
+        entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])
+                    if isinstance(e, dict) and e.get("entity") in ("attribute", "direction", "intensity")}
+        planned = time.perf_counter()
+        turn = take_turn(engine(), tracker.sender_id, _text(tracker), entities)
+        payload = _turn_payload(turn)  # timings for the latency benchmark (and a widget's network tab)
         payload["timing_ms"] = {"action": round((time.perf_counter() - started) * 1000, 3),
-                                "engine": round(engine_s * 1000, 3)}
-        _show(dispatcher, sentence, step.item, payload)
-        return _item_events(step.item, step.number) + _clear_critique_slots()
+                                "engine": round((time.perf_counter() - planned) * 1000, 3)}
+        if turn.plan.refused:
+            log.warning("%s: refused entity values %s", tracker.sender_id, list(turn.plan.refused))
+        shown = turn.step.item if turn.step and turn.step.item else None
+        if shown is not None:
+            _show(dispatcher, turn.answer, shown, payload)
+            return _item_events(shown, turn.step.number) + _clear_critique_slots()  # type: ignore[union-attr]
+        dispatcher.utter_message(text=turn.answer, json_message={
+            "type": "gradrec_answer", "item": item_card(state.current), "step": payload})  # type: ignore[arg-type]
+        return _clear_critique_slots()
 
 
 class ActionAnother(Action):
@@ -261,7 +210,7 @@ class ActionAnother(Action):
                                           "(\"darker\", \"shorter\") or \"start over\".")
             return []
         _show(dispatcher, f"Here's another one: {spoken_name(step.item)}.", step.item,
-              _step_payload(step, None))
+              _step_payload(step))
         return _item_events(step.item, step.number)
 
 

@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from gradrec_core import Engine, Item
+from gradrec_core.critique import render
 
 from assistant.settings import Settings
 
@@ -64,6 +65,4 @@ def item_card(item: Item) -> dict[str, Any]:
 
 def spoken_name(item: Item) -> str:
     """The item's name as a sentence says it aloud: "a navy slim-fit piqué polo shirt"."""
-    name = str(item.metadata.get("name") or item.text.split(".")[0]).strip().lower()
-    article = "an" if name[:1] in "aeiou" else "a"
-    return f"{article} {name}"
+    return render.spoken_name(item, engine().index.schema)

@@ -32,6 +32,10 @@ class CatalogSpec:
     category_column: str | None = None
     image_column: str | None = None
     lenient: bool = False
+    # The dialogue's view of the columns (see `schema.py`); None = inferred from the data.
+    numeric_columns: tuple[str, ...] | None = None
+    attribute_columns: tuple[str, ...] | None = None
+    name_column: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +44,9 @@ class CatalogSpec:
             "category_column": self.category_column,
             "image_column": self.image_column,
             "lenient": self.lenient,
+            "numeric_columns": None if self.numeric_columns is None else list(self.numeric_columns),
+            "attribute_columns": None if self.attribute_columns is None else list(self.attribute_columns),
+            "name_column": self.name_column,
         }
 
 
@@ -59,6 +66,7 @@ class Catalog:
     text_columns: tuple[str, ...]
     items: list[Item]
     skipped: list[SkippedRow] = field(default_factory=list)
+    columns: tuple[str, ...] = ()  # the file's columns, in order (JSONL: the first record's)
 
     def skipped_by_reason(self) -> dict[str, list[SkippedRow]]:
         out: dict[str, list[SkippedRow]] = defaultdict(list)
@@ -94,9 +102,11 @@ def load_catalog(path: str | Path, spec: CatalogSpec | None = None) -> Catalog:
     skipped: list[SkippedRow] = []
     first_line_of: dict[str, int] = {}
     text_columns: tuple[str, ...] | None = None
+    header: tuple[str, ...] = ()
     base = path.parent
     for first, last, record, columns in records:
         if text_columns is None:
+            header = columns
             text_columns = _resolve_text_columns(path, spec, columns)
         try:
             if isinstance(record, _RowError):
@@ -133,6 +143,7 @@ def load_catalog(path: str | Path, spec: CatalogSpec | None = None) -> Catalog:
         text_columns=text_columns,
         items=items,
         skipped=skipped,
+        columns=header,
     )
 
 

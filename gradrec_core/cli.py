@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--model", help="hub id or local folder (clip: default patrickjohncyh/fashion-clip)")
     ix.add_argument("--index-type", choices=["flat", "hnsw"], default="flat",
                     help="flat = exact (default); hnsw = approximate, for large catalogs")
+    ix.add_argument("--numeric-columns", help="comma-separated numeric columns for structured critiques "
+                    "(\"cheaper\", \"under 50\"); default: columns named like a price")
+    ix.add_argument("--attribute-columns", help="comma-separated categorical columns (\"in black\", "
+                    "\"what colours does it come in?\"); default: inferred (short values, few distinct)")
+    ix.add_argument("--name-column", help="the item's display name (default: the first text column)")
     ix.add_argument("--lenient", action="store_true", help="skip bad rows (counted and listed) instead of failing")
     ix.add_argument("--force", action="store_true", help="rebuild even if the folder is up to date")
 
@@ -67,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     sm = sub.add_parser("similar", help="nearest neighbours of a seed (the paper's baseline)")
     seeds(sm)
     sm.add_argument("--k", type=int, default=10)
+
+    cq = sub.add_parser("critique", help="apply what a shopper says to a seed item, turn by turn "
+                        "(the chat's planner, without Rasa)")
+    cq.add_argument("--index", required=True, help="an index folder written by `gradrec index`")
+    g = cq.add_mutually_exclusive_group(required=True)
+    g.add_argument("--seed", help="the seed item id")
+    g.add_argument("--seeds-file", help="a file with one seed item id per line")
+    cq.add_argument("--json", action="store_true", help="one JSON object per seed per line")
+    cq.add_argument("utterances", nargs="+", metavar="UTTERANCE", help='e.g. "darker" "in black" "cheaper"')
 
     se = sub.add_parser("search", help="zero-shot retrieval for a text query")
     se.add_argument("--index", required=True)
@@ -108,6 +122,10 @@ def _describe(item) -> str:  # type: ignore[no-untyped-def]
     return f"{item.id:<16} {item.category or '':<12} {name}"
 
 
+def _columns(value: str | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(c.strip() for c in value.split(",") if c.strip())
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     from .catalog import CatalogSpec
     from .index import IndexConfig
@@ -119,6 +137,9 @@ def _cmd_index(args: argparse.Namespace) -> int:
         category_column=args.category_column,
         image_column=args.image_column,
         lenient=args.lenient,
+        numeric_columns=_columns(args.numeric_columns),
+        attribute_columns=_columns(args.attribute_columns),
+        name_column=args.name_column,
     )
     report = index_catalog(args.catalog, args.out, spec, args.encoder, args.model,
                            IndexConfig(type=args.index_type), force=args.force)
@@ -222,11 +243,40 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_critique(args: argparse.Namespace) -> int:
+    from .critique import take_turn
+    from .engine import Engine
+
+    utterances = [u for u in args.utterances]
+    for position, u in enumerate(utterances, start=1):
+        if not u.strip():
+            raise GradrecError(f"utterance {position} is empty")
+    seeds = _read_seeds(args)
+    engine = Engine.open(args.index)  # sessions in memory: a fresh one per seed
+    _check_seeds(engine, seeds)
+    for seed, _ in seeds:
+        session = f"critique:{seed}"
+        engine.start(session, seed)
+        turns = []
+        for u in utterances:
+            turn = take_turn(engine, session, u)
+            turns.append(turn.to_dict(u))
+        if args.json:
+            print(json.dumps({"seed": seed, "turns": turns}, ensure_ascii=False))
+        else:
+            print(f"seed  {_describe(engine.item(seed))}")
+            for t in turns:
+                shown = _describe(engine.item(t["item"])) if t["item"] else "-"
+                print(f"  > {t['text']}\n    {t['answer']}\n    {shown}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    handlers = {"index": _cmd_index, "walk": _cmd_walk, "similar": _cmd_similar, "search": _cmd_search}
+    handlers = {"index": _cmd_index, "walk": _cmd_walk, "similar": _cmd_similar, "search": _cmd_search,
+                "critique": _cmd_critique}
     try:
         return handlers[args.command](args)
     except GradrecError as err:

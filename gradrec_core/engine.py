@@ -25,9 +25,13 @@ import faiss
 import numpy as np
 
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
+from .graded import Axis, AxisBuilder, Floor, TurnState, graded_step
 from .index import ItemIndex, load_index
+from .ops import Comparative, NumericComparative, Op, Range, Require, RequireText, op_from_dict, op_to_dict
 from .store import SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
 from .types import (
+    AttributeValues,
+    CritiqueStep,
     Direction,
     Item,
     ScoredItem,
@@ -79,6 +83,7 @@ class Engine:
         self._encoder_lock = threading.Lock()
         self._directions: OrderedDict[str, DirectionVector] = OrderedDict()
         self._directions_lock = threading.Lock()
+        self.axes = AxisBuilder(index, lambda texts: self.encoder.encode_prompts(texts))
 
     @classmethod
     def open(cls, index_dir: str | Path, db_url: str | None = None,
@@ -189,6 +194,24 @@ class Engine:
                 return None
             return self._state(tx, session_id)
 
+    def sync(self, session_id: str, shown_item_id: str) -> SessionState | None:
+        """Make the session agree with what the shopper last saw: when the current item is not
+        `shown_item_id` but an earlier active step's is (a step whose reply never reached the
+        shopper), the steps after it are undone. Items stay seen. Unknown ids change nothing."""
+        with self.store.transaction() as tx:
+            session = self._live_session(tx, session_id)
+            if session is None:
+                return None
+            steps = self.store.active_steps(tx, session_id)
+            if steps and steps[-1].item_id != shown_item_id:
+                positions = [i for i, s in enumerate(steps) if s.item_id == shown_item_id]
+                if positions:
+                    for s in steps[positions[-1] + 1:]:
+                        self.store.deactivate(tx, session, s.id)
+                    log.warning("session %s: rolled back %d step(s) the shopper never saw", session_id,
+                                len(steps) - positions[-1] - 1)
+            return self._state(tx, session_id)
+
     def reset(self, session_id: str) -> None:
         with self.store.transaction() as tx:
             self.store.delete_session(tx, session_id)
@@ -229,6 +252,12 @@ class Engine:
 
         def take(tx, session, steps: list[StepRow], prepared: _Prepared) -> WalkStep:  # type: ignore[no-untyped-def]
             last = steps[-1]
+            if last.plan:
+                base = [s for s in steps if s.id != last.id]
+                answer = self._critique_step(tx, session, base, _plan_ops(last), prepared, kind="another")
+                if answer.item is not None:
+                    return _as_walk(answer)
+                return self._another_like(tx, session, steps)
             if last.kind == "start" or not last.neutral:
                 return self._another_like(tx, session, steps)
             base = [s for s in steps if s.id != last.id]
@@ -243,6 +272,146 @@ class Engine:
             return alternative
 
         return self._locked_step(session_id, take)
+
+    def apply(self, session_id: str, ops: list[Op]) -> CritiqueStep:
+        """One critique turn: the next item satisfying every operation at once (a compound
+        critique is one step), graded, style held, earlier critiques kept (`graded.py`)."""
+        if not ops:
+            raise SessionError("a critique needs at least one operation")
+        for op in ops:
+            self._check_op(op)
+        for op in ops:  # encoder calls happen here, outside any lock
+            for prompts in _prompts(op):
+                self._direction_vector(*prompts)
+
+        def take(tx, session, steps: list[StepRow], prepared: _Prepared) -> CritiqueStep:  # type: ignore[no-untyped-def]
+            return self._critique_step(tx, session, steps, ops, prepared)
+
+        return self._locked_step(session_id, take)  # type: ignore[return-value]
+
+    def values_like(self, item_id: str, column: str, k: int = 50) -> AttributeValues:
+        """The values `column` takes among the `k` items most like `item_id` in its kind
+        ("what colours does it come in?"), the item itself included."""
+        schema = self.index.schema
+        row = self.index.row(item_id)
+        item = self.index.items[row]
+        numeric = schema.numeric_column(column) is not None
+        if not numeric and schema.attribute(column) is None:
+            raise SessionError(f"no column '{column}' in this catalog's schema")
+        _, rows = self.index.search(self.index.vectors[row], k, category=item.category)
+        rows = np.unique(np.concatenate([[row], rows[0][rows[0] >= 0]]))
+        values = self.index.column(column)[rows]
+        mine = self.index.column(column)[row]
+        if numeric:
+            finite = values[np.isfinite(values)]
+            return AttributeValues(column, None if not np.isfinite(mine) else float(mine), (), True,
+                                   float(finite.min()) if len(finite) else None,
+                                   float(finite.max()) if len(finite) else None)
+        counts: dict[str, int] = {}
+        for v in values:
+            if v:
+                counts[v] = counts.get(v, 0) + 1
+        ordered = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return AttributeValues(column, mine, ordered, False)
+
+    def _check_op(self, op: Op) -> None:
+        schema = self.index.schema
+        if isinstance(op, (Require,)) and schema.attribute(op.column) is None:
+            raise SessionError(f"no attribute column '{op.column}' in this catalog's schema")
+        if isinstance(op, (Range, NumericComparative)) and schema.numeric_column(op.column) is None:
+            raise SessionError(f"no numeric column '{op.column}' in this catalog's schema")
+        if isinstance(op, (Comparative, NumericComparative)) and not op.intensity > 0:
+            raise SessionError(f"intensity must be positive, not {op.intensity}")
+        if isinstance(op, Comparative) and op.neutral.strip() == op.exemplar.strip():
+            raise SessionError(f"the neutral and exemplar prompts are the same ('{op.neutral}')")
+
+    def _critique_step(self, tx, session, steps: list[StepRow], ops: list[Op],  # type: ignore[no-untyped-def]
+                       prepared: _Prepared, kind: str = "critique") -> CritiqueStep:
+        current = steps[-1]
+        row = self.index.row(current.item_id)
+        directions = {}
+        for op in ops:
+            for prompts in _prompts(op):
+                directions[prompts] = prepared.directions.get(prompts) or self._cached_direction(prompts)
+        category = self.index.items[row].category
+        for op in ops:
+            if isinstance(op, Comparative):
+                target = directions[op.prompts].target_category
+                if target:
+                    category = target
+        rows = self.index.rows_in_category(category) if category else np.arange(len(self.index))
+        axes: list[Axis | None] = []
+        for op in ops:
+            if isinstance(op, Comparative):
+                axes.append(self.axes.axis(op, directions[op.prompts], rows))
+            elif isinstance(op, NumericComparative):
+                axes.append(self.axes.axis(op, None, rows))
+            else:
+                axes.append(None)
+        floors: list[Floor] = []
+        floor_axes: list[Axis] = []
+        filters: list[Op] = []
+        for s in steps:
+            plan = json.loads(s.plan) if s.plan else None
+            if not plan:
+                continue
+            for d, fl in zip(plan["ops"], plan["floors"]):
+                op = op_from_dict(d)
+                if isinstance(op, (Require, RequireText, Range)):
+                    filters = [f for f in filters if _same_filter(f, op) is False] + [op]
+                elif fl is not None and self.config.remember_critiques:
+                    direction = None
+                    if isinstance(op, Comparative):
+                        direction = prepared.directions.get(op.prompts)
+                        if direction is None:
+                            raise _Stale
+                    floors.append(Floor(op, float(fl)))
+                    floor_axes.append(self.axes.axis(op, direction, rows))
+        # an earlier critique the new one points against is dropped ("darker", then "lighter")
+        keep = [i for i, f in enumerate(floors) if not any(_against(f.op, op, prepared, directions) for op in ops)]
+        floors = [floors[i] for i in keep]
+        floor_axes = [floor_axes[i] for i in keep]
+        seen = {self.index.row_of[i] for i in self.store.seen(tx, session.id) if i in self.index.row_of}
+        touched = {ax.source.split(":", 1)[1] for ax in axes if ax is not None and ":" in ax.source}
+        touched |= {op.column for op in ops if isinstance(op, Require)}
+        hold = [c.name for c in self.index.schema.attributes if c.name not in touched]
+        result = graded_step(self.index, TurnState(row, seen, floors, filters), ops, axes, floor_axes,
+                             category, hold)
+        text_conf = [directions[op.prompts].confidence for op in ops if isinstance(op, Comparative)
+                     and axes[ops.index(op)] is not None and axes[ops.index(op)].source == "text"]
+        confidence = min(text_conf) if text_conf else 1.0
+        low = confidence < self.config.confidence_threshold
+        number = current.number + 1
+        op_dicts = tuple(op_to_dict(op) for op in ops)
+        if result.row is None:
+            log.info("session %s: end of %s (%s)", session.id, [o["op"] for o in op_dicts], result.reason)
+            return CritiqueStep(number, None, True, result.reason, op_dicts, result.axes, result.levels,
+                                tuple(self.index.items[r] for r in result.alternatives), False,
+                                confidence, low)
+        item = self.index.items[result.row]
+        level_iter = iter(result.levels)
+        stored_floors = []
+        for op, ax in zip(ops, axes):
+            if ax is None:
+                stored_floors.append(None)
+            else:
+                before, after = next(level_iter)
+                stored_floors.append((before + after) / 2.0)
+        self.store.add_step(tx, session, StepRow(
+            number=number, kind=kind, attribute=" + ".join(getattr(op, "attribute", "") for op in ops),
+            item_id=item.id, position=vector_to_bytes(self.index.vectors[result.row]),
+            confidence=confidence, low_confidence=low,
+            plan=json.dumps({"ops": list(op_dicts), "floors": stored_floors}),
+        ))
+        return CritiqueStep(number, item, False, "", op_dicts, result.axes, result.levels, (),
+                            result.relaxed, confidence, low)
+
+    def _cached_direction(self, prompts: tuple[str, str, str]) -> DirectionVector:
+        key = self._direction_key(*prompts)
+        with self._directions_lock:
+            if key in self._directions:
+                return self._directions[key]
+        raise _Stale
 
     # ------------------------------------------------------------------ internals
     def _locked_step(self, session_id: str,
@@ -277,7 +446,10 @@ class Engine:
         """Directions of the session's active steps, built before taking the write lock (an
         encoder call must not hold up other sessions)."""
         with self.store.transaction() as tx:
-            pairs = {(s.neutral, s.exemplar, s.opposite) for s in self.store.active_steps(tx, session_id) if s.neutral}
+            steps = self.store.active_steps(tx, session_id)
+            pairs = {(s.neutral, s.exemplar, s.opposite) for s in steps if s.neutral}
+            for s in steps:
+                pairs.update(p for op in _plan_ops(s) for p in _prompts(op))
         return _Prepared({pair: self._direction_vector(*pair) for pair in sorted(pairs)})
 
     def _walk_state(self, tx, session_id: str, steps: list[StepRow], prepared: _Prepared) -> WalkState:  # type: ignore[no-untyped-def]
@@ -356,3 +528,43 @@ class Engine:
         return WalkStep(s.number, s.kind, s.attribute, s.neutral, s.exemplar, s.intensity,
                         self.index.item(s.item_id), False, s.confidence, s.low_confidence,
                         s.projection, gain, s.similarity)
+
+
+def _plan_ops(step: StepRow) -> list[Op]:
+    if not step.plan:
+        return []
+    return [op_from_dict(d) for d in json.loads(step.plan)["ops"]]
+
+
+def _prompts(op: Op) -> list[tuple[str, str, str]]:
+    return [op.prompts] if isinstance(op, (Comparative, RequireText)) else []
+
+
+def _same_filter(a: Op, b: Op) -> bool:
+    """True when `b` replaces the earlier filter `a` (same column, or the same text words)."""
+    if isinstance(a, (Require, Range)) and isinstance(b, (Require, Range)):
+        return a.column == b.column and type(a) is type(b)
+    if isinstance(a, RequireText) and isinstance(b, RequireText):
+        return True
+    return False
+
+
+def _against(old: Op, new: Op, prepared: _Prepared, directions: dict) -> bool:  # type: ignore[type-arg]
+    """True when the new critique points against an earlier one ("darker", then "lighter")."""
+    if isinstance(old, NumericComparative) and isinstance(new, NumericComparative):
+        return old.column == new.column and old.sign != new.sign
+    if isinstance(old, Comparative) and isinstance(new, Comparative):
+        if old.dimension and old.dimension == new.dimension and set(old.pole) != set(new.pole):
+            return True
+        a = prepared.directions.get(old.prompts)
+        b = directions.get(new.prompts)
+        if a is not None and b is not None:
+            return float(a.vector @ b.vector) < -0.2
+    return False
+
+
+def _as_walk(step: CritiqueStep) -> WalkStep:
+    """A critique step seen as a walk step (the `another` API returns walk steps)."""
+    return WalkStep(step.number, "another", " + ".join(str(o.get("attribute", "")) for o in step.ops),
+                    "", "", 1.0, step.item, step.end_reached, step.confidence, step.low_confidence,
+                    None, None, None, step.reason)

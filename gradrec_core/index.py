@@ -34,6 +34,7 @@ from typing import Any, Sequence
 import faiss
 import numpy as np
 
+from .schema import CatalogSchema, infer_schema
 from .types import IndexStateError, Item, UnknownItemError
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,36 @@ class ItemIndex:
         self.category_codes = np.array([code[c] for c in categories], dtype=np.int32)
         self._members: dict[str, np.ndarray] = {}
         self._selectors: dict[str, Any] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self._schema: CatalogSchema | None = None
+
+    @property
+    def schema(self) -> CatalogSchema:
+        """The catalog's columns as the dialogue sees them (manifest; inferred for older indexes)."""
+        if self._schema is None:
+            stored = self.manifest.get("schema")
+            if stored:
+                self._schema = CatalogSchema.from_dict(stored)
+            else:
+                spec = self.manifest.get("catalog", {}).get("spec", {})
+                columns = sorted({k for it in self.items for k in it.metadata})
+                self._schema = infer_schema(self.items, columns, kind_column=spec.get("category_column"),
+                                            text_columns=self.manifest.get("catalog", {}).get("text_columns", []),
+                                            reserved=())
+        return self._schema
+
+    def column(self, name: str) -> np.ndarray:
+        """One metadata column over all rows, computed once: float64 (NaN where empty) for a
+        numeric column of the schema, else lower-cased strings ('' where empty)."""
+        if name not in self._columns:
+            if self.schema.numeric_column(name) is not None:
+                values = np.array([_as_float(it.metadata.get(name)) for it in self.items], dtype=np.float64)
+            else:
+                values = np.array([str(it.metadata.get(name) or "").strip().lower() for it in self.items],
+                                  dtype=object)
+            values.setflags(write=False)
+            self._columns[name] = values
+        return self._columns[name]
 
     @property
     def dim(self) -> int:
@@ -209,6 +240,13 @@ class ItemIndex:
         if isinstance(self.faiss, faiss.IndexIVF):
             return faiss.SearchParametersIVF(sel=selector, nprobe=int(self.faiss.nprobe))
         return faiss.SearchParameters(sel=selector)
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(str(value).strip().replace(",", "").lstrip("$€£"))
+    except ValueError:
+        return float("nan")
 
 
 # --------------------------------------------------------------------------- folder I/O

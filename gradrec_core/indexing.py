@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .catalog import CatalogSpec, load_catalog
 from .encoders import Encoder, get_encoder
+from .schema import infer_schema
 from .index import IndexConfig, catalog_fingerprint, image_fingerprint, read_manifest, write_index
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,17 @@ def index_catalog(
     spec = spec or CatalogSpec()
     index_config = index_config or IndexConfig()
     catalog = load_catalog(catalog_path, spec)
+    schema = infer_schema(
+        catalog.items, catalog.columns, kind_column=spec.category_column,
+        text_columns=catalog.text_columns,
+        reserved=[c for c in (spec.id_column, spec.category_column, spec.image_column) if c],
+        numeric_columns=spec.numeric_columns, attribute_columns=spec.attribute_columns,
+        name_column=spec.name_column, source=str(catalog_path),
+    )
     enc = encoder_instance or get_encoder(encoder, model)
     images = image_fingerprint(catalog.items) if encoder == "clip" else ""
-    fingerprint = catalog_fingerprint(catalog.sha256, {**spec.to_dict(), "text_columns": list(catalog.text_columns)},
+    fingerprint = catalog_fingerprint(catalog.sha256, {**spec.to_dict(), "text_columns": list(catalog.text_columns),
+                                       "schema": schema.to_dict()},
                                       encoder, enc.model_name, index_config, images)
     skipped = {reason: [r.line for r in rows] for reason, rows in catalog.skipped_by_reason().items()}
     manifest = read_manifest(out_dir)
@@ -63,6 +72,7 @@ def index_catalog(
             "items": len(catalog.items),
             "skipped": {reason: len(lines) for reason, lines in skipped.items()},
         },
+        "schema": schema.to_dict(),
         "encode_seconds": round(encode_seconds, 3),
     }, index_config)
     return IndexReport(Path(out_dir), True, len(catalog.items), skipped,

@@ -85,6 +85,8 @@ class StepRow(Base):
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     low_confidence: Mapped[bool] = mapped_column(Boolean, default=False)
     similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # A critique step (`Engine.apply`): its operations and floors as JSON; empty for walk steps.
+    plan: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[str] = mapped_column(String(40), default=_now)
 
@@ -168,6 +170,16 @@ class SessionStore:
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         Base.metadata.create_all(self.engine)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since a store was created (SQLAlchemy's create_all adds tables only)."""
+        from sqlalchemy import inspect, text
+
+        have = {c["name"] for c in inspect(self.engine).get_columns(StepRow.__tablename__)}
+        if "plan" not in have:
+            with self.engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {StepRow.__tablename__} ADD COLUMN plan TEXT DEFAULT ''"))
 
     @staticmethod
     def from_path(path: str | Path) -> "SessionStore":

@@ -110,6 +110,52 @@ class WalkStep:
 
 
 @dataclass(frozen=True)
+class CritiqueStep:
+    """The answer to one critique turn (`Engine.apply`): the next item, or the news that
+    nothing lies further (with the closest alternatives at the level reached)."""
+
+    number: int  # 1 for the first step after the seed
+    item: Item | None  # None when end_reached
+    end_reached: bool
+    reason: str  # why it ended, when it did
+    ops: tuple[dict[str, Any], ...]  # the operations applied, as plain dicts
+    axes: tuple[str, ...]  # per comparative: "column:<name>", "numeric:<name>" or "text"
+    levels: tuple[tuple[float, float], ...]  # per comparative: level before and after
+    alternatives: tuple[Item, ...]  # at an end
+    relaxed: bool  # earlier critiques were dropped to find an answer
+    confidence: float  # the weakest text direction's confidence (1.0 when none was used)
+    low_confidence: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "item": self.item.to_dict() if self.item else None,
+            "end_reached": self.end_reached,
+            "reason": self.reason,
+            "ops": list(self.ops),
+            "axes": list(self.axes),
+            "levels": [[round(a, 5), round(b, 5)] for a, b in self.levels],
+            "alternatives": [i.id for i in self.alternatives],
+            "relaxed": self.relaxed,
+            "confidence": round(self.confidence, 4),
+            "low_confidence": self.low_confidence,
+        }
+
+
+@dataclass(frozen=True)
+class AttributeValues:
+    """Values a column takes among items like one item (same kind, close in style)."""
+
+    column: str
+    current: Any  # the item's own value ('' / None when it has none)
+    values: tuple[tuple[str, int], ...]  # (value, count among the neighbours), most common first
+    numeric: bool
+    minimum: float | None = None
+    maximum: float | None = None
+    source: str = "catalog"  # "catalog" (a column) or "text" (words found in the items' texts)
+
+
+@dataclass(frozen=True)
 class SessionState:
     """Where a shopper's session stands: the current item and the steps that led there."""
 

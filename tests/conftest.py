@@ -21,7 +21,8 @@ def ensure_sample_index() -> Path:
         subprocess.run([sys.executable, str(ROOT / "data" / "catalog" / "generate.py"),
                         "--out", str(SAMPLE_CSV.parent)], check=True)
     index_catalog(SAMPLE_CSV, SAMPLE_INDEX, CatalogSpec(
-        text_columns=("name", "description"), category_column="kind", image_column="image"))
+        text_columns=("name", "description"), category_column="kind", image_column="image",
+        name_column="name", numeric_columns=("price", "heel_cm")))
     return SAMPLE_INDEX
 
 

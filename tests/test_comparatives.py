@@ -1,4 +1,4 @@
-"""actions/comparatives.py: what the shopper said -> critiques -> neutral/exemplar prompts."""
+"""gradrec_core/critique/parser.py: what the shopper said -> critiques -> neutral/exemplar prompts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from actions import comparatives as cmp
-from actions.comparatives import Critique, PromptPair, item_phrase, parse_critiques, prompts_for
+from gradrec_core.critique import parser as cmp
+from gradrec_core.critique.parser import Critique, PromptPair, item_phrase, parse_critiques, prompts_for
 
 POLO = "blue polo shirt"
 
@@ -299,7 +299,7 @@ def test_import_does_not_load_spacy() -> None:
     import sys
 
     code = (
-        "import sys, actions.comparatives as c; "
+        "import sys, gradrec_core.critique.parser as c; "
         "assert 'spacy' not in sys.modules, 'spacy imported at import time'; "
         "c.parse_critiques('darker and shorter'); "
         "assert 'spacy' not in sys.modules, 'lexicon words need no spaCy'; "

@@ -1,0 +1,407 @@
+"""What the shopper said about the current item -> a typed plan the engine executes.
+
+    plan = plan_turn(item, "shorter, in black", entities={}, schema=engine.index.schema)
+    plan.kind == "critique"; plan.ops == [Comparative(...length...), Require("hue_family", ("black",))]
+
+Critique kinds (one plan may hold several: a compound critique is one step):
+
+- comparative: "darker", "a bit shorter", "much more formal", "not so high", "greener" ->
+  `Comparative` (GradREC prompts from the item's phrase, the lexicon's poles and opposite);
+- structured, on the catalog's price column: "cheaper", "more expensive" -> `NumericComparative`;
+  "under 50", "over 100", "between 40 and 60" -> `Range`;
+- substitution: "does it come in black?", "in leather", "with long sleeves", "a floral one" ->
+  `Require` on the attribute column holding that value (the one with the fewest values when
+  several do: "black" is a colour family before it is a colour name); with no such column,
+  `RequireText` (the item's text must say it; prompts with the value put in);
+- question: "what colours does it come in?", "how much is it?", "what is it made of?" -> a
+  `Question` on the matching column.
+
+Columns are found through the index's schema (`gradrec_core.schema`), never by a catalog's
+column names: a column answers "colour" when its name says colour/color, "made of" when it
+says material/fabric, and so on (English words, any shop).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..ops import Comparative, NumericComparative, Op, Range, Require, RequireText
+from ..schema import CatalogSchema, column_words
+from ..types import Item
+from . import parser as P
+
+log = logging.getLogger(__name__)
+
+MAX_ENTITY_CHARS = 40
+MAX_TEXT_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Question:
+    topic: str  # "colour", "material", "price", "pattern", ... (what was asked about)
+    column: str | None  # the schema column that answers it (None: answered from retrieval)
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str  # "critique" | "question" | "none"
+    ops: tuple[Op, ...] = ()
+    question: Question | None = None
+    phrases: tuple[str, ...] = ()  # what each operation asked, as a reply says it: "darker", "in black"
+    refused: tuple[str, ...] = ()  # entity values refused (not short strings), named for the log/reply
+    already: tuple[str, ...] = ()  # substitutions the current item already satisfies
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "steps": [dataclasses.asdict(op) for op in self.ops],
+            "question": dataclasses.asdict(self.question) if self.question else None,
+            "phrases": list(self.phrases),
+            "refused": list(self.refused),
+            "already": list(self.already),
+        }
+
+
+# ------------------------------------------------------------------------------ columns
+
+_TOPIC_WORDS: dict[str, tuple[str, ...]] = {
+    "colour": ("colour", "color", "colours", "colors", "shade", "shades"),
+    "material": ("material", "materials", "fabric", "fabrics", "made"),
+    "pattern": ("pattern", "patterns", "print", "prints"),
+    "price": ("price", "cost", "much"),
+    "size": ("size", "sizes"),
+    "fit": ("fit", "fits", "cut"),
+    "style": ("style", "styles", "occasion", "usage"),
+}
+_COLUMN_WORDS: dict[str, tuple[str, ...]] = {
+    "colour": ("colour", "color", "colours", "colors", "hue"),
+    "material": ("material", "fabric", "materials"),
+    "pattern": ("pattern", "print"),
+    "size": ("size",),
+    "fit": ("fit",),
+    "style": ("style", "usage", "occasion", "formality"),
+}
+
+
+def topic_column(schema: CatalogSchema, topic: str) -> tuple[str | None, bool]:
+    """The schema column about `topic`: (name, numeric). Among several, the one with the fewest
+    distinct values (the colour family answers "what colours" better than 600 colour names)."""
+    if topic == "price":
+        price = schema.price
+        return (price.name, True) if price else (None, True)
+    words = _COLUMN_WORDS.get(topic, (topic,))
+    matches = [c for c in schema.attributes if set(column_words(c.name)) & set(words)]
+    if matches:
+        best = min(matches, key=lambda c: (len(c.values), c.name))
+        return best.name, False
+    numeric = [c for c in schema.numeric if set(column_words(c.name)) & set(words)]
+    if numeric:
+        return numeric[0].name, True
+    return None, False
+
+
+def item_phrase(item: Item, schema: CatalogSchema) -> str:
+    """A short noun phrase for prompts: '<colour family> <kind>' when the catalog has a colour
+    column and a kind, else the first words of the item's name."""
+    kind = (item.category or "").strip().lower()
+    colour_col, _ = topic_column(schema, "colour")
+    colour = str(item.metadata.get(colour_col) or "").strip().lower() if colour_col else ""
+    if kind:
+        return f"{colour} {kind}".strip() if colour and colour not in kind else kind
+    name = str(item.metadata.get(schema.name_column) or item.text) if schema.name_column else item.text
+    return P.item_phrase({}, None, name)
+
+
+# ------------------------------------------------------------------------------ patterns
+
+_QUESTION_RE = re.compile(
+    r"^\s*(what|which|how|is it|does it|do you|can i|tell me|show me the|any other)\b.*"
+    r"\b(colou?rs?|shades?|materials?|fabrics?|made of|made from|patterns?|prints?|price|cost|how much|"
+    r"sizes?|fits?|options?|styles?)\b",
+    re.IGNORECASE)
+_QUESTION_STARTS = re.compile(r"^\s*(what|which|how much|how expensive|what's|whats)\b", re.IGNORECASE)
+_NUMBER = r"(\d+(?:[.,]\d+)?)"
+_CURRENCY = r"(?:[$€£]\s*)?"
+_UNIT = r"(?:\s*(?:dollars?|euros?|pounds?|bucks|usd|eur|gbp|quid))?"
+_BETWEEN_RE = re.compile(rf"\bbetween\s+{_CURRENCY}{_NUMBER}{_UNIT}\s+and\s+{_CURRENCY}{_NUMBER}\b", re.I)
+_RANGE_RE = re.compile(rf"{_CURRENCY}{_NUMBER}{_UNIT}\s*(?:-|to|–)\s*{_CURRENCY}{_NUMBER}{_UNIT}", re.I)
+_UNDER_RE = re.compile(rf"\b(under|below|less than|cheaper than|no more than|at most|max(?:imum)?|up to|"
+                       rf"within|not over|not more than)\s+{_CURRENCY}{_NUMBER}", re.I)
+_OVER_RE = re.compile(rf"\b(over|above|more than|at least|min(?:imum)?|from)\s+{_CURRENCY}{_NUMBER}", re.I)
+_SUBSTITUTION_CUES = re.compile(
+    r"\b(in|come in|comes in|available in|have it in|with|without|a|an|any|same in|same but|same one in|"
+    r"instead|version|one|ones|option)\b", re.IGNORECASE)
+
+
+def _num(s: str) -> float:
+    return float(s.replace(",", "."))
+
+
+def _price_ops(text: str, schema: CatalogSchema) -> tuple[list[Op], list[str], str]:
+    """Budget phrases -> Range on the price column; returns (ops, phrases, text left over)."""
+    price = schema.price
+    if price is None:
+        return [], [], text
+    ops: list[Op] = []
+    phrases: list[str] = []
+    m = _BETWEEN_RE.search(text) or _RANGE_RE.search(text)
+    if m:
+        lo, hi = sorted((_num(m.group(1)), _num(m.group(2))))
+        ops.append(Range(price.name, lo, hi, f"between {lo:g} and {hi:g}"))
+        phrases.append(f"between {lo:g} and {hi:g}")
+        return ops, phrases, text[: m.start()] + " " + text[m.end():]
+    m = _UNDER_RE.search(text)
+    if m:
+        hi = _num(m.group(2))
+        ops.append(Range(price.name, None, hi, f"under {hi:g}"))
+        phrases.append(f"under {hi:g}")
+        text = text[: m.start()] + " " + text[m.end():]
+    m = _OVER_RE.search(text)
+    if m:
+        lo = _num(m.group(2))
+        ops.append(Range(price.name, lo, None, f"over {lo:g}"))
+        phrases.append(f"over {lo:g}")
+        text = text[: m.start()] + " " + text[m.end():]
+    return ops, phrases, text
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text.lower().replace("’", "'"))
+
+
+def _value_words(value: str) -> list[str]:
+    return [w for w in re.split(r"[\s_\-/]+", value.lower()) if w]
+
+
+@dataclass
+class _Substitution:
+    column: str | None
+    values: tuple[str, ...]
+    said: str
+    start: int
+    end: int
+
+
+def _find_substitutions(tokens: list[str], schema: CatalogSchema, critique_words: set[str],
+                        kind_words: set[str]) -> list[_Substitution]:
+    """Catalog values named in the message ("black", "leather", "long sleeves"), longest first.
+    A value only counts as a substitution with a cue ("in", "with", "a ... one") or when the
+    message is little more than the value; words a comparative uses are left to it."""
+    found: list[_Substitution] = []
+    taken = [False] * len(tokens)
+    candidates: list[tuple[int, str, str]] = []  # (words, column, value)
+    for c in schema.attributes:
+        for v in c.values:
+            w = _value_words(v)
+            if 0 < len(w) <= 4:
+                candidates.append((len(w), c.name, v))
+    candidates.sort(key=lambda t: -t[0])
+    by_span: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for n, column, value in candidates:
+        w = _value_words(value)
+        for i in range(len(tokens) - n + 1):
+            if tokens[i:i + n] == w and not any(taken[i:i + n]):
+                by_span.setdefault((i, i + n), []).append((column, value))
+    spans = sorted(by_span, key=lambda s: (-(s[1] - s[0]), s[0]))
+    for start, end in spans:
+        if any(taken[start:end]):
+            continue
+        words = tokens[start:end]
+        hits = by_span[(start, end)]
+        nxt = tokens[end] if end < len(tokens) else ""
+        # a noun after the value picks its column: "long sleeves" -> the sleeve column
+        noun_hits = [h for h in hits if nxt and any(nxt.rstrip("s") == cw.rstrip("s") or nxt.startswith(cw)
+                                                    for cw in column_words(h[0]))]
+        cued = _cued(tokens, start)
+        if noun_hits and (cued or not set(words) & P._LEXICON.keys()):
+            hits = noun_hits
+        elif not cued and set(words) <= (critique_words | P._FILLERS | kind_words):
+            continue  # "shorter", "long" in "longer": the comparative's words
+        elif len(words) == 1 and words[0] in P._LEXICON and not cued:
+            continue  # "long" alone is a comparative word, unless "in long" / "a long one"
+        else:
+            noun_hits = []
+        cols: dict[str, list[str]] = {}
+        for column, value in hits:
+            cols.setdefault(column, []).append(value)
+        column = min(cols, key=lambda c: (len(schema.attribute(c).values), c))  # type: ignore[union-attr]
+        values = tuple(sorted(set(v.lower() for v in cols[column])))
+        for k in range(start, end + (1 if noun_hits else 0)):
+            if k < len(taken):
+                taken[k] = True
+        found.append(_Substitution(column, values, " ".join(tokens[start:end + (1 if noun_hits else 0)]),
+                                   start, end))
+    return sorted(found, key=lambda s: s.start)
+
+
+def _cued(tokens: list[str], i: int) -> bool:
+    prev = tokens[i - 1] if i > 0 else ""
+    return prev in {"in", "with", "a", "an", "any", "some"}
+
+
+# ------------------------------------------------------------------------------ the planner
+
+def clean_entities(entities: Mapping[str, Any] | None) -> tuple[dict[str, str], list[str]]:
+    """Entity values the planner accepts: short strings. Others are refused and named."""
+    ok: dict[str, str] = {}
+    refused: list[str] = []
+    for name, value in (entities or {}).items():
+        if isinstance(value, str) and 0 < len(value.strip()) <= MAX_ENTITY_CHARS and value.isprintable():
+            ok[str(name)] = value.strip()
+        elif value is not None:
+            refused.append(f"{str(name)[:20]}: {type(value).__name__}" if not isinstance(value, str)
+                           else f"{str(name)[:20]}: {len(value)} characters")
+    return ok, refused
+
+
+def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema: CatalogSchema) -> Plan:
+    """The plan for one message about `item` (see the module docstring)."""
+    text = (text or "")[:MAX_TEXT_CHARS]
+    ents, refused = clean_entities(entities)
+    lowered = text.lower()
+
+    # questions about the current item
+    if _QUESTION_RE.search(lowered) or (_QUESTION_STARTS.search(lowered) and "?" in lowered):
+        topic = _question_topic(lowered)
+        if topic is not None:
+            column, numeric = topic_column(schema, topic)
+            return Plan("question", question=Question(topic, column, numeric), refused=tuple(refused))
+
+    ops: list[Op] = []
+    phrases: list[str] = []
+    already: list[str] = []
+    range_ops, range_phrases, rest = _price_ops(lowered, schema)
+    ops += range_ops
+    phrases += range_phrases
+
+    critiques = [c for c in P.parse_critiques(rest, attribute=ents.get("attribute"),
+                                               direction=ents.get("direction"),
+                                               intensity=ents.get("intensity"))]
+    tokens = _tokens(rest)
+    critique_words = {w for c in critiques if not c.absolute for w in c.text.split()}
+    kind_words = set(_tokens(item.category or ""))
+    subs = _find_substitutions(tokens, schema, critique_words, kind_words)
+    sub_words = {w for s in subs for w in s.said.split()}
+
+    phrase = item_phrase(item, schema)
+    for c in critiques:
+        if c.absolute:
+            if set(c.lemma.split()) <= sub_words:
+                continue  # the catalog holds this colour: a Require below
+            subs.append(_Substitution(None, (c.lemma,), c.lemma, 10_000, 10_000))
+            continue
+        if set(c.attribute.split()) & sub_words:
+            continue  # "floral", "long sleeves" said as a value
+        op, said = _comparative_op(c, item, phrase, schema)
+        ops.append(op)
+        phrases.append(said)
+
+    for s in subs:
+        if s.column is not None:
+            mine = str(item.metadata.get(s.column) or "").strip().lower()
+            if mine in s.values:
+                already.append(s.said)
+                continue
+            ops.append(Require(s.column, s.values, s.said))
+        else:
+            value = s.said
+            if value.lower() in item.text.lower():
+                already.append(value)
+                continue
+            ops.append(RequireText(phrase, _substitute(phrase, value), tuple(_value_words(value)), value))
+        phrases.append(f"in {s.said}" if s.column is None or not _is_part(s.said) else f"with {s.said}")
+
+    if not ops and not already:
+        open_value = _open_substitution(rest, critique_words)
+        if open_value:
+            if open_value in item.text.lower():
+                already.append(open_value)
+            else:
+                ops.append(RequireText(phrase, _substitute(phrase, open_value), tuple(_value_words(open_value)),
+                                       open_value))
+                phrases.append(f"in {open_value}")
+    if not ops:
+        return Plan("none", refused=tuple(refused), already=tuple(already))
+    return Plan("critique", tuple(ops), None, tuple(phrases), tuple(refused), tuple(already))
+
+
+_OPEN_SUB_RE = re.compile(
+    r"\b(?:come|comes|available|have it|have one|got it|get it|one|it)?\s*(?:in|made of|made from)\s+"
+    r"((?:[a-z][a-z'-]*\s*){1,3}?)\s*(?:one|ones|version|instead|please|too|as well)?\s*[?.!]*\s*$")
+_NOT_VALUES = {"it", "this", "that", "the", "a", "an", "one", "stock", "store", "there", "my", "size", "general",
+               "mind", "total", "between", "here", "any", "other", "another", "different"}
+
+
+def _open_substitution(text: str, critique_words: set[str]) -> str:
+    """A value no column holds, after a substitution cue at the end of the message: "in
+    seersucker", "do you have it made of linen?" -> the words the item's text must contain."""
+    m = _OPEN_SUB_RE.search(text.lower())
+    if not m:
+        return ""
+    words = [w for w in m.group(1).split() if w]
+    if not words or words[0] in _NOT_VALUES or set(words) & critique_words or any(w.isdigit() for w in words):
+        return ""
+    return " ".join(words)
+
+
+def _is_part(said: str) -> bool:
+    return any(w.rstrip("s") in {"sleeve", "heel", "collar", "neck", "strap", "pocket", "hood"}
+               for w in said.split())
+
+
+def _question_topic(lowered: str) -> str | None:
+    tokens = set(_tokens(lowered))
+    if "how much" in lowered or "expensive" in tokens or "price" in tokens or "cost" in tokens:
+        return "price"
+    if "made" in tokens and ("of" in tokens or "from" in tokens):
+        return "material"
+    for topic, words in _TOPIC_WORDS.items():
+        if tokens & set(words):
+            return topic
+    if "options" in tokens or "come in" in lowered:
+        return "colour"
+    return None
+
+
+def _substitute(phrase: str, value: str) -> str:
+    """The item's phrase with the value put in: 'white sneakers' + black -> 'black sneakers'."""
+    words = phrase.split()
+    span = P._colour_span(words, 0)
+    if span and P._colour_span(value.split(), 0):
+        return " ".join([value] + words[span:])
+    return f"{value} {phrase}"
+
+
+def _comparative_op(c: P.Critique, item: Item, phrase: str, schema: CatalogSchema) -> tuple[Op, str]:
+    sense = P._LEXICON.get(c.lemma)
+    pair = P.prompts_for(c, phrase, item.category)
+    if sense is not None and sense.dimension == "price" and schema.price is not None:
+        up = (sense.pole == P._DIMENSIONS["price"][0][0]) == (c.polarity > 0)
+        return NumericComparative(schema.price.name, 1 if up else -1, c.intensity,
+                                  "expensive" if up else "cheap"), pair.phrase
+    neutral, exemplar = pair.oriented()
+    opposite = ""
+    if not pair.reverse:
+        flipped = P.prompts_for(dataclasses.replace(c, polarity=-c.polarity), phrase, item.category)
+        opposite = "" if flipped.reverse else flipped.exemplar
+    if neutral == exemplar:
+        exemplar = f"very {exemplar}"
+    noun = ""
+    words = c.attribute.split()
+    if len(words) > 1 and words[-1] in P._SUFFIX_NOUNS:
+        noun = words[-1].rstrip("s")
+    if sense is not None:
+        side_a, side_b = P._DIMENSIONS[sense.dimension]
+        toward_a = (sense.pole == side_a[0]) == (c.polarity > 0)
+        pole, counter = (side_a, side_b) if toward_a else (side_b, side_a)
+        dimension = sense.dimension
+    else:
+        pole, counter = ((c.lemma,), ()) if c.polarity > 0 else ((), (c.lemma,))
+        dimension = c.lemma
+    return Comparative(neutral, exemplar, opposite, c.intensity, pair.attribute, dimension,
+                       tuple(pole), tuple(counter), noun), pair.phrase

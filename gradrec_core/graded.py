@@ -1,0 +1,455 @@
+"""One shopper turn as one step: graded comparatives, substitutions and filters together.
+
+Beyond the GradREC walk (`walk.py`), which moves a position along one text direction, this
+step works on *levels*: each comparative becomes an axis over the items of the kind, and the
+next item is the one most like the current item among those further along every asked axis,
+inside every filter, aimed at a graded target:
+
+- Axis. A comparative's text direction (GradREC's SNR direction between the prompts' items)
+  is grounded on the catalog when a column fits it: a numeric column named for it
+  (`heel_cm` for "higher heels"), or a categorical column whose values name its ends
+  ("maxi" / "mini", "formal" / "casual", "long" / "short" sleeves). A categorical value's
+  level is the mean projection of the catalog's items with that value, blended with the
+  value's own text score against the two pole words, and oriented by the values that name a
+  pole. Averaging over every item with a value cancels the item-level noise of the text
+  direction, which alone is the limit of a text encoder (docs/RESULTS.md). With no fitting
+  column, the item's own projection is the level.
+- Graded target. Among the kind's items, a step aims at a fraction of the rest of the range
+  ahead (in rank quantiles): "a bit" 15%, plain 30%, "much" 60%, and never past half the
+  range for a plain or "a bit" step when an item closer exists. So a plain "darker" is the
+  next shade, and a walk goes on until nothing lies further: it ends only when no unseen
+  item of the kind is further along (no false ends), and then offers the closest items at
+  the level reached.
+- Style held. Ranking is the cosine of what is left of the item once the asked directions are
+  removed, plus a bonus for each categorical attribute it shares with the current item
+  (colour, material, pattern, length ... as the catalog has them) that the turn did not ask
+  to change; and it stays in the kind.
+- Memory. Earlier comparatives stay satisfied (their floor: halfway between where their step
+  started and the item it chose); earlier `Require` / `Range` filters stay until replaced.
+  When nothing satisfies everything, the memory is relaxed before giving up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .index import ItemIndex
+from .ops import Comparative, NumericComparative, Op, Range, Require, RequireText
+from .schema import column_words
+from .walk import DirectionVector
+
+log = logging.getLogger(__name__)
+
+_EPS = 1e-9
+TARGET_FRACTION = {0.5: 0.15, 1.0: 0.3, 2.0: 0.6}
+HOLD_BONUS = 0.04  # ranking bonus per categorical attribute shared with the current item
+LEVEL_PENALTY = 0.6  # ranking cost per unit of rank-quantile distance from the target
+TEXT_MIN_GAIN = 0.5  # text-only axes: preferred least gain, in spreads of the direction
+
+# Columns named for a dimension: (column-name word, sign: +1 when larger values are the
+# dimension's first pole). English words, not a catalog's columns.
+DIMENSION_COLUMNS: dict[str, tuple[tuple[str, int], ...]] = {
+    "height": (("heel", 1), ("height", 1)),
+    "length": (("length", 1),),
+    "price": (("price", 1), ("cost", 1)),
+    "size": (("size", 1),),
+    "shade": (("darkness", 1), ("lightness", -1), ("brightness", -1)),
+    "width": (("width", 1),),
+    "thickness": (("thickness", 1),),
+    "warmth": (("warmth", 1), ("tog", 1)),
+    "formality": (("formality", 1),),
+}
+
+
+def _fraction(intensity: float) -> float:
+    if intensity in TARGET_FRACTION:
+        return TARGET_FRACTION[intensity]
+    return float(np.clip(0.3 * intensity, 0.1, 0.7))
+
+
+@dataclass(frozen=True)
+class Axis:
+    """Levels of every row along one asked change (NaN: the row has no level on it)."""
+
+    levels: np.ndarray  # float64, all rows
+    source: str  # "column:<name>", "numeric:<name>" or "text"
+    discrete: bool  # levels come in steps (a column's values): any higher level is a move
+    spread: float  # the noise unit of a text axis (0 for columns)
+    direction: np.ndarray | None  # the text direction, when there is one
+
+
+@dataclass(frozen=True)
+class Floor:
+    """An earlier comparative that must stay satisfied: level on `axis_key` >= `floor`."""
+
+    op: Op
+    floor: float
+
+
+@dataclass
+class TurnState:
+    current_row: int
+    seen_rows: set[int]
+    floors: list[Floor] = field(default_factory=list)
+    filters: list[Op] = field(default_factory=list)  # Require / RequireText / Range still in force
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    row: int | None
+    end_reached: bool
+    reason: str
+    levels: tuple[tuple[float, float], ...]  # per comparative: (level before, level after)
+    alternatives: tuple[int, ...]  # at an end: the closest unseen items at the level reached
+    relaxed: bool  # earlier critiques had to be dropped to answer
+    axes: tuple[str, ...]  # each comparative's axis source
+    considered: int
+
+
+class AxisBuilder:
+    """Builds and caches axes; `embed_words` embeds short texts with the index's encoder."""
+
+    def __init__(self, index: ItemIndex, embed_words: Callable[[list[str]], np.ndarray]) -> None:
+        self.index = index
+        self.embed_words = embed_words
+        self._cache: dict[tuple, Axis] = {}
+        self._value_vectors: dict[str, tuple[list[str], np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def axis(self, op: Op, direction: DirectionVector | None, rows: np.ndarray) -> Axis:
+        key = (op_key(op), len(rows), int(rows[0]) if len(rows) else -1)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        axis = self._build(op, direction, rows)
+        with self._lock:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[key] = axis
+        return axis
+
+    # ------------------------------------------------------------------ building
+    def _build(self, op: Op, direction: DirectionVector | None, rows: np.ndarray) -> Axis:
+        index = self.index
+        if isinstance(op, NumericComparative):
+            return Axis(op.sign * index.column(op.column), f"numeric:{op.column}", True, 0.0, None)
+        assert isinstance(op, Comparative) and direction is not None
+        d = direction.vector
+        projections = (index.vectors @ d).astype(np.float64)
+        numeric = self._numeric_column(op, rows)
+        if numeric is not None:
+            name, sign = numeric
+            return Axis(sign * index.column(name), f"numeric:{name}", True, 0.0, d)
+        column = self._categorical_column(op, rows)
+        if column is not None:
+            levels = self._value_levels(op, column, projections, rows)
+            if levels is not None:
+                return Axis(levels, f"column:{column}", True, 0.0, d)
+        return Axis(projections, "text", False, direction.spread, d)
+
+    def _numeric_column(self, op: Comparative, rows: np.ndarray) -> tuple[str, int] | None:
+        wanted = DIMENSION_COLUMNS.get(op.dimension, ())
+        noun = op.noun
+        best: tuple[int, str, int] | None = None
+        for c in self.index.schema.numeric:
+            words = column_words(c.name)
+            for word, sign in wanted:
+                if word in words:
+                    score = 2 if noun and noun in words else 1
+                    if noun and not (noun in words) and any(w in _PART_NOUNS for w in words):
+                        continue  # "heel" column for "shorter sleeves": not this part
+                    values = self.index.column(c.name)[rows]
+                    if np.count_nonzero(~np.isnan(values)) < 2 or np.nanmin(values) == np.nanmax(values):
+                        continue
+                    if best is None or score > best[0]:
+                        best = (score, c.name, sign)
+        return (best[1], best[2]) if best else None
+
+    def _categorical_column(self, op: Comparative, rows: np.ndarray) -> str | None:
+        """A column whose values name the comparative's ends ("maxi"/"mini"; "long"/"short"
+        for sleeves), preferring one named for the dimension or the part asked about."""
+        if not op.pole and not op.counter:
+            return None
+        pole, counter = set(op.pole), set(op.counter)
+        best: tuple[float, str] | None = None
+        for c in self.index.schema.attributes:
+            present = [v for v in set(self.index.column(c.name)[rows]) if v]
+            if len(present) < 2:
+                continue
+            words_of = {v: set(_value_words(v)) for v in present}
+            a = sum(1 for v in present if words_of[v] & pole)
+            b = sum(1 for v in present if words_of[v] & counter)
+            if a + b == 0:
+                continue
+            name_words = set(column_words(c.name))
+            score = (a > 0) + (b > 0) + min(a + b, len(present)) / (len(present) + 1.0)
+            if op.dimension and op.dimension in name_words:
+                score += 1.0
+            if op.noun:
+                if op.noun in name_words or any(w.startswith(op.noun) for w in name_words):
+                    score += 2.0
+                elif name_words & _PART_NOUNS:
+                    score -= 2.0
+            elif name_words & _PART_NOUNS:
+                score -= 1.5  # "shorter" on a dress is its length, not its sleeves
+            if score <= 1.0:
+                continue
+            if best is None or score > best[0]:
+                best = (score, c.name)
+        return best[1] if best else None
+
+    def _value_levels(self, op: Comparative, column: str, projections: np.ndarray,
+                      rows: np.ndarray) -> np.ndarray | None:
+        values = self.index.column(column)
+        present = sorted(v for v in set(values[rows]) if v)
+        # item evidence: every catalog item with the value (the colour "navy" is navy on any kind)
+        means = np.array([projections[values == v].mean() for v in present])
+        # value evidence: the value's own words against the two ends ("maxi" vs long / short)
+        vecs = self._vectors(column, present)
+        pole = self.embed_words([" ".join(op.pole[:1]) or op.attribute])[0]
+        counter = self.embed_words([" ".join(op.counter[:1])])[0] if op.counter else np.zeros_like(pole)
+        text = vecs @ (pole - counter)
+        level = _z(means) + _z(text)
+        # orientation: values that name the asked end must lie above those naming the other
+        words_of = [set(_value_words(v)) for v in present]
+        a = [level[i] for i, w in enumerate(words_of) if w & set(op.pole)]
+        b = [level[i] for i, w in enumerate(words_of) if w & set(op.counter)]
+        if a and b and np.mean(a) < np.mean(b):
+            level = -level
+        elif a and not b and np.mean(a) < np.mean(level):
+            level = -level
+        elif b and not a and np.mean(b) > np.mean(level):
+            level = -level
+        # a value that names an end *is* that end ("maxi" is the longest length there is),
+        # whatever the encoder makes of the word: it goes past every value naming neither
+        at_pole = np.array([bool(w & set(op.pole)) and not w & set(op.counter) for w in words_of])
+        at_counter = np.array([bool(w & set(op.counter)) and not w & set(op.pole) for w in words_of])
+        middle = ~(at_pole | at_counter)
+        if middle.any():
+            top, bottom = level[middle].max(), level[middle].min()
+            if at_pole.any():
+                level[at_pole] = level[at_pole] - level[at_pole].min() + top + 1.0
+            if at_counter.any():
+                level[at_counter] = level[at_counter] - level[at_counter].max() + bottom - 1.0
+        by_value = dict(zip(present, level))
+        out = np.array([by_value.get(v, np.nan) for v in values], dtype=np.float64)
+        return out
+
+    def _vectors(self, column: str, present: list[str]) -> np.ndarray:
+        with self._lock:
+            known, vecs = self._value_vectors.get(column, ([], np.zeros((0, self.index.dim), np.float32)))
+        missing = [v for v in present if v not in set(known)]
+        if missing:
+            new = self.embed_words([v.replace("_", " ").replace("-", " ") for v in missing])
+            known, vecs = known + missing, np.vstack([vecs, new]) if len(vecs) else new
+            with self._lock:
+                self._value_vectors[column] = (known, vecs)
+        pos = {v: i for i, v in enumerate(known)}
+        return vecs[[pos[v] for v in present]]
+
+
+# Nouns of garment parts: a column named for one is about that part, not the whole item.
+_PART_NOUNS = frozenset({"sleeve", "sleeves", "heel", "heels", "neck", "neckline", "collar", "waist",
+                         "leg", "legs", "hem", "strap", "straps", "sole", "toe", "cuff"})
+
+
+def _value_words(value: str) -> list[str]:
+    return [w for w in value.replace("_", " ").replace("-", " ").split() if w]
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > _EPS else np.zeros_like(x)
+
+
+def op_key(op: Op) -> tuple:
+    return tuple(sorted((k, str(v)) for k, v in op.__dict__.items()))
+
+
+# ---------------------------------------------------------------------- the step
+
+def quantiles(levels: np.ndarray) -> np.ndarray:
+    """Rank quantile (0..1) of each finite level among the given levels, ties averaged."""
+    out = np.full(len(levels), np.nan)
+    ok = np.flatnonzero(np.isfinite(levels))
+    if len(ok) == 0:
+        return out
+    values = levels[ok]
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(ok))
+    ranks[order] = np.arange(len(ok))
+    # average ranks of ties
+    uniq, inverse = np.unique(values, return_inverse=True)
+    sums = np.bincount(inverse, weights=ranks)
+    counts = np.bincount(inverse)
+    ranks = (sums / counts)[inverse]
+    out[ok] = ranks / max(len(ok) - 1, 1)
+    return out
+
+
+def graded_step(
+    index: ItemIndex,
+    state: TurnState,
+    ops: Sequence[Op],
+    axes: Sequence[Axis | None],
+    floor_axes: Sequence[Axis],
+    category: str | None,
+    hold_columns: Sequence[str],
+) -> TurnResult:
+    """The next item for one turn (see the module docstring). `axes[i]` is the axis of
+    `ops[i]` when it is a comparative (None otherwise); `floor_axes[j]` that of
+    `state.floors[j]`."""
+    rows = index.rows_in_category(category) if category else np.arange(len(index), dtype=np.int64)
+    current = state.current_row
+    seen = np.fromiter(state.seen_rows, dtype=np.int64, count=len(state.seen_rows))
+    unseen = rows[~np.isin(rows, seen)]
+
+    comparatives = [(op, ax) for op, ax in zip(ops, axes) if ax is not None]
+    filters_now = [op for op in ops if isinstance(op, (Require, RequireText, Range))]
+    replaced = {_filter_column(op) for op in filters_now}
+    replaced |= {ax.source.split(":", 1)[1] for _, ax in comparatives if ":" in ax.source}
+    kept_filters = [f for f in state.filters if _filter_column(f) not in replaced]
+
+    def filter_mask(candidates: np.ndarray, filters: Sequence[Op]) -> np.ndarray:
+        keep = np.ones(len(candidates), dtype=bool)
+        for f in filters:
+            keep &= _satisfies(index, f, candidates)
+        return keep
+
+    # levels and the graded targets of the comparatives asked now
+    before: list[float] = []
+    targets: list[tuple[np.ndarray, float, float, Axis]] = []  # (quantiles of candidates, q0, target, axis)
+    ahead = np.ones(len(unseen), dtype=bool)
+    preferred = np.ones(len(unseen), dtype=bool)
+    for op, ax in comparatives:
+        lv_rows = ax.levels[rows]
+        q_rows = quantiles(lv_rows)
+        q_of = dict(zip(rows.tolist(), q_rows.tolist()))
+        l0 = float(ax.levels[current])
+        if not np.isfinite(l0):  # the current item has no value on this axis: start from the bottom
+            l0 = float(np.nanmin(lv_rows)) - 1.0 if np.isfinite(lv_rows).any() else 0.0
+            q0 = 0.0
+        else:
+            q0 = float(q_of.get(current, np.nan))
+            if not np.isfinite(q0):
+                q0 = float(np.mean(lv_rows[np.isfinite(lv_rows)] < l0)) if np.isfinite(lv_rows).any() else 0.0
+        before.append(l0)
+        lv = ax.levels[unseen]
+        finite = np.isfinite(lv)
+        ahead &= finite & (lv > l0 + 1e-12)
+        if not ax.discrete:
+            preferred &= finite & (lv > l0 + TEXT_MIN_GAIN * ax.spread)
+        fraction = _fraction(getattr(op, "intensity", 1.0))
+        target = q0 + fraction * (1.0 - q0)
+        cap = q0 + (0.5 if getattr(op, "intensity", 1.0) <= 1.0 else 1.0) * (1.0 - q0)
+        qu = np.array([q_of.get(int(r), np.nan) for r in unseen])
+        preferred &= ~(qu > cap + 1e-9)
+        targets.append((qu, q0, target, ax))
+
+    def pick(floors: Sequence[Floor], floor_axes_: Sequence[Axis], filters: Sequence[Op]) -> np.ndarray:
+        keep = ahead & filter_mask(unseen, list(filters) + filters_now)
+        for fl, ax in zip(floors, floor_axes_):
+            lv = ax.levels[unseen]
+            keep &= np.isfinite(lv) & (lv >= fl.floor)
+        return keep
+
+    relaxed = False
+    keep = pick(state.floors, floor_axes, kept_filters)
+    if not keep.any() and (state.floors or kept_filters):
+        keep = pick([], [], [])
+        relaxed = bool(keep.any())
+    if not keep.any():
+        reason = ("nothing further along in this style" if comparatives
+                  else "nothing like this has that")
+        alternatives = _alternatives(index, unseen, current, comparatives, filters_now, hold_columns)
+        return TurnResult(None, True, reason, tuple((b, b) for b in before), alternatives, False,
+                          tuple(ax.source for _, ax in comparatives), len(unseen))
+    if (keep & preferred).any():
+        keep &= preferred
+    candidates = unseen[keep]
+    score = _style(index, candidates, current, [ax.direction for _, ax in comparatives], hold_columns)
+    for qu, q0, target, ax in targets:
+        span = max(1.0 - q0, 0.05)
+        score -= LEVEL_PENALTY * np.abs(qu[keep] - target) / span
+    best = int(candidates[int(np.argmax(score))])
+    after = tuple((b, float(ax.levels[best])) for b, (_, ax) in zip(before, comparatives))
+    return TurnResult(best, False, "", after, (), relaxed, tuple(ax.source for _, ax in comparatives),
+                      len(unseen))
+
+
+def _filter_column(op: Op) -> str:
+    if isinstance(op, (Require, Range)):
+        return op.column
+    if isinstance(op, RequireText):
+        return "text:" + " ".join(op.words)
+    return ""
+
+
+def _satisfies(index: ItemIndex, op: Op, rows: np.ndarray) -> np.ndarray:
+    if isinstance(op, Require):
+        values = index.column(op.column)[rows]
+        return np.isin(values, [v.lower() for v in op.values])
+    if isinstance(op, Range):
+        values = index.column(op.column)[rows]
+        ok = np.isfinite(values)
+        if op.low is not None:
+            ok &= values >= op.low
+        if op.high is not None:
+            ok &= values <= op.high
+        return ok
+    if isinstance(op, RequireText):
+        words = [w.lower() for w in op.words]
+        return np.array([_says(index.items[int(r)].text, words) for r in rows], dtype=bool)
+    return np.ones(len(rows), dtype=bool)
+
+
+def _says(text: str, words: Sequence[str]) -> bool:
+    tokens = set(text.lower().replace("-", " ").replace(",", " ").replace(".", " ").split())
+    return all(w in tokens for w in words)
+
+
+def _style(index: ItemIndex, rows: np.ndarray, current: int, directions: Sequence[np.ndarray | None],
+           hold_columns: Sequence[str]) -> np.ndarray:
+    """How much each row looks like the current item apart from what was asked: cosine of the
+    residuals once the asked directions are removed, plus shared categorical attributes."""
+    vecs = index.vectors[rows].astype(np.float64)
+    anchor = index.vectors[current].astype(np.float64)
+    for d in directions:
+        if d is None:
+            continue
+        d = d.astype(np.float64)
+        vecs = vecs - np.outer(vecs @ d, d)
+        anchor = anchor - (anchor @ d) * d
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + _EPS
+    anchor /= np.linalg.norm(anchor) + _EPS
+    score = vecs @ anchor
+    for c in hold_columns:
+        values = index.column(c)
+        mine = values[current]
+        if isinstance(mine, str) and mine:
+            score = score + HOLD_BONUS * (values[rows] == mine)
+    return score
+
+
+def _alternatives(index: ItemIndex, unseen: np.ndarray, current: int, comparatives: list,
+                  filters_now: Sequence[Op], hold_columns: Sequence[str], n: int = 3) -> tuple[int, ...]:
+    """At an end: the unseen items most like the current one that satisfy the filters asked now."""
+    if len(unseen) == 0:
+        return ()
+    keep = np.ones(len(unseen), dtype=bool)
+    for f in filters_now:
+        keep &= _satisfies(index, f, unseen)
+    candidates = unseen[keep] if keep.any() else unseen
+    score = _style(index, candidates, current, [ax.direction for _, ax in comparatives], hold_columns)
+    for _, ax in comparatives:  # at the level reached: as far along as the current item
+        lv = ax.levels[candidates]
+        l0 = ax.levels[current]
+        if np.isfinite(l0):
+            score = score - 0.5 * np.where(np.isfinite(lv), np.abs(lv - l0) / (np.nanstd(ax.levels) + _EPS), 10)
+    order = np.argsort(-score)[:n]
+    return tuple(int(candidates[i]) for i in order)

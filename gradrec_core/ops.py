@@ -1,0 +1,107 @@
+"""The engine's critique operations: what one shopper turn asks of the next item.
+
+A turn is a list of operations applied together in one step (a compound critique, "darker
+and cheaper", is one step that satisfies every part). The critique planner
+(`gradrec_core.critique`) builds them from what the shopper said; `Engine.apply` executes them.
+
+- `Comparative`: move along an attribute, from the neutral toward the exemplar prompt
+  (GradREC's direction), by a graded amount ("a bit" < plain < "much"). `pole` / `counter`
+  are the lexicon words of the two ends ("dark" / "light") and `noun` the part it applies to
+  ("sleeve"): they let the engine ground the direction on a catalog column when one fits.
+- `NumericComparative`: move along a numeric catalog column ("cheaper": price, down).
+- `Require`: the item must have one of `values` in a categorical column ("in black").
+- `RequireText`: the same when no column holds the value: the item's text must say it.
+- `Range`: a numeric column within bounds ("under 50", "between 40 and 60").
+
+`Require` and `Range` persist for later steps (a budget, a colour asked for) until a later
+operation on the same column replaces them; comparatives persist as floors (after "darker",
+"shorter" is still dark).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class Comparative:
+    neutral: str
+    exemplar: str
+    opposite: str = ""
+    intensity: float = 1.0
+    attribute: str = ""  # a stable label: "dark", "long sleeve", "green"
+    dimension: str = ""  # lexicon dimension ("shade", "length") or the open-vocabulary lemma
+    pole: tuple[str, ...] = ()  # words of the end asked for ("dark", "deep")
+    counter: tuple[str, ...] = ()  # words of the other end ("light", "pale")
+    noun: str = ""  # the part the attribute applies to: "sleeve", "heel"
+    op: str = "comparative"
+
+    @property
+    def prompts(self) -> tuple[str, str, str]:
+        return (self.neutral, self.exemplar, self.opposite)
+
+
+@dataclass(frozen=True)
+class NumericComparative:
+    column: str
+    sign: int  # +1 larger ("more expensive"), -1 smaller ("cheaper")
+    intensity: float = 1.0
+    attribute: str = ""
+    op: str = "numeric_comparative"
+
+
+@dataclass(frozen=True)
+class Require:
+    column: str
+    values: tuple[str, ...]  # lower-cased catalog values, any of which satisfies
+    attribute: str = ""  # as said: "black", "leather"
+    op: str = "require"
+
+
+@dataclass(frozen=True)
+class RequireText:
+    neutral: str
+    exemplar: str
+    words: tuple[str, ...]  # the item text must contain these words
+    attribute: str = ""
+    op: str = "require_text"
+
+    @property
+    def prompts(self) -> tuple[str, str, str]:
+        return (self.neutral, self.exemplar, "")
+
+
+@dataclass(frozen=True)
+class Range:
+    column: str
+    low: float | None = None
+    high: float | None = None
+    attribute: str = ""
+    op: str = "range"
+
+
+Op = Union[Comparative, NumericComparative, Require, RequireText, Range]
+
+_TYPES: dict[str, type] = {
+    "comparative": Comparative, "numeric_comparative": NumericComparative, "require": Require,
+    "require_text": RequireText, "range": Range,
+}
+
+
+def op_to_dict(op: Op) -> dict[str, Any]:
+    return asdict(op)
+
+
+def op_from_dict(d: dict[str, Any]) -> Op:
+    kind = _TYPES[d["op"]]
+    fields = dict(d)
+    for key in ("pole", "counter", "values", "words"):
+        if key in fields:
+            fields[key] = tuple(fields[key])
+    return kind(**fields)  # type: ignore[no-any-return]
+
+
+def direction_prompts(ops: list[Op]) -> list[tuple[str, str, str]]:
+    """The prompt triples whose directions the operations need."""
+    return [op.prompts for op in ops if isinstance(op, (Comparative, RequireText))]

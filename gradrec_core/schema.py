@@ -1,0 +1,188 @@
+"""What a catalog's columns mean to the dialogue: its kind column, display name, numeric columns
+("cheaper", "under 50") and categorical attribute columns ("in black", "in leather", "what
+colours does it come in?").
+
+Nothing here names a particular catalog's columns. `gradrec index` records the schema in the
+index manifest, from its flags or, where a flag is not given, inferred from the data:
+
+- numeric columns: every column named like a price (`price`, `cost`, `*_price`) whose values
+  are all numbers; others only when declared (`--numeric-columns price,heel_cm`);
+- attribute columns: short-valued text columns with few distinct values relative to the
+  catalog (at most `MAX_VALUES` values, each used by more than one item on average), or the
+  declared ones (`--attribute-columns colour,material`);
+- the name column: `--name-column`, else the first of the text columns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from .types import CatalogError, Item
+
+MAX_VALUES = 1_000  # an attribute column with more distinct values is free text, not a facet
+MAX_VALUE_CHARS = 40
+_PRICE_RE = re.compile(r"(^|[_\s-])(price|cost)($|[_\s-])|^(price|cost)", re.IGNORECASE)
+
+
+def column_words(column: str) -> list[str]:
+    """'baseColour' -> ['base', 'colour']; 'heel_cm' -> ['heel', 'cm'] (to match what shoppers say)."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", column)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(float(value)) else None
+    text = str(value).strip().replace(",", "")
+    for prefix in ("$", "€", "£"):
+        text = text.removeprefix(prefix)
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class NumericColumn:
+    name: str
+    minimum: float
+    maximum: float
+    is_price: bool
+
+
+@dataclass(frozen=True)
+class AttributeColumn:
+    name: str
+    values: tuple[str, ...]  # distinct values as the catalog writes them, most common first
+
+
+@dataclass(frozen=True)
+class CatalogSchema:
+    """The columns the dialogue may use; built once at index time, stored in the manifest."""
+
+    kind_column: str | None
+    name_column: str | None
+    numeric: tuple[NumericColumn, ...] = ()
+    attributes: tuple[AttributeColumn, ...] = ()
+    _by_name: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({c.name: c for c in self.numeric})
+        self._by_name.update({c.name: c for c in self.attributes})
+
+    @property
+    def price(self) -> NumericColumn | None:
+        return next((c for c in self.numeric if c.is_price), None)
+
+    def numeric_column(self, name: str) -> NumericColumn | None:
+        c = self._by_name.get(name)
+        return c if isinstance(c, NumericColumn) else None
+
+    def attribute(self, name: str) -> AttributeColumn | None:
+        c = self._by_name.get(name)
+        return c if isinstance(c, AttributeColumn) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind_column": self.kind_column,
+            "name_column": self.name_column,
+            "numeric": [{"name": c.name, "min": c.minimum, "max": c.maximum, "price": c.is_price}
+                        for c in self.numeric],
+            "attributes": [{"name": c.name, "values": list(c.values)} for c in self.attributes],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CatalogSchema":
+        return cls(
+            kind_column=d.get("kind_column"),
+            name_column=d.get("name_column"),
+            numeric=tuple(NumericColumn(c["name"], float(c["min"]), float(c["max"]), bool(c.get("price")))
+                          for c in d.get("numeric", [])),
+            attributes=tuple(AttributeColumn(c["name"], tuple(c["values"])) for c in d.get("attributes", [])),
+        )
+
+
+def infer_schema(
+    items: Sequence[Item],
+    columns: Iterable[str],
+    *,
+    kind_column: str | None,
+    text_columns: Sequence[str],
+    reserved: Iterable[str],
+    numeric_columns: Sequence[str] | None = None,
+    attribute_columns: Sequence[str] | None = None,
+    name_column: str | None = None,
+    source: str = "catalog",
+) -> CatalogSchema:
+    """The schema of `items` (metadata columns). Declared columns must exist and fit their
+    role; an error names the column and the first item whose value does not fit."""
+    columns = [c for c in columns if c not in set(reserved)]
+    metadata_columns = set(columns) | set(text_columns)
+    for declared, role in ((numeric_columns or (), "numeric"), (attribute_columns or (), "attribute")):
+        for c in declared:
+            if c not in metadata_columns:
+                raise CatalogError(f"{source}: no {role} column '{c}' (columns: {', '.join(sorted(metadata_columns))})")
+    if name_column is not None and name_column not in metadata_columns:
+        raise CatalogError(f"{source}: no name column '{name_column}' (columns: {', '.join(sorted(metadata_columns))})")
+
+    numeric: list[NumericColumn] = []
+    wanted_numeric = list(numeric_columns) if numeric_columns is not None else [
+        c for c in columns if _PRICE_RE.search(c)]
+    for c in wanted_numeric:
+        values: list[float] = []
+        for item in items:
+            raw = item.metadata.get(c)
+            if raw is None or str(raw).strip() == "":
+                continue
+            number = _number(raw)
+            if number is None:
+                if numeric_columns is None:  # an inferred price column that is not numeric: skip it
+                    values = []
+                    break
+                raise CatalogError(f"{source}: numeric column '{c}': item '{item.id}' has '{str(raw)[:40]}', not a number")
+            values.append(number)
+        if values:
+            numeric.append(NumericColumn(c, min(values), max(values), bool(_PRICE_RE.search(c))))
+
+    numeric_names = {c.name for c in numeric}
+    attributes: list[AttributeColumn] = []
+    candidates = list(attribute_columns) if attribute_columns is not None else [
+        c for c in columns if c not in numeric_names and c != name_column]
+    for c in candidates:
+        counts: dict[str, int] = {}
+        too_long = False
+        numbers = 0
+        for item in items:
+            raw = item.metadata.get(c)
+            if raw is None or isinstance(raw, (dict, list)):
+                continue
+            value = str(raw).strip()
+            if not value:
+                continue
+            if len(value) > MAX_VALUE_CHARS:
+                too_long = True
+                if attribute_columns is not None:
+                    raise CatalogError(f"{source}: attribute column '{c}': item '{item.id}' has a "
+                                       f"{len(value)}-character value (at most {MAX_VALUE_CHARS})")
+                break
+            numbers += _number(value) is not None or any(ch.isdigit() for ch in value)
+            counts[value] = counts.get(value, 0) + 1
+        if attribute_columns is None:  # inferred: a facet, not free text, ids or measurements
+            used = sum(counts.values())
+            if (too_long or len(counts) < 2 or len(counts) > MAX_VALUES or used == 0
+                    or len(counts) * 2 > used or numbers * 2 > used or c in text_columns):
+                continue
+        if counts:
+            ordered = sorted(counts, key=lambda v: (-counts[v], v))
+            attributes.append(AttributeColumn(c, tuple(ordered)))
+
+    if name_column is None:
+        name_column = text_columns[0] if text_columns else None
+    return CatalogSchema(kind_column=kind_column, name_column=name_column,
+                         numeric=tuple(numeric), attributes=tuple(attributes))

@@ -1,0 +1,303 @@
+"""Critique kinds end to end on the engine, checked against the sample catalog's ground truth
+(and on a second catalog with other column names): substitution, structured, comparative
+(graded, no false ends), compound, questions, memory, and the `gradrec critique` command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradrec_core import CatalogSpec, Engine, index_catalog
+from gradrec_core.critique import plan_turn, take_turn
+from gradrec_core.ops import Comparative, NumericComparative, Range, Require, RequireText
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _gt(item) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """An item's ground truth: its catalog row's columns, the kind included."""
+    return {**item.metadata, "kind": item.category}
+
+
+def _seeds(engine: Engine, predicate, n: int = 20, seed: int = 7) -> list[str]:  # type: ignore[no-untyped-def]
+    ids = [it.id for it in engine.index.items if predicate(_gt(it), it)]
+    random.Random(seed).shuffle(ids)
+    return ids[:n]
+
+
+def _md(engine: Engine, item_id: str) -> dict:  # type: ignore[type-arg]
+    return _gt(engine.item(item_id))
+
+
+# ------------------------------------------------------------------ planner
+
+
+@pytest.fixture(scope="module")
+def engine(sample_index_dir: Path) -> Engine:
+    return Engine.open(sample_index_dir)
+
+
+def test_planner_kinds(engine: Engine) -> None:
+    schema = engine.index.schema
+    sneaker = engine.search("white low-top sneakers", k=1)[0].item
+    plan = plan_turn(sneaker, "does it come in black?", {}, schema)
+    assert plan.kind == "critique" and plan.ops == (Require("hue_family", ("black",), "black"),)
+    plan = plan_turn(sneaker, "something cheaper", {}, schema)
+    assert plan.ops == (NumericComparative("price", -1, 1.0, "cheap"),)
+    plan = plan_turn(sneaker, "a bit more expensive", {}, schema)
+    assert plan.ops == (NumericComparative("price", 1, 0.5, "expensive"),)
+    plan = plan_turn(sneaker, "anything under $50?", {}, schema)
+    assert plan.ops == (Range("price", None, 50.0, "under 50"),)
+    plan = plan_turn(sneaker, "between 40 and 60 please", {}, schema)
+    assert plan.ops == (Range("price", 40.0, 60.0, "between 40 and 60"),)
+    plan = plan_turn(sneaker, "what colours does it come in?", {}, schema)
+    assert plan.kind == "question" and plan.question.column == "hue_family"  # type: ignore[union-attr]
+    assert plan_turn(sneaker, "how much is it?", {}, schema).question.column == "price"  # type: ignore[union-attr]
+    assert plan_turn(sneaker, "what is it made of?", {}, schema).question.column == "material"  # type: ignore[union-attr]
+    dress = engine.search("red floral maxi sundress", k=1)[0].item
+    plan = plan_turn(dress, "shorter, in black", {}, schema)
+    kinds = sorted(type(op).__name__ for op in plan.ops)
+    assert kinds == ["Comparative", "Require"]
+    short = next(op for op in plan.ops if isinstance(op, Comparative))
+    assert short.dimension == "length" and "short" in short.pole and "long" in short.counter
+    plan = plan_turn(dress, "with long sleeves", {}, schema)
+    assert plan.ops == (Require("sleeve_name", ("long",), "long sleeves"),)
+    plan = plan_turn(dress, "darkr and cheaper", {}, schema)  # a typo, compound
+    assert sorted(type(op).__name__ for op in plan.ops) == ["Comparative", "NumericComparative"]
+    plan = plan_turn(dress, "what about a greener one", {}, schema)  # open vocabulary
+    assert len(plan.ops) == 1 and plan.ops[0].dimension == "green"  # type: ignore[union-attr]
+    plan = plan_turn(dress, "in seersucker", {}, schema)  # a value no column holds: the text must say it
+    assert plan.ops and isinstance(plan.ops[0], RequireText) and plan.ops[0].words == ("seersucker",)
+
+
+def test_planner_refuses_entities_that_are_not_short_strings(engine: Engine) -> None:
+    item = engine.index.items[0]
+    plan = plan_turn(item, "darker", {"attribute": 123, "direction": " " * 3, "intensity": "x" * 5000},
+                     engine.index.schema)
+    assert plan.kind == "critique"
+    assert any("attribute: int" in r for r in plan.refused)
+    assert any("5000 characters" in r for r in plan.refused)
+
+
+# ------------------------------------------------------------------ against ground truth
+
+
+def test_substitution_colour_family(engine: Engine) -> None:
+    seeds = _seeds(engine, lambda md, it: md["hue_family"] not in ("black", ""))
+    ok = 0
+    for s in seeds:
+        engine.start("t", s)
+        turn = take_turn(engine, "t", "does it come in black?")
+        assert turn.step is not None and turn.step.item is not None, s
+        got = _gt(turn.step.item)
+        assert got["kind"] == _md(engine, s)["kind"]  # kind kept, always
+        ok += got["hue_family"] == "black"
+    assert ok == len(seeds)
+
+
+def test_substitution_material_and_pattern(engine: Engine) -> None:
+    seeds = _seeds(engine, lambda md, it: md["kind"] == "sneakers" and md["material"] != "leather")
+    for s in seeds:
+        engine.start("t", s)
+        step = take_turn(engine, "t", "do you have it in leather").step
+        assert step is not None and step.item is not None
+        assert step.item.metadata["material"] == "leather" and step.item.category == "sneakers"
+    seeds = _seeds(engine, lambda md, it: md["kind"] == "dress" and md["pattern"] != "floral")
+    for s in seeds:
+        engine.start("t", s)
+        step = take_turn(engine, "t", "a floral one").step
+        assert step is not None and step.item is not None and step.item.metadata["pattern"] == "floral"
+
+
+def test_structured_price(engine: Engine) -> None:
+    seeds = _seeds(engine, lambda md, it: float(md["price"]) > 60)
+    for s in seeds:
+        engine.start("t", s)
+        before = float(_md(engine, s)["price"])
+        step = take_turn(engine, "t", "something cheaper").step
+        assert step is not None and step.item is not None
+        assert float(step.item.metadata["price"]) < before
+        assert step.item.category == _md(engine, s)["kind"]
+        step = take_turn(engine, "t", "under 50").step
+        assert step is not None
+        if step.item is not None:
+            assert float(step.item.metadata["price"]) <= 50
+        else:
+            cheapest = min(float(it.metadata["price"]) for it in engine.index.items
+                           if it.category == _md(engine, s)["kind"])
+            assert cheapest > 50 or step.end_reached
+
+
+def test_budget_persists_across_later_critiques(engine: Engine) -> None:
+    seeds = _seeds(engine, lambda md, it: md["kind"] == "dress", n=10)
+    for s in seeds:
+        engine.start("t", s)
+        first = take_turn(engine, "t", "under 80").step
+        assert first is not None and first.item is not None
+        later = take_turn(engine, "t", "darker").step
+        if later is not None and later.item is not None:
+            assert float(later.item.metadata["price"]) <= 80
+
+
+def test_comparative_length_against_ground_truth(engine: Engine) -> None:
+    seeds = _seeds(engine, lambda md, it: md["kind"] in ("dress", "skirt") and md["length"] in ("4", "5"), n=30)
+    moved = 0
+    for s in seeds:
+        engine.start("t", s)
+        step = take_turn(engine, "t", "shorter please").step
+        assert step is not None and step.item is not None
+        assert step.item.category == _md(engine, s)["kind"]
+        moved += int(step.item.metadata["length"]) < int(_md(engine, s)["length"])
+    assert moved / len(seeds) >= 0.85
+
+
+def test_walks_go_on_until_nothing_is_further(engine: Engine) -> None:
+    """From the shortest skirts, "longer" ten times: the walk ends only when no unseen skirt of
+    the kind is longer (ground truth), and each step is at least as long as the last."""
+    seeds = _seeds(engine, lambda md, it: md["kind"] == "skirt" and md["length"] == "1", n=10)
+    for s in seeds:
+        engine.start("t", s)
+        seen = {s}
+        lengths = [int(_md(engine, s)["length"])]
+        for _ in range(10):
+            step = take_turn(engine, "t", "longer").step
+            assert step is not None
+            if step.item is None:
+                top = max(int(it.metadata["length"]) for it in engine.index.items
+                          if it.category == "skirt" and it.id not in seen)
+                assert top <= lengths[-1], f"false end at length {lengths[-1]} from {s}"
+                break
+            seen.add(step.item.id)
+            lengths.append(int(step.item.metadata["length"]))
+        assert lengths[-1] > lengths[0]
+        assert all(b >= a for a, b in zip(lengths, lengths[1:])), lengths
+
+
+def test_compound_shorter_in_black(engine: Engine) -> None:
+    seeds = _seeds(engine, lambda md, it: md["kind"] == "dress" and md["length"] in ("4", "5")
+                   and md["hue_family"] != "black", n=15)
+    both = 0
+    for s in seeds:
+        engine.start("t", s)
+        step = take_turn(engine, "t", "shorter, in black").step
+        assert step is not None
+        if step.item is not None:
+            md = step.item.metadata
+            both += md["hue_family"] == "black" and int(md["length"]) < int(_md(engine, s)["length"])
+    assert both / len(seeds) >= 0.8
+
+
+def test_earlier_substitution_holds(engine: Engine) -> None:
+    seeds = _seeds(engine, lambda md, it: md["kind"] == "dress" and md["length"] in ("4", "5")
+                   and md["hue_family"] != "black", n=10)
+    for s in seeds:
+        engine.start("t", s)
+        first = take_turn(engine, "t", "in black").step
+        assert first is not None and first.item is not None
+        second = take_turn(engine, "t", "shorter").step
+        assert second is not None
+        if second.item is not None and not second.relaxed:
+            assert second.item.metadata["hue_family"] == "black"
+
+
+def test_questions_answer_from_the_catalog(engine: Engine) -> None:
+    s = _seeds(engine, lambda md, it: md["kind"] == "polo shirt", n=1)[0]
+    engine.start("t", s)
+    turn = take_turn(engine, "t", "how much is it?")
+    assert turn.values is not None and turn.values.current == float(_md(engine, s)["price"])
+    assert f"{float(_md(engine, s)['price']):.2f}".rstrip("0").rstrip(".") in turn.answer
+    turn = take_turn(engine, "t", "what colours does it come in?")
+    assert turn.values is not None
+    polo_families = {it.metadata["hue_family"] for it in engine.index.items if it.category == "polo shirt"}
+    listed = {v for v, _ in turn.values.values}
+    assert listed and listed <= polo_families and _md(engine, s)["hue_family"] in listed
+    assert turn.step is None and engine.state("t").current.id == s  # a question moves nothing
+
+
+def test_sync_rolls_back_a_step_the_shopper_never_saw(engine: Engine) -> None:
+    s = _seeds(engine, lambda md, it: md["kind"] == "dress", n=1)[0]
+    engine.start("t", s)
+    first = take_turn(engine, "t", "in black").step
+    assert first is not None and first.item is not None
+    unseen = take_turn(engine, "t", "cheaper").step  # its reply "never arrived"
+    assert unseen is not None and unseen.item is not None
+    state = engine.sync("t", first.item.id)
+    assert state is not None and state.current.id == first.item.id
+    assert unseen.item.id in state.seen  # never offered again
+
+
+# ------------------------------------------------------------------ any catalog
+
+
+@pytest.fixture(scope="module")
+def other_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A shop with other column names: sku, title, category, colour, fabric, cost."""
+    rng = random.Random(3)
+    rows = []
+    for i in range(120):
+        category = ["hoodie", "boots"][i % 2]
+        colour = rng.choice(["red", "black", "green", "white"])
+        fabric = rng.choice(["cotton", "wool"]) if category == "hoodie" else rng.choice(["leather", "suede"])
+        cost = round(rng.uniform(20, 200), 2)
+        rows.append({"sku": f"S{i:04d}", "title": f"{colour.title()} {fabric} {category}",
+                     "category": category, "colour": colour, "fabric": fabric, "cost": cost})
+    folder = tmp_path_factory.mktemp("other")
+    with open(folder / "shop.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    index_catalog(folder / "shop.csv", folder / "index", CatalogSpec(
+        id_column="sku", text_columns=("title",), category_column="category", numeric_columns=("cost",)))
+    return folder / "index"
+
+
+def test_any_catalog(other_catalog: Path) -> None:
+    engine = Engine.open(other_catalog)
+    schema = engine.index.schema
+    assert schema.price is not None and schema.price.name == "cost"
+    assert {a.name for a in schema.attributes} == {"colour", "fabric"}
+    reds = [it.id for it in engine.index.items if it.metadata["colour"] != "red"][:10]
+    for s in reds:
+        engine.start("o", s)
+        step = take_turn(engine, "o", "does it come in red?").step
+        assert step is not None and step.item is not None
+        assert step.item.metadata["colour"] == "red" and step.item.category == engine.item(s).category
+        before = float(step.item.metadata["cost"])
+        cheaper = take_turn(engine, "o", "cheaper").step
+        assert cheaper is not None
+        if cheaper.item is not None:
+            assert float(cheaper.item.metadata["cost"]) < before
+    engine.start("o", reds[0])
+    turn = take_turn(engine, "o", "what colours does it come in?")
+    assert turn.values is not None and {v for v, _ in turn.values.values} <= {"red", "black", "green", "white"}
+
+
+# ------------------------------------------------------------------ the command
+
+
+def test_critique_command(sample_index_dir: Path, tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "gradrec_core.cli", "critique", "--index", str(sample_index_dir)]
+    seed = "sneakers-0046"
+    out = subprocess.run(cmd + ["--seed", seed, "--json", "does it come in black?", "cheaper",
+                                "what colours does it come in?"],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    record = json.loads(out.stdout.strip().splitlines()[0])
+    assert record["seed"] == seed and len(record["turns"]) == 3
+    first, second, third = record["turns"]
+    assert first["plan"]["kind"] == "critique" and first["item"] and first["answer"]
+    assert second["plan"]["steps"][0]["op"] == "numeric_comparative"
+    assert third["plan"]["kind"] == "question" and third["item"] is None and third["values"]
+    bad = subprocess.run(cmd + ["--seed", "no-such-item", "darker"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "no-such-item" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("polo-0001\nbogus\n")
+    bad = subprocess.run(cmd + ["--seeds-file", str(seeds), "darker"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "line 2" in bad.stderr
+    empty = subprocess.run(cmd + ["--seed", "polo-0001", ""], capture_output=True, text=True, cwd=ROOT)
+    assert empty.returncode == 2 and "utterance 1" in empty.stderr
