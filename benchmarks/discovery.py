@@ -86,7 +86,7 @@ def paper_trajectory(index: Any, direction: Any, config: Any, seed: int, steps: 
 def engine_trajectory(index: Any, direction: Any, config: Any, seed: int, steps: int,
                       intensity: float = 1.0) -> tuple[list[int], str]:
     """One engine step per logged step: its answer, then the next 9 of the step's ranking."""
-    from gradrec_core.walk import WalkState, _rank, step
+    from gradrec_core.walk import WalkState, _rank, least_gain_threshold, step
 
     state = WalkState(position=index.vectors[seed].copy(), current_row=seed, seen_rows={seed})
     d, out = direction.vector, []
@@ -99,7 +99,7 @@ def engine_trajectory(index: Any, direction: Any, config: Any, seed: int, steps:
         rows = rows[0][rows[0] >= 0]
         rows = rows[~np.isin(rows, np.fromiter(state.seen_rows, dtype=np.int64))]
         if config.monotone:
-            threshold = result.start_projection + config.min_gain * intensity * direction.spread
+            threshold = least_gain_threshold(result.start_projection, direction, config, intensity)
             rows = rows[index.vectors[rows] @ d > threshold]
         ranked: list[int] = []
         if len(rows):

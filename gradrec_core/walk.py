@@ -233,6 +233,14 @@ def next_position(index: ItemIndex, position: np.ndarray, direction: np.ndarray,
     return (v + (1.0 - config.rho) * step_size * direction + config.rho * neighbourhood).astype(np.float32)
 
 
+def least_gain_threshold(start_projection: float, direction: DirectionVector, config: WalkConfig,
+                         intensity: float = 1.0) -> float:
+    """The projection a monotone step must exceed. The least gain grows with the square root
+    of intensity: half of 1 spread is within the noise of the direction ("a bit darker" came
+    out darker no more often than chance)."""
+    return start_projection + config.min_gain * float(np.sqrt(intensity)) * direction.spread
+
+
 def step(
     index: ItemIndex,
     state: WalkState,
@@ -248,9 +256,7 @@ def step(
     d = direction.vector
     position = next_position(index, state.position, d, config.step_size * intensity, config, category)
     start_projection = float(index.vectors[state.current_row] @ d)
-    # The least gain grows with the square root of intensity: half of 1 spread is within the
-    # noise of the direction ("a bit darker" came out darker no more often than chance).
-    threshold = start_projection + config.min_gain * np.sqrt(intensity) * direction.spread
+    threshold = least_gain_threshold(start_projection, direction, config, intensity)
 
     if config.confidence_gate and direction.confidence < config.confidence_threshold:
         return StepResult(None, state.position, None, start_projection, None, True,

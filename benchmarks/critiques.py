@@ -1,0 +1,515 @@
+"""Shopper critiques on the sample catalog's ground truth: every critique kind through the
+chat's own path (`gradrec_core.critique.take_turn`: planner + `Engine.apply`), next to the
+paper's walk, the engine as it was before the critique planner (`Engine.refine` with the
+same prompts, full engine config) and the similarity baseline, all in the same run.
+
+    python benchmarks/critiques.py [--quick] [--index DIR]
+
+Kinds measured (targets from issue 7, verdicts in docs/RESULTS.md):
+- comparatives: lightness, length, sleeve length, heel height, formality; 10-step walks of
+  one utterance repeated ("darker" x 10): per-step consistency, kind kept, other attributes
+  unchanged, false ends (the walk stopped while the catalog still held an unseen item of the
+  kind further the asked way), walk length, and "a bit" / plain / "much" first steps;
+- substitutions: colour family, material, pattern, sleeve length ("does it come in black?");
+- structured: cheaper, more expensive, under X, between X and Y (the price column);
+- open vocabulary: greener, redder, more muted, brighter, warmer, against CIELAB from the
+  catalog's RGB;
+- compound ("darker and cheaper", "shorter, in black") and questions ("what colours does it
+  come in?", "how much is it?", "what is it made of?").
+Ground truth is the catalog's columns, read from the items (never from the engine's axes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DEFAULT_INDEX, Sample, Stopwatch, fmt, gt, progress, save, table  # noqa: E402
+
+STEPS = 10
+SEEDS = 50  # per task (a task is one attribute and one direction)
+QUICK_SEEDS = 4
+# (ground-truth column, utterance, +1 when the column should rise)
+COMPARATIVES: tuple[tuple[str, str, int], ...] = (
+    ("lightness", "darker", -1), ("lightness", "lighter", +1),
+    ("length", "shorter", -1), ("length", "longer", +1),
+    ("sleeve_length", "longer sleeves", +1), ("sleeve_length", "shorter sleeves", -1),
+    ("heel_cm", "higher heels", +1), ("heel_cm", "lower heels", -1),
+    ("formality", "more formal", +1), ("formality", "more casual", -1),
+)
+# the smallest difference that counts as "further" (L* under 2 is not a visible shade step)
+DISTINGUISHABLE = {"lightness": 2.0}
+OTHERS = ("hue_family", "material", "pattern", "fit", "length_name", "sleeve_name", "formality_name")
+ASKED_OTHER = {"length": "length_name", "sleeve_length": "sleeve_name", "formality": "formality_name"}
+METHODS = ("critique engine (this change)", "engine before (refine)", "paper", "similarity baseline")
+
+
+# ----------------------------------------------------------------------------- colour truth
+
+def lab(item: Any) -> np.ndarray | None:
+    """CIELAB (D65) of the item's catalog RGB."""
+    try:
+        rgb = np.array([float(item.metadata[c]) for c in ("color_r", "color_g", "color_b")]) / 255.0
+    except (KeyError, TypeError, ValueError):
+        return None
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ lin
+    xyz /= np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+# word -> (what the ground truth measures, a function of L*a*b*)
+OPEN_VOCABULARY: dict[str, tuple[str, Callable[[np.ndarray], float]]] = {
+    "greener": ("-a* (green-red axis)", lambda v: -v[1]),
+    "redder": ("a*", lambda v: v[1]),
+    "more muted": ("-chroma C*", lambda v: -float(np.hypot(v[1], v[2]))),
+    "brighter": ("L*", lambda v: v[0]),
+    "warmer": ("a* + b* (toward orange)", lambda v: v[1] + v[2]),
+}
+
+
+# ----------------------------------------------------------------------------- runners
+
+class Runner:
+    """One method: start a session at a seed, answer an utterance with the next item (None at
+    an end). Every method gets the same prompts: the planner's, from the seed's first turn."""
+
+    def __init__(self, name: str, sample: Sample) -> None:
+        from gradrec_core import WalkConfig
+
+        self.name = name
+        config = WalkConfig().paper() if name == "paper" else WalkConfig()
+        self.engine = sample.engine(config)
+        self.schema = self.engine.index.schema
+        self._n = 0
+        self.sid = ""
+        self.seen: set[str] = set()
+        self.prompts: tuple[str, str, str] | None = None
+
+    def start(self, seed: str) -> None:
+        self._n += 1
+        self.sid = f"{self.name}-{self._n}"
+        self.engine.start(self.sid, seed)
+        self.seen = {seed}
+        self.prompts = None
+
+    def turn(self, text: str) -> tuple[Any | None, bool]:
+        """(next item or None, end reached)"""
+        from gradrec_core.critique import plan_turn, take_turn
+
+        engine = self.engine
+        current = engine.state(self.sid).current  # type: ignore[union-attr]
+        if self.name == "critique engine (this change)":
+            step = take_turn(engine, self.sid, text).step
+            item = step.item if step else None
+            return item, bool(step and step.end_reached)
+        if self.name == "similarity baseline":
+            for hit in engine.similar(current.id, k=200):
+                if hit.item.id not in self.seen and hit.item.category == current.category:
+                    self.seen.add(hit.item.id)
+                    engine.start(self.sid, hit.item.id)
+                    return hit.item, False
+            return None, True
+        if self.prompts is None:
+            self.prompts = baseline_prompts(plan_turn(current, text, {}, self.schema), current, self.schema)
+        neutral, exemplar, opposite = self.prompts
+        step = engine.refine(self.sid, neutral, exemplar, 1.0, opposite=opposite if self.name != "paper" else "")
+        return step.item, step.end_reached
+
+
+def baseline_prompts(plan: Any, item: Any, schema: Any) -> tuple[str, str, str]:
+    """The text prompts a walk-only method gets for a plan: a comparative's own prompts; for a
+    substitution or a price critique, the paper's recipe (the value put before the item's phrase)."""
+    from gradrec_core.critique.planner import item_phrase
+    from gradrec_core.ops import Comparative, NumericComparative, Range, Require, RequireText
+
+    op = plan.ops[0]
+    phrase = item_phrase(item, schema)
+    if isinstance(op, Comparative):
+        return op.neutral, op.exemplar, op.opposite
+    if isinstance(op, RequireText):
+        return op.neutral, op.exemplar, ""
+    if isinstance(op, Require):
+        return phrase, f"{op.values[0]} {phrase}", ""
+    if isinstance(op, NumericComparative):
+        word, other = ("expensive", "cheap") if op.sign > 0 else ("cheap", "expensive")
+        return phrase, f"{word} {phrase}", f"{other} {phrase}"
+    if isinstance(op, Range):
+        return phrase, f"cheap {phrase}", f"expensive {phrase}"
+    raise ValueError(f"no prompts for {op}")
+
+
+# ----------------------------------------------------------------------------- measuring
+
+def _further(items: list[Any], current: Any, attribute: str, sign: int, seen: set[str]) -> bool:
+    """Ground truth: does the catalog hold an unseen item of the kind further the asked way?"""
+    here = gt(current, attribute)
+    eps = DISTINGUISHABLE.get(attribute, 1e-9)
+    return any(it.id not in seen and it.category == current.category and gt(it, attribute) is not None
+               and sign * (gt(it, attribute) - here) >= eps for it in items)
+
+
+def _kept(a: Any, b: Any, skip: set[str]) -> dict[str, bool]:
+    """Per other attribute (both values known): unchanged from a to b."""
+    out = {}
+    for col in OTHERS:
+        if col in skip:
+            continue
+        va, vb = gt(a, col), gt(b, col)
+        if va is not None and vb is not None:
+            out[col] = va == vb
+    return out
+
+
+def _rate(flags: list[bool]) -> float | None:
+    return float(np.mean(flags)) if flags else None
+
+
+def _others_summary(kept: dict[str, list[bool]]) -> tuple[float | None, float | None, str]:
+    rates = {c: _rate(v) for c, v in kept.items() if v}
+    if not rates:
+        return None, None, ""
+    worst = min(rates, key=lambda c: rates[c])  # type: ignore[arg-type, return-value]
+    return float(np.mean(list(rates.values()))), rates[worst], worst
+
+
+def comparative_walks(runner: Runner, items: list[Any], seeds: list[str], attribute: str, text: str,
+                      sign: int, bar: Any) -> dict[str, Any]:
+    by_id = {it.id: it for it in items}
+    moves, kind_kept, lengths, false_ends = [], [], [], []
+    kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
+    skip = {ASKED_OTHER.get(attribute, "")} | ({"hue_family"} if attribute == "lightness" else set())
+    for seed in seeds:
+        runner.start(seed)
+        current, seen, n = by_id[seed], {seed}, 0
+        for _ in range(STEPS):
+            item, end = runner.turn(text)
+            if item is None:
+                false_ends.append(_further(items, current, attribute, sign, seen))
+                break
+            a, b = gt(current, attribute), gt(item, attribute)
+            if a is not None and b is not None:
+                moves.append(sign * (b - a) > 0)
+            kind_kept.append(item.category == by_id[seed].category)
+            for col, ok in _kept(current, item, skip).items():
+                kept[col].append(ok)
+            seen.add(item.id)
+            current, n = item, n + 1
+        else:
+            false_ends.append(False)
+        lengths.append(n)
+        bar.update(1)
+    mean_kept, worst_kept, worst_col = _others_summary(kept)
+    return {"consistency": _rate(moves), "kind_kept": _rate(kind_kept), "others_kept": mean_kept,
+            "worst_other": worst_kept, "worst_other_column": worst_col, "false_ends": _rate(false_ends),
+            "walk_length": float(np.mean(lengths)) if lengths else None, "walks": len(seeds)}
+
+
+def first_steps(runner: Runner, items: list[Any], seeds: list[str], attribute: str, text: str,
+                sign: int) -> dict[str, Any]:
+    """Mean signed change of one step (+ is the asked way) and the share of the seed's
+    remaining range (to the kind's extreme) it covered."""
+    by_id = {it.id: it for it in items}
+    changes, shares = [], []
+    for seed in seeds:
+        runner.start(seed)
+        item, _ = runner.turn(text)
+        if item is None:
+            continue
+        a, b = gt(by_id[seed], attribute), gt(item, attribute)
+        if a is None or b is None:
+            continue
+        values = [gt(it, attribute) for it in items if it.category == by_id[seed].category]
+        extreme = max(v for v in values if v is not None) if sign > 0 else min(v for v in values if v is not None)
+        remaining = abs(extreme - a)
+        changes.append(sign * (b - a))
+        if remaining > 0:
+            shares.append(sign * (b - a) / remaining)
+    return {"change": float(np.mean(changes)) if changes else None,
+            "share": float(np.mean(shares)) if shares else None,
+            "at_most_half": _rate([s <= 0.5 for s in shares]), "n": len(changes)}
+
+
+def single_turns(runner: Runner, items: list[Any], cases: list[tuple[str, str, Callable[[Any, Any], bool]]],
+                 skip: set[str], bar: Any) -> dict[str, Any]:
+    """One turn per (seed, utterance, ground-truth check of (seed item, answer))."""
+    by_id = {it.id: it for it in items}
+    ok, kind_kept, answered = [], [], []
+    kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
+    for seed, text, check in cases:
+        runner.start(seed)
+        item, _ = runner.turn(text)
+        answered.append(item is not None)
+        if item is not None:
+            ok.append(check(by_id[seed], item))
+            kind_kept.append(item.category == by_id[seed].category)
+            for col, same in _kept(by_id[seed], item, skip).items():
+                kept[col].append(same)
+        else:
+            ok.append(False)
+        bar.update(1)
+    mean_kept, worst_kept, worst_col = _others_summary(kept)
+    return {"satisfied": _rate(ok), "kind_kept": _rate(kind_kept), "others_kept": mean_kept,
+            "worst_other": worst_kept, "worst_other_column": worst_col, "answered": _rate(answered),
+            "n": len(cases)}
+
+
+# ----------------------------------------------------------------------------- tasks
+
+def _values_in_kind(items: list[Any], column: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for it in items:
+        v = gt(it, column)
+        if v is not None:
+            out.setdefault(it.category, {}).setdefault(v, 0)
+            out[it.category][v] += 1
+    return out
+
+
+def substitution_cases(items: list[Any], rng: random.Random, n: int) -> dict[str, tuple[list[Any], set[str]]]:
+    """Per substitution attribute: (seed, utterance, check) cases and the column asked."""
+    templates = {
+        "hue_family": ("colour family", lambda v: f"does it come in {v}?"),
+        "material": ("material", lambda v: f"do you have it in {v}?"),
+        "pattern": ("pattern", lambda v: f"a {v} one please"),
+        "sleeve_name": ("sleeve length", lambda v: "a sleeveless one" if v == "sleeveless" else f"with {v} sleeves"),
+    }
+    out = {}
+    for column, (label, say) in templates.items():
+        in_kind = _values_in_kind(items, column)
+        pool = [it for it in items if gt(it, column) is not None]
+        rng.shuffle(pool)
+        cases = []
+        for it in pool:
+            options = [v for v, c in in_kind.get(it.category, {}).items() if v != gt(it, column) and c >= 3
+                       and (column != "material" or len(v.split()) <= 2)]
+            if not options:
+                continue
+            value = rng.choice(sorted(options))
+            cases.append((it.id, say(value), lambda a, b, col=column, v=value: gt(b, col) == v))
+            if len(cases) >= n:
+                break
+        out[label] = (cases, {column})
+    return out
+
+
+def structured_cases(items: list[Any], rng: random.Random, n: int) -> dict[str, list[Any]]:
+    prices = {}
+    for it in items:
+        p = gt(it, "price")
+        if p is not None:
+            prices.setdefault(it.category, []).append(float(p))
+    pool = [it for it in items if gt(it, "price") is not None]
+    rng.shuffle(pool)
+    out: dict[str, list[Any]] = {"cheaper": [], "more expensive": [], "under X": [], "between X and Y": []}
+    for it in pool:
+        p, kind_prices = float(gt(it, "price")), prices[it.category]
+        if len(out["cheaper"]) < n and min(kind_prices) < p:
+            out["cheaper"].append((it.id, "something cheaper", lambda a, b: float(gt(b, "price")) < float(gt(a, "price"))))
+        if len(out["more expensive"]) < n and max(kind_prices) > p:
+            out["more expensive"].append((it.id, "a bit more expensive",
+                                          lambda a, b: float(gt(b, "price")) > float(gt(a, "price"))))
+        cap = float(int(p * 0.8))
+        if len(out["under X"]) < n and any(q <= cap for q in kind_prices):
+            out["under X"].append((it.id, f"anything under {cap:g}?", lambda a, b, c=cap: float(gt(b, "price")) <= c))
+        lo, hi = float(int(p * 1.1)), float(int(p * 1.6))
+        if len(out["between X and Y"]) < n and any(lo <= q <= hi for q in kind_prices):
+            out["between X and Y"].append((it.id, f"between {lo:g} and {hi:g}",
+                                           lambda a, b, lo=lo, hi=hi: lo <= float(gt(b, "price")) <= hi))
+    return out
+
+
+def run(quick: bool = False, index_dir: str | None = None) -> dict[str, Any]:
+    watch = Stopwatch()
+    sample = Sample(index_dir or DEFAULT_INDEX)
+    items = list(sample.index.items)
+    n = QUICK_SEEDS if quick else SEEDS
+    rng = random.Random(2022)
+    runners = {name: Runner(name, sample) for name in METHODS}
+    out: dict[str, Any] = {"seeds_per_task": n, "steps": STEPS, "comparatives": {}, "intensity": {},
+                           "substitutions": {}, "structured": {}, "open_vocabulary": {}, "compound": {},
+                           "questions": {}}
+
+    # comparatives: seeds with somewhere to go
+    tasks = []
+    for attribute, text, sign in COMPARATIVES:
+        pool = [it.id for it in items if gt(it, attribute) is not None
+                and _further(items, it, attribute, sign, {it.id})]
+        rng.shuffle(pool)
+        tasks.append((attribute, text, sign, pool[:n]))
+    with progress(total=sum(len(t[3]) for t in tasks) * len(METHODS), desc="critique walks") as bar:
+        for attribute, text, sign, seeds in tasks:
+            out["comparatives"][text] = {"attribute": attribute, "sign": sign,
+                                         **{name: comparative_walks(r, items, seeds, attribute, text, sign, bar)
+                                            for name, r in runners.items()}}
+    for attribute, text, sign, seeds in tasks:
+        new, before = runners["critique engine (this change)"], runners["engine before (refine)"]
+        out["intensity"][text] = {
+            f"{label}": {"this change": first_steps(new, items, seeds, attribute, f"{prefix}{text}".strip(), sign),
+                         "before": first_steps(before, items, seeds, attribute, f"{prefix}{text}".strip(), sign)}
+            for label, prefix in (("a bit", "a bit "), ("plain", ""), ("much", "much "))}
+
+    subs = substitution_cases(items, rng, n)
+    structured = structured_cases(items, rng, n)
+    with progress(total=(sum(len(c) for c, _ in subs.values()) + sum(len(c) for c in structured.values()))
+                  * len(METHODS), desc="single turns") as bar:
+        for label, (cases, asked) in subs.items():
+            out["substitutions"][label] = {name: single_turns(r, items, cases, asked, bar)
+                                           for name, r in runners.items()}
+        for label, cases in structured.items():
+            out["structured"][label] = {name: single_turns(r, items, cases, set(), bar)
+                                        for name, r in runners.items()}
+
+    # open vocabulary: the first step, against CIELAB
+    coloured = [it for it in items if lab(it) is not None]
+    for word, (measure, f) in OPEN_VOCABULARY.items():
+        seeds = [it.id for it in rng.sample(coloured, min(n, len(coloured)))]
+        cases = [(s, f"what about a {word} one" if not word.startswith("more") else f"something {word}",
+                  lambda a, b, f=f: f(lab(b)) > f(lab(a))) for s in seeds]  # type: ignore[arg-type]
+        with progress(total=len(cases) * len(METHODS), desc=word) as bar:
+            out["open_vocabulary"][word] = {"measure": measure, **{
+                name: single_turns(r, items, cases, {"hue_family"}, bar) for name, r in runners.items()}}
+
+    # compound
+    darker_cheaper = [it.id for it in items if gt(it, "price") is not None
+                      and _further(items, it, "lightness", -1, {it.id})]
+    rng.shuffle(darker_cheaper)
+    short_black = [it.id for it in items if it.category in {"dress", "skirt"} and gt(it, "length") is not None
+                   and gt(it, "length") > 1 and gt(it, "hue_family") != "black"]
+    rng.shuffle(short_black)
+    compound = {
+        "darker and cheaper": [(s, "darker and cheaper",
+                                lambda a, b: gt(b, "lightness") < gt(a, "lightness")
+                                and float(gt(b, "price")) < float(gt(a, "price"))) for s in darker_cheaper[:n]],
+        "shorter, in black": [(s, "shorter, in black",
+                               lambda a, b: gt(b, "length") < gt(a, "length") and gt(b, "hue_family") == "black")
+                              for s in short_black[:n]],
+    }
+    with progress(total=sum(len(c) for c in compound.values()) * 2, desc="compound") as bar:
+        for label, cases in compound.items():
+            out["compound"][label] = {name: single_turns(runners[name], items, cases, {"hue_family", "length_name"}, bar)
+                                      for name in ("critique engine (this change)", "similarity baseline")}
+    out["questions"] = questions(runners["critique engine (this change)"], items, rng, n)
+    out.update(watch.stamp())
+    save("critiques_quick" if quick else "critiques", out)
+    return out
+
+
+def questions(runner: Runner, items: list[Any], rng: random.Random, n: int) -> dict[str, Any]:
+    """Answers checked against the catalog: every colour offered exists for the item's kind;
+    the price and the material said are the item's own."""
+    from gradrec_core.critique import take_turn
+
+    families = _values_in_kind(items, "hue_family")
+    seeds = rng.sample(items, min(n, len(items)))
+    colours_ok, nonempty, price_ok, material_ok = [], [], [], []
+    for it in seeds:
+        runner.start(it.id)
+        turn = take_turn(runner.engine, runner.sid, "what colours does it come in?")
+        offered = [v for v, _ in turn.values.values] if turn.values else []
+        nonempty.append(bool(offered))
+        colours_ok.append(bool(offered) and all(v in families.get(it.category, {}) for v in offered))
+        turn = take_turn(runner.engine, runner.sid, "how much is it?")
+        price = float(gt(it, "price"))
+        price_ok.append(turn.values is not None and turn.values.current is not None
+                        and abs(float(turn.values.current) - price) < 0.005 and f"{price:.2f}" in turn.answer)
+        turn = take_turn(runner.engine, runner.sid, "what is it made of?")
+        material_ok.append(turn.values is not None and turn.values.current == gt(it, "material")
+                           and str(gt(it, "material")) in turn.answer)
+    return {"colours offered exist for the kind": _rate(colours_ok), "colours offered at all": _rate(nonempty),
+            "price said is the item's": _rate(price_ok), "material said is the item's": _rate(material_ok),
+            "n": len(seeds)}
+
+
+# ----------------------------------------------------------------------------- report
+
+def _pass(x: float | None, target: float, low: bool = False) -> str:
+    if x is None:
+        return "–"
+    ok = x <= target if low else x >= target
+    return f"{fmt(x)} {'✓' if ok else '✗'}"
+
+
+def markdown(r: dict[str, Any]) -> str:
+    me = "critique engine (this change)"
+    out = [f"{r['seeds_per_task']} seeds per task, {r['steps']}-step walks; ✓/✗ mark the issue's targets "
+           "(this change only; the other rows are the references measured in the same run).\n"]
+    out.append("### Comparatives: 10-step walks of one critique repeated\n")
+    rows = []
+    for text, e in r["comparatives"].items():
+        for name in METHODS:
+            m = e[name]
+            mark = name == me
+            rows.append([text if name == METHODS[0] else "", name,
+                         _pass(m["consistency"], 0.85) if mark else fmt(m["consistency"]),
+                         _pass(m["kind_kept"], 1.0) if mark else fmt(m["kind_kept"]),
+                         fmt(m["others_kept"]),
+                         (_pass(m["worst_other"], 0.8) if mark else fmt(m["worst_other"]))
+                         + (f" ({m['worst_other_column']})" if m["worst_other_column"] else ""),
+                         _pass(m["false_ends"], 0.05, low=True) if mark else fmt(m["false_ends"]),
+                         _pass(m["walk_length"], 6.0) if mark else fmt(m["walk_length"], 1)])
+    out.append(table(["critique", "method", "per-step consistency", "kind kept", "others kept (mean)",
+                      "others kept (worst column)", "false ends", "walk length (of 10)"], rows))
+    out.append("")
+    out.append("### Intensity: one step from the same seeds (signed ground-truth change, + is the asked way)\n")
+    rows = []
+    for text, e in r["intensity"].items():
+        bit, plain, much = (e[k]["this change"] for k in ("a bit", "plain", "much"))
+        ordered = all(x is not None for x in (bit["change"], plain["change"], much["change"])) and \
+            bit["change"] < plain["change"] < much["change"]
+        rows.append([text, fmt(bit["change"]), fmt(plain["change"]), fmt(much["change"]),
+                     "✓" if ordered else "✗", fmt(plain["share"]), _pass(plain["at_most_half"], 1.0),
+                     fmt(e["plain"]["before"]["change"]), fmt(e["plain"]["before"]["share"])])
+    out.append(table(["critique", "a bit", "plain", "much", "a bit < plain < much",
+                      "plain: share of remaining range", "plain steps <= half the range",
+                      "before: plain change", "before: share"], rows))
+    out.append("")
+    for key, title, target in (("substitutions", "Substitutions (\"does it come in black?\")", 0.9),
+                               ("structured", "Structured (the price column)", 1.0),
+                               ("open_vocabulary", "Open vocabulary (first step against CIELAB from the catalog's RGB)", 0.7),
+                               ("compound", "Compound (one step satisfying every part)", 0.8)):
+        out.append(f"### {title}\n")
+        rows = []
+        for label, e in r[key].items():
+            names = [k for k in METHODS if k in e]
+            for name in names:
+                m = e[name]
+                mark = name == me
+                rows.append([label + (f" ({e['measure']})" if "measure" in e and name == names[0] else "")
+                             if name == names[0] else "", name,
+                             _pass(m["satisfied"], target) if mark else fmt(m["satisfied"]),
+                             _pass(m["kind_kept"], 1.0) if mark and key != "open_vocabulary" else fmt(m["kind_kept"]),
+                             fmt(m["others_kept"]),
+                             (_pass(m["worst_other"], 0.8) if mark and key in ("substitutions", "structured")
+                              else fmt(m["worst_other"]))
+                             + (f" ({m['worst_other_column']})" if m["worst_other_column"] else ""),
+                             fmt(m["answered"])])
+        out.append(table(["asked", "method", "answer satisfies it", "kind kept", "others kept (mean)",
+                          "others kept (worst column)", "answered"], rows))
+        out.append("")
+    q = r["questions"]
+    out.append(f"### Questions about the current item ({q['n']} seeds)\n")
+    out.append(table(["check (against the catalog)", "rate"],
+                     [[k, fmt(v)] for k, v in q.items() if k != "n"]))
+    out.append("")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--index", default=None)
+    args = ap.parse_args(argv)
+    print(markdown(run(args.quick, args.index)))
+
+
+if __name__ == "__main__":
+    main()
