@@ -48,7 +48,10 @@ COMPARATIVES: tuple[tuple[str, str, int], ...] = (
 DISTINGUISHABLE = {"lightness": 2.0}
 OTHERS = ("hue_family", "material", "pattern", "fit", "length_name", "sleeve_name", "formality_name")
 ASKED_OTHER = {"length": "length_name", "sleeve_length": "sleeve_name", "formality": "formality_name"}
-METHODS = ("critique engine (this change)", "engine before (refine)", "paper", "similarity baseline")
+TEXT_ONLY = "critique engine, text only (swatch column hidden)"
+METHODS = ("critique engine (this change)", TEXT_ONLY, "engine before (refine)", "paper", "similarity baseline")
+# the text-only engine differs from the full one only where a colour is asked: measured there
+COLOUR_ATTRIBUTES = {"lightness"}
 
 
 # ----------------------------------------------------------------------------- colour truth
@@ -88,6 +91,13 @@ class Runner:
         self.name = name
         config = WalkConfig().paper() if name == "paper" else WalkConfig()
         self.engine = sample.engine(config)
+        if name == TEXT_ONLY:  # the same engine on the same index, the swatch column hidden
+            from dataclasses import replace
+
+            from gradrec_core import Engine, SessionStore
+
+            index = sample.index.with_schema(replace(sample.index.schema, swatch_column=None))
+            self.engine = Engine(index, SessionStore("sqlite:///:memory:"), config, sample.encoder)
         self.schema = self.engine.index.schema
         self._n = 0
         self.sid = ""
@@ -107,7 +117,7 @@ class Runner:
 
         engine = self.engine
         current = engine.state(self.sid).current  # type: ignore[union-attr]
-        if self.name == "critique engine (this change)":
+        if self.name in ("critique engine (this change)", TEXT_ONLY):
             step = take_turn(engine, self.sid, text).step
             item = step.item if step else None
             return item, bool(step and step.end_reached)
@@ -157,6 +167,20 @@ def _further(items: list[Any], current: Any, attribute: str, sign: int, seen: se
                and sign * (gt(it, attribute) - here) >= eps for it in items)
 
 
+def _possible(items: list[Any], seed: Any, attribute: str, sign: int) -> int:
+    """Ground truth: the longest walk the catalog allows from the seed, one distinguishable
+    level at a time (distinct values of the kind further the asked way), capped at STEPS."""
+    eps = DISTINGUISHABLE.get(attribute, 1e-9)
+    here = gt(seed, attribute)
+    values = sorted({sign * gt(it, attribute) for it in items if it.category == seed.category
+                     and gt(it, attribute) is not None and sign * (gt(it, attribute) - here) >= eps})
+    n, last = 0, sign * here
+    for v in values:
+        if v - last >= eps:
+            n, last = n + 1, v
+    return min(n, STEPS)
+
+
 def _kept(a: Any, b: Any, skip: set[str]) -> dict[str, bool]:
     """Per other attribute (both values known): unchanged from a to b."""
     out = {}
@@ -166,6 +190,22 @@ def _kept(a: Any, b: Any, skip: set[str]) -> dict[str, bool]:
         va, vb = gt(a, col), gt(b, col)
         if va is not None and vb is not None:
             out[col] = va == vb
+    return out
+
+
+def _kept_where_possible(items: list[Any], before: Any, after: Any, skip: set[str], seen: set[str],
+                         ok: Callable[[Any], bool]) -> dict[str, bool]:
+    """Like `_kept`, counting a changed attribute only when the catalog held an unseen item of
+    the kind that satisfied the critique (`ok`) and kept that attribute."""
+    out = {}
+    for col, same in _kept(before, after, skip).items():
+        if same:
+            out[col] = True
+            continue
+        value = gt(before, col)
+        if any(it.id not in seen and it.category == before.category and gt(it, col) == value and ok(it)
+               for it in items):
+            out[col] = False
     return out
 
 
@@ -184,8 +224,9 @@ def _others_summary(kept: dict[str, list[bool]]) -> tuple[float | None, float | 
 def comparative_walks(runner: Runner, items: list[Any], seeds: list[str], attribute: str, text: str,
                       sign: int, bar: Any) -> dict[str, Any]:
     by_id = {it.id: it for it in items}
-    moves, kind_kept, lengths, false_ends = [], [], [], []
+    moves, kind_kept, lengths, false_ends, possible = [], [], [], [], []
     kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
+    possible_kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
     skip = {ASKED_OTHER.get(attribute, "")} | ({"hue_family"} if attribute == "lightness" else set())
     for seed in seeds:
         runner.start(seed)
@@ -201,16 +242,27 @@ def comparative_walks(runner: Runner, items: list[Any], seeds: list[str], attrib
             kind_kept.append(item.category == by_id[seed].category)
             for col, ok in _kept(current, item, skip).items():
                 kept[col].append(ok)
+            here = gt(current, attribute)
+            further = (lambda it, here=here: gt(it, attribute) is not None and here is not None
+                       and sign * (gt(it, attribute) - here) > 0)
+            for col, ok in _kept_where_possible(items, current, item, skip, seen, further).items():
+                possible_kept[col].append(ok)
             seen.add(item.id)
             current, n = item, n + 1
         else:
             false_ends.append(False)
         lengths.append(n)
+        possible.append(_possible(items, by_id[seed], attribute, sign))
         bar.update(1)
     mean_kept, worst_kept, worst_col = _others_summary(kept)
-    return {"consistency": _rate(moves), "kind_kept": _rate(kind_kept), "others_kept": mean_kept,
+    _, worst_possible, worst_possible_col = _others_summary(possible_kept)
+    return {"consistency": _rate(moves), "worst_other_possible": worst_possible,
+            "worst_other_possible_column": worst_possible_col, "kind_kept": _rate(kind_kept), "others_kept": mean_kept,
             "worst_other": worst_kept, "worst_other_column": worst_col, "false_ends": _rate(false_ends),
-            "walk_length": float(np.mean(lengths)) if lengths else None, "walks": len(seeds)}
+            "walk_length": float(np.mean(lengths)) if lengths else None,
+            "possible_length": float(np.mean(possible)) if possible else None,
+            "reached": _rate([min(n / p, 1.0) for n, p in zip(lengths, possible) if p > 0]),  # type: ignore[misc]
+            "walks": len(seeds)}
 
 
 def first_steps(runner: Runner, items: list[Any], seeds: list[str], attribute: str, text: str,
@@ -244,6 +296,7 @@ def single_turns(runner: Runner, items: list[Any], cases: list[tuple[str, str, C
     by_id = {it.id: it for it in items}
     ok, kind_kept, answered = [], [], []
     kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
+    possible_kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
     for seed, text, check in cases:
         runner.start(seed)
         item, _ = runner.turn(text)
@@ -253,11 +306,16 @@ def single_turns(runner: Runner, items: list[Any], cases: list[tuple[str, str, C
             kind_kept.append(item.category == by_id[seed].category)
             for col, same in _kept(by_id[seed], item, skip).items():
                 kept[col].append(same)
+            for col, same in _kept_where_possible(items, by_id[seed], item, skip, {seed},
+                                                  lambda it, a=by_id[seed], c=check: c(a, it)).items():
+                possible_kept[col].append(same)
         else:
             ok.append(False)
         bar.update(1)
     mean_kept, worst_kept, worst_col = _others_summary(kept)
-    return {"satisfied": _rate(ok), "kind_kept": _rate(kind_kept), "others_kept": mean_kept,
+    _, worst_possible, worst_possible_col = _others_summary(possible_kept)
+    return {"satisfied": _rate(ok), "worst_other_possible": worst_possible,
+            "worst_other_possible_column": worst_possible_col, "kind_kept": _rate(kind_kept), "others_kept": mean_kept,
             "worst_other": worst_kept, "worst_other_column": worst_col, "answered": _rate(answered),
             "n": len(cases)}
 
@@ -345,11 +403,14 @@ def run(quick: bool = False, index_dir: str | None = None) -> dict[str, Any]:
                 and _further(items, it, attribute, sign, {it.id})]
         rng.shuffle(pool)
         tasks.append((attribute, text, sign, pool[:n]))
-    with progress(total=sum(len(t[3]) for t in tasks) * len(METHODS), desc="critique walks") as bar:
+    def methods_for(attribute: str) -> dict[str, Runner]:
+        return {k: r for k, r in runners.items() if k != TEXT_ONLY or attribute in COLOUR_ATTRIBUTES}
+
+    with progress(total=sum(len(t[3]) * len(methods_for(t[0])) for t in tasks), desc="critique walks") as bar:
         for attribute, text, sign, seeds in tasks:
             out["comparatives"][text] = {"attribute": attribute, "sign": sign,
                                          **{name: comparative_walks(r, items, seeds, attribute, text, sign, bar)
-                                            for name, r in runners.items()}}
+                                            for name, r in methods_for(attribute).items()}}
     for attribute, text, sign, seeds in tasks:
         new, before = runners["critique engine (this change)"], runners["engine before (refine)"]
         out["intensity"][text] = {
@@ -359,14 +420,15 @@ def run(quick: bool = False, index_dir: str | None = None) -> dict[str, Any]:
 
     subs = substitution_cases(items, rng, n)
     structured = structured_cases(items, rng, n)
+    plain = methods_for("")
     with progress(total=(sum(len(c) for c, _ in subs.values()) + sum(len(c) for c in structured.values()))
-                  * len(METHODS), desc="single turns") as bar:
+                  * len(plain), desc="single turns") as bar:
         for label, (cases, asked) in subs.items():
             out["substitutions"][label] = {name: single_turns(r, items, cases, asked, bar)
-                                           for name, r in runners.items()}
+                                           for name, r in plain.items()}
         for label, cases in structured.items():
             out["structured"][label] = {name: single_turns(r, items, cases, set(), bar)
-                                        for name, r in runners.items()}
+                                        for name, r in plain.items()}
 
     # open vocabulary: the first step, against CIELAB
     coloured = [it for it in items if lab(it) is not None]
@@ -393,10 +455,10 @@ def run(quick: bool = False, index_dir: str | None = None) -> dict[str, Any]:
                                lambda a, b: gt(b, "length") < gt(a, "length") and gt(b, "hue_family") == "black")
                               for s in short_black[:n]],
     }
-    with progress(total=sum(len(c) for c in compound.values()) * 2, desc="compound") as bar:
+    with progress(total=sum(len(c) for c in compound.values()) * 3, desc="compound") as bar:
         for label, cases in compound.items():
             out["compound"][label] = {name: single_turns(runners[name], items, cases, {"hue_family", "length_name"}, bar)
-                                      for name in ("critique engine (this change)", "similarity baseline")}
+                                      for name in ("critique engine (this change)", TEXT_ONLY, "similarity baseline")}
     out["questions"] = questions(runners["critique engine (this change)"], items, rng, n)
     out.update(watch.stamp())
     save("critiques_quick" if quick else "critiques", out)
@@ -438,6 +500,12 @@ def _pass(x: float | None, target: float, low: bool = False) -> str:
     return f"{fmt(x)} {'✓' if ok else '✗'}"
 
 
+def _worst_possible(m: dict[str, Any], mark: bool) -> str:
+    x = m.get("worst_other_possible")
+    text = _pass(x, 0.8) if mark else fmt(x)
+    return text + (f" ({m['worst_other_possible_column']})" if m.get("worst_other_possible_column") else "")
+
+
 def markdown(r: dict[str, Any]) -> str:
     me = "critique engine (this change)"
     out = [f"{r['seeds_per_task']} seeds per task, {r['steps']}-step walks; ✓/✗ mark the issue's targets "
@@ -445,19 +513,23 @@ def markdown(r: dict[str, Any]) -> str:
     out.append("### Comparatives: 10-step walks of one critique repeated\n")
     rows = []
     for text, e in r["comparatives"].items():
-        for name in METHODS:
+        for name in [k for k in METHODS if k in e]:
             m = e[name]
             mark = name == me
-            rows.append([text if name == METHODS[0] else "", name,
+            rows.append([text if name == me else "", name,
                          _pass(m["consistency"], 0.85) if mark else fmt(m["consistency"]),
                          _pass(m["kind_kept"], 1.0) if mark else fmt(m["kind_kept"]),
                          fmt(m["others_kept"]),
                          (_pass(m["worst_other"], 0.8) if mark else fmt(m["worst_other"]))
                          + (f" ({m['worst_other_column']})" if m["worst_other_column"] else ""),
+                         _worst_possible(m, mark),
                          _pass(m["false_ends"], 0.05, low=True) if mark else fmt(m["false_ends"]),
-                         _pass(m["walk_length"], 6.0) if mark else fmt(m["walk_length"], 1)])
+                         (_pass(m["walk_length"], min(6.0, m.get("possible_length") or 6.0)) if mark
+                          else fmt(m["walk_length"], 1)),
+                         fmt(m.get("possible_length"), 1), fmt(m.get("reached"))])
     out.append(table(["critique", "method", "per-step consistency", "kind kept", "others kept (mean)",
-                      "others kept (worst column)", "false ends", "walk length (of 10)"], rows))
+                      "others kept (worst column)", "worst column, where the catalog allowed", "false ends", "walk length (of 10)",
+                      "longest walk the catalog allows", "share of it walked"], rows))
     out.append("")
     out.append("### Intensity: one step from the same seeds (signed ground-truth change, + is the asked way)\n")
     rows = []
@@ -491,9 +563,10 @@ def markdown(r: dict[str, Any]) -> str:
                              (_pass(m["worst_other"], 0.8) if mark and key in ("substitutions", "structured")
                               else fmt(m["worst_other"]))
                              + (f" ({m['worst_other_column']})" if m["worst_other_column"] else ""),
+                             _worst_possible(m, mark and key in ("substitutions", "structured")),
                              fmt(m["answered"])])
         out.append(table(["asked", "method", "answer satisfies it", "kind kept", "others kept (mean)",
-                          "others kept (worst column)", "answered"], rows))
+                          "others kept (worst column)", "worst column, where the catalog allowed", "answered"], rows))
         out.append("")
     q = r["questions"]
     out.append(f"### Questions about the current item ({q['n']} seeds)\n")

@@ -36,6 +36,7 @@ class CatalogSpec:
     numeric_columns: tuple[str, ...] | None = None
     attribute_columns: tuple[str, ...] | None = None
     name_column: str | None = None
+    swatch_column: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class CatalogSpec:
             "numeric_columns": None if self.numeric_columns is None else list(self.numeric_columns),
             "attribute_columns": None if self.attribute_columns is None else list(self.attribute_columns),
             "name_column": self.name_column,
+            "swatch_column": self.swatch_column,
         }
 
 

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--attribute-columns", help="comma-separated categorical columns (\"in black\", "
                     "\"what colours does it come in?\"); default: inferred (short values, few distinct)")
     ix.add_argument("--name-column", help="the item's display name (default: the first text column)")
+    ix.add_argument("--swatch-column", help="each item's colour as hex (#1f3a93): shade and colour critiques "
+                    "are measured on it (default: a column whose every value is a hex colour, if any)")
     ix.add_argument("--lenient", action="store_true", help="skip bad rows (counted and listed) instead of failing")
     ix.add_argument("--force", action="store_true", help="rebuild even if the folder is up to date")
 
@@ -140,6 +142,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         numeric_columns=_columns(args.numeric_columns),
         attribute_columns=_columns(args.attribute_columns),
         name_column=args.name_column,
+        swatch_column=args.swatch_column,
     )
     report = index_catalog(args.catalog, args.out, spec, args.encoder, args.model,
                            IndexConfig(type=args.index_type), force=args.force)

@@ -38,6 +38,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .colour import JND, colour_measure
 from .index import ItemIndex
 from .ops import Comparative, NumericComparative, Op, Range, Require, RequireText
 from .schema import column_words
@@ -47,22 +48,22 @@ log = logging.getLogger(__name__)
 
 _EPS = 1e-9
 TARGET_FRACTION = {0.5: 0.15, 1.0: 0.3, 2.0: 0.6}
-HOLD_BONUS = 0.04  # ranking bonus per categorical attribute shared with the current item
+HOLD_BONUS = 0.15  # ranking bonus per categorical attribute shared with the current item
 LEVEL_PENALTY = 0.6  # ranking cost per unit of rank-quantile distance from the target
 TEXT_MIN_GAIN = 0.5  # text-only axes: preferred least gain, in spreads of the direction
 
-# Columns named for a dimension: (column-name word, sign: +1 when larger values are the
-# dimension's first pole). English words, not a catalog's columns.
-DIMENSION_COLUMNS: dict[str, tuple[tuple[str, int], ...]] = {
-    "height": (("heel", 1), ("height", 1)),
-    "length": (("length", 1),),
-    "price": (("price", 1), ("cost", 1)),
-    "size": (("size", 1),),
-    "shade": (("darkness", 1), ("lightness", -1), ("brightness", -1)),
-    "width": (("width", 1),),
-    "thickness": (("thickness", 1),),
-    "warmth": (("warmth", 1), ("tog", 1)),
-    "formality": (("formality", 1),),
+# Columns named for a dimension: (column-name word, the pole word its larger values mean).
+# English words, not a catalog's columns.
+DIMENSION_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "height": (("heel", "high"), ("height", "high")),
+    "length": (("length", "long"),),
+    "price": (("price", "expensive"), ("cost", "expensive")),
+    "size": (("size", "big"),),
+    "shade": (("darkness", "dark"), ("lightness", "light"), ("brightness", "light")),
+    "width": (("width", "wide"),),
+    "thickness": (("thickness", "thick"),),
+    "warmth": (("warmth", "warm"), ("tog", "warm")),
+    "formality": (("formality", "formal"),),
 }
 
 
@@ -145,6 +146,10 @@ class AxisBuilder:
         if numeric is not None:
             name, sign = numeric
             return Axis(sign * index.column(name), f"numeric:{name}", True, 0.0, d)
+        swatch = self._swatch_axis(op, rows)
+        if swatch is not None:
+            # continuous: a move under a just-noticeable colour difference is not a new shade
+            return Axis(swatch[1], f"swatch:{swatch[0]}", False, JND / TEXT_MIN_GAIN, d)
         column = self._categorical_column(op, rows)
         if column is not None:
             levels = self._value_levels(op, column, projections, rows)
@@ -152,14 +157,36 @@ class AxisBuilder:
                 return Axis(levels, f"column:{column}", True, 0.0, d)
         return Axis(projections, "text", False, direction.spread, d)
 
+    def _swatch_axis(self, op: Comparative, rows: np.ndarray) -> tuple[str, np.ndarray] | None:
+        """Shade and colour comparatives on the catalog's swatch colours (`colour.py`), when the
+        catalog has a swatch column and the kind's items have at least two distinct colours."""
+        lab = self.index.swatch_lab()
+        if lab is None:
+            return None
+        measure = colour_measure(op.dimension, op.pole, op.counter)
+        if measure is None:
+            return None
+        name, f = measure
+        levels = f(lab)
+        present = levels[rows][np.isfinite(levels[rows])]
+        if len(present) < 2 or present.min() == present.max():
+            return None
+        return name, np.asarray(levels, dtype=np.float64)
+
     def _numeric_column(self, op: Comparative, rows: np.ndarray) -> tuple[str, int] | None:
         wanted = DIMENSION_COLUMNS.get(op.dimension, ())
         noun = op.noun
         best: tuple[int, str, int] | None = None
         for c in self.index.schema.numeric:
             words = column_words(c.name)
-            for word, sign in wanted:
+            for word, larger in wanted:
                 if word in words:
+                    if larger in op.pole:
+                        sign = 1
+                    elif larger in op.counter:
+                        sign = -1
+                    else:
+                        continue
                     score = 2 if noun and noun in words else 1
                     if noun and not (noun in words) and any(w in _PART_NOUNS for w in words):
                         continue  # "heel" column for "shorter sleeves": not this part
@@ -229,6 +256,16 @@ class AxisBuilder:
         # whatever the encoder makes of the word: it goes past every value naming neither
         at_pole = np.array([bool(w & set(op.pole)) and not w & set(op.counter) for w in words_of])
         at_counter = np.array([bool(w & set(op.counter)) and not w & set(op.pole) for w in words_of])
+        # "sleeveless", "strapless", "heelless": none of the part at all, past the short end
+        larger = {p for _, p in DIMENSION_COLUMNS.get(op.dimension, ())}
+        if larger:
+            absent = np.array([any(x.endswith("less") and len(x) > 5 for x in w) for w in words_of])
+            if larger & set(op.pole):  # toward more: absence is the bottom
+                at_counter |= absent
+                at_pole &= ~absent
+            elif larger & set(op.counter):  # toward less: absence is the top
+                at_pole |= absent
+                at_counter &= ~absent
         middle = ~(at_pole | at_counter)
         if middle.any():
             top, bottom = level[middle].max(), level[middle].min()
@@ -236,6 +273,11 @@ class AxisBuilder:
                 level[at_pole] = level[at_pole] - level[at_pole].min() + top + 1.0
             if at_counter.any():
                 level[at_counter] = level[at_counter] - level[at_counter].max() + bottom - 1.0
+            if larger and absent.any():  # and past the values that name that end
+                if larger & set(op.pole):
+                    level[absent] = level[absent] - level[absent].max() + level[~absent].min() - 1.0
+                else:
+                    level[absent] = level[absent] - level[absent].min() + level[~absent].max() + 1.0
         by_value = dict(zip(present, level))
         out = np.array([by_value.get(v, np.nan) for v in values], dtype=np.float64)
         return out
@@ -349,6 +391,10 @@ def graded_step(
         cap = q0 + (0.5 if getattr(op, "intensity", 1.0) <= 1.0 else 1.0) * (1.0 - q0)
         qu = np.array([q_of.get(int(r), np.nan) for r in unseen])
         preferred &= ~(qu > cap + 1e-9)
+        if ax.source.startswith(("numeric:", "swatch:")) and getattr(op, "intensity", 1.0) <= 1.0:
+            # a measured axis: a plain step also covers at most half of what is left in value
+            extreme = float(np.nanmax(lv_rows))
+            preferred &= ~(lv > l0 + 0.5 * (extreme - l0) + 1e-12)
         targets.append((qu, q0, target, ax))
 
     def pick(floors: Sequence[Floor], floor_axes_: Sequence[Axis], filters: Sequence[Op]) -> np.ndarray:

@@ -34,6 +34,7 @@ from typing import Any, Sequence
 import faiss
 import numpy as np
 
+from .colour import lab_of_values
 from .schema import CatalogSchema, infer_schema
 from .types import IndexStateError, Item, UnknownItemError
 
@@ -164,6 +165,12 @@ class ItemIndex:
                                             reserved=())
         return self._schema
 
+    def with_schema(self, schema: CatalogSchema) -> "ItemIndex":
+        """The same items and vectors seen through another schema (e.g. without the swatch
+        column, to measure what text alone does); shares the FAISS index, not the caches."""
+        other = ItemIndex(self.items, self.vectors, self.faiss, {**self.manifest, "schema": schema.to_dict()})
+        return other
+
     def column(self, name: str) -> np.ndarray:
         """One metadata column over all rows, computed once: float64 (NaN where empty) for a
         numeric column of the schema, else lower-cased strings ('' where empty)."""
@@ -176,6 +183,19 @@ class ItemIndex:
             values.setflags(write=False)
             self._columns[name] = values
         return self._columns[name]
+
+    def swatch_lab(self) -> np.ndarray | None:
+        """CIELAB of every row's swatch colour (NaN where none), or None without a swatch column."""
+        name = self.schema.swatch_column
+        if name is None:
+            return None
+        key = f"\0lab:{name}"
+        if key not in self._columns:
+            values = np.array([it.metadata.get(name) for it in self.items], dtype=object)
+            lab = lab_of_values(values)
+            lab.setflags(write=False)
+            self._columns[key] = lab
+        return self._columns[key]
 
     @property
     def dim(self) -> int:

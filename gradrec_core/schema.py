@@ -10,7 +10,9 @@ index manifest, from its flags or, where a flag is not given, inferred from the 
 - attribute columns: short-valued text columns with few distinct values relative to the
   catalog (at most `MAX_VALUES` values, each used by more than one item on average), or the
   declared ones (`--attribute-columns colour,material`);
-- the name column: `--name-column`, else the first of the text columns.
+- the name column: `--name-column`, else the first of the text columns;
+- the swatch column: `--swatch-column`, else the column whose every value is a hex colour
+  (`#1f3a93`): shade and colour critiques are then measured on it (`colour.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from .colour import parse_hex
 from .types import CatalogError, Item
 
 MAX_VALUES = 1_000  # an attribute column with more distinct values is free text, not a facet
@@ -70,6 +73,7 @@ class CatalogSchema:
     name_column: str | None
     numeric: tuple[NumericColumn, ...] = ()
     attributes: tuple[AttributeColumn, ...] = ()
+    swatch_column: str | None = None
     _by_name: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +99,7 @@ class CatalogSchema:
             "numeric": [{"name": c.name, "min": c.minimum, "max": c.maximum, "price": c.is_price}
                         for c in self.numeric],
             "attributes": [{"name": c.name, "values": list(c.values)} for c in self.attributes],
+            "swatch_column": self.swatch_column,
         }
 
     @classmethod
@@ -105,6 +110,7 @@ class CatalogSchema:
             numeric=tuple(NumericColumn(c["name"], float(c["min"]), float(c["max"]), bool(c.get("price")))
                           for c in d.get("numeric", [])),
             attributes=tuple(AttributeColumn(c["name"], tuple(c["values"])) for c in d.get("attributes", [])),
+            swatch_column=d.get("swatch_column"),
         )
 
 
@@ -118,6 +124,7 @@ def infer_schema(
     numeric_columns: Sequence[str] | None = None,
     attribute_columns: Sequence[str] | None = None,
     name_column: str | None = None,
+    swatch_column: str | None = None,
     source: str = "catalog",
 ) -> CatalogSchema:
     """The schema of `items` (metadata columns). Declared columns must exist and fit their
@@ -130,6 +137,17 @@ def infer_schema(
                 raise CatalogError(f"{source}: no {role} column '{c}' (columns: {', '.join(sorted(metadata_columns))})")
     if name_column is not None and name_column not in metadata_columns:
         raise CatalogError(f"{source}: no name column '{name_column}' (columns: {', '.join(sorted(metadata_columns))})")
+    if swatch_column is not None:
+        if swatch_column not in metadata_columns:
+            raise CatalogError(f"{source}: no swatch column '{swatch_column}' "
+                               f"(columns: {', '.join(sorted(metadata_columns))})")
+        for item in items:
+            raw = item.metadata.get(swatch_column)
+            if raw not in (None, "") and parse_hex(raw) is None:
+                raise CatalogError(f"{source}: swatch column '{swatch_column}': item '{item.id}' has "
+                                   f"'{str(raw)[:40]}', not a hex colour like #1f3a93")
+    else:
+        swatch_column = next((c for c in columns if c not in text_columns and _all_hex(items, c)), None)
 
     numeric: list[NumericColumn] = []
     wanted_numeric = list(numeric_columns) if numeric_columns is not None else [
@@ -153,7 +171,7 @@ def infer_schema(
     numeric_names = {c.name for c in numeric}
     attributes: list[AttributeColumn] = []
     candidates = list(attribute_columns) if attribute_columns is not None else [
-        c for c in columns if c not in numeric_names and c != name_column]
+        c for c in columns if c not in numeric_names and c != name_column and c != swatch_column]
     for c in candidates:
         counts: dict[str, int] = {}
         too_long = False
@@ -185,4 +203,17 @@ def infer_schema(
     if name_column is None:
         name_column = text_columns[0] if text_columns else None
     return CatalogSchema(kind_column=kind_column, name_column=name_column,
-                         numeric=tuple(numeric), attributes=tuple(attributes))
+                         numeric=tuple(numeric), attributes=tuple(attributes), swatch_column=swatch_column)
+
+
+def _all_hex(items: Sequence[Item], column: str) -> bool:
+    """True when at least two items have a value in `column` and every value is a hex colour."""
+    n = 0
+    for item in items:
+        raw = item.metadata.get(column)
+        if raw is None or str(raw).strip() == "":
+            continue
+        if parse_hex(raw) is None:
+            return False
+        n += 1
+    return n >= 2

@@ -114,8 +114,7 @@ def test_a_shopping_conversation(domain: dict[str, Any]) -> None:
 
 
 def test_two_critiques_in_one_message(domain: dict[str, Any]) -> None:
-    """One engine step per critique, in order (the semantics of each step is tested on many
-    seeds in test_walk_semantic.py; one seed proves nothing about a 70%-reliable step)."""
+    """A compound critique is one step that satisfies both parts, checked on ground truth."""
     from actions.actions import ActionRefine, ActionSearchItem
     from actions.shop import engine
 
@@ -125,9 +124,15 @@ def test_two_critiques_in_one_message(domain: dict[str, Any]) -> None:
     text = messages[0]["text"]
     assert "darker" in text and "shorter" in text
     state = engine().state(who)
-    assert [s.attribute for s in state.steps] == ["darker", "shorter"]
-    assert "dark" in state.steps[0].exemplar and "short" in state.steps[1].exemplar
-    assert state.current.id == item_of(messages)["id"] != seed["id"]
+    assert len(state.steps) == 1
+    plan = messages[0]["custom"]["step"]["plan"]
+    assert [s["attribute"] for s in plan["steps"]] == ["dark", "short"]
+    got = item_of(messages)
+    assert state.current.id == got["id"] != seed["id"]
+    before, after = engine().item(seed["id"]).metadata, engine().item(got["id"]).metadata
+    assert float(after["lightness"]) < float(before["lightness"])
+    assert float(after["length"]) < float(before["length"])
+    assert engine().item(got["id"]).category == "dress"
 
 
 def test_open_vocabulary_and_intensity(domain: dict[str, Any]) -> None:
@@ -138,11 +143,12 @@ def test_open_vocabulary_and_intensity(domain: dict[str, Any]) -> None:
     run(ActionSearchItem(), "white sneakers", "search_item", who, domain)
     messages, _ = run(ActionRefine(), "greener", "refine", who, domain)
     assert messages and messages[0]["text"]
-    step = engine().state(who).steps[-1]
-    assert "green" in step.exemplar
+    [op] = messages[0]["custom"]["step"]["plan"]["steps"]
+    assert op["op"] == "comparative" and "green" in op["exemplar"]
     run(ActionSearchItem(), "blue polo shirt", "search_item", who, domain)
-    run(ActionRefine(), "much darker", "refine", who, domain)
-    assert engine().state(who).steps[-1].intensity == 2.0
+    messages, _ = run(ActionRefine(), "much darker", "refine", who, domain)
+    [op] = messages[0]["custom"]["step"]["plan"]["steps"]
+    assert op["intensity"] == 2.0
 
 
 @pytest.mark.parametrize("text, intent, entities", [
@@ -198,18 +204,30 @@ def test_asking_for_the_colour_it_already_has(domain: dict[str, Any]) -> None:
 
 
 def test_end_of_walk_says_so_and_keeps_the_step_count(domain: dict[str, Any]) -> None:
+    """"darker" again and again: every step darker on ground truth, until the end, which
+    says so, offers the closest items, and keeps the session where it was."""
     from actions.actions import ActionRefine, ActionSearchItem
     from actions.shop import engine
 
     who = "shopper-end"
-    run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain)
-    for _ in range(30):
+    seed = item_of(run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain)[0])
+    previous, last = lightness(seed), seed
+    polos = sum(1 for i in engine().index.items if i.category == "polo shirt")
+    for _ in range(polos):
         messages, events = run(ActionRefine(), "darker", "refine", who, domain)
-        if "as far as I can go" in messages[0]["text"]:
+        if messages[0]["custom"]["type"] != "gradrec_item":
             break
+        got = item_of(messages)
+        assert lightness(got) < previous and got["category"] == "polo shirt"
+        previous, last = lightness(got), got
     else:
-        pytest.fail("30 darker steps and the walk never ended")
-    assert messages[0]["custom"]["type"] == "gradrec_end" and messages[0]["custom"]["step"]["end_reached"]
+        pytest.fail(f"{polos} darker steps and the walk never ended")
+    assert "as far as it goes" in messages[0]["text"]
+    assert messages[0]["custom"]["type"] == "gradrec_answer" and messages[0]["custom"]["step"]["end_reached"]
+    assert messages[0]["custom"]["step"]["alternatives"]
     state = engine().state(who)
-    assert SlotSet("current_item", state.current.id) in events
-    assert SlotSet("step_number", float(len(state.steps))) in events
+    # no false end: no unseen polo is a visible shade (2 L*) darker than the last one shown
+    assert not any(float(i.metadata["lightness"]) < previous - 2.0 for i in engine().index.items
+                   if i.category == "polo shirt" and i.id not in state.seen)
+    assert state.current.id == last["id"]  # the end moved nothing
+    assert SlotSet("current_item", last["id"]) not in events

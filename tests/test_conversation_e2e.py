@@ -67,6 +67,28 @@ def test_conversation_survives_an_action_server_restart(settings: Settings) -> N
         chosen = send(url, who, "I'll take it")
         assert any("Great choice" in (m.get("text") or "") for m in chosen)
 
+        # the other critique kinds, each checked on the catalog's ground truth
+        meta = lambda c: index.item(c["id"]).metadata  # noqa: E731
+        price = lambda c: float(meta(c)["price"])  # noqa: E731
+        critic = "e2e-critic"
+        shoe = card(send(url, critic, "show me white low-top sneakers"))
+        assert shoe["category"] == "sneakers" and meta(shoe)["hue_family"] != "black"
+        black = card(send(url, critic, "does it come in black?"))  # substitution
+        assert black["category"] == "sneakers" and meta(black)["hue_family"] == "black"
+        cheaper = card(send(url, critic, "something cheaper"))  # structured; "in black" still holds
+        assert cheaper["category"] == "sneakers" and price(cheaper) < price(black)
+        assert meta(cheaper)["hue_family"] == "black"
+        replies = send(url, critic, "what colours does it come in?")  # a question: no new item
+        assert not any((m.get("custom") or {}).get("type") == "gradrec_item" for m in replies)
+        answer = " ".join(m.get("text") or "" for m in replies)
+        named = {w.strip(".,") for w in answer.lower().split()}
+        families = {i.metadata["hue_family"] for i in index.items if i.category == "sneakers"}
+        assert len(named & families) >= 2 and meta(cheaper)["hue_family"] in named, answer
+        dress = card(send(url, critic, "show me a red maxi dress"))
+        both = card(send(url, critic, "shorter, in black"))  # compound: one step, both parts
+        assert both["category"] == "dress" and meta(both)["hue_family"] == "black"
+        assert float(meta(both)["length"]) < float(meta(dress)["length"])
+
         # bad input never breaks the webhook
         for text in ["", "x" * 5000, "😀😀😀", "something darker"]:
             replies = send(url, "e2e-newcomer", text)

@@ -1,0 +1,118 @@
+"""Colour from a catalog's swatch column (hex values such as `#1f3a93`), in CIELAB.
+
+A text encoder is the weak point of colour critiques: MiniLM barely orders colour names by
+lightness (docs/RESULTS.md). Where the shop's catalog gives each item's colour swatch, shade
+and colour critiques are measured on it instead, with the standard colour-science quantities:
+
+- "darker" / "lighter": CIELAB lightness L*;
+- "more muted": chroma C* falls; "brighter", "more vivid": perceived brightness rises, L* with
+  the chroma term of Fairchild & Pirrotta (1991) (a saturated colour looks brighter than a
+  grey of the same L*);
+- "greener", "redder", "bluer", "yellower": CIELAB's opponent axes (-a*, +a*, -b*, +b*);
+  other hue words ("pinker", "more orange", "more purple"): the chroma toward that hue angle.
+
+Nothing here names a catalog's columns: the swatch column is declared (`gradrec index
+--swatch-column`) or recognised by its values (every value a hex colour).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable
+
+import numpy as np
+
+JND = 2.0  # a just-noticeable colour difference, in CIELAB units (Sharma, Digital Color Imaging, 2003: about 2.3)
+HEX_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+# hue angles (degrees, CIELAB h_ab) of colour words that are not opponent axes: the CSS colours
+# of those names (orange #ffa500, purple #800080, pink #ffc0cb, violet #ee82ee, brown #a52a2a,
+# turquoise #40e0d0), measured with `srgb_to_lab`
+_HUE_WORDS: dict[str, float] = {}
+_HUE_REFERENCE = {"orange": "#ffa500", "purple": "#800080", "pink": "#ffc0cb", "violet": "#ee82ee",
+                  "brown": "#a52a2a", "turquoise": "#40e0d0"}
+_OPPONENT = {"green": (1, -1.0), "red": (1, 1.0), "blue": (2, -1.0), "yellow": (2, 1.0)}
+
+
+def parse_hex(value: object) -> tuple[int, int, int] | None:
+    """'#1f3a93' or '1F3A93' -> (31, 58, 147); anything else -> None."""
+    m = HEX_RE.match(str(value).strip()) if value is not None else None
+    if not m:
+        return None
+    h = m.group(1)
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in 0..255, shape (n, 3) -> CIELAB (D65), shape (n, 3)."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    m = np.array([[0.4124564, 0.3575761, 0.1804375],
+                  [0.2126729, 0.7151522, 0.0721750],
+                  [0.0193339, 0.1191920, 0.9503041]])
+    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
+    eps, kappa = 216 / 24389, 24389 / 27
+    f = np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16) / 116)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
+
+
+def lab_of_values(values: np.ndarray) -> np.ndarray:
+    """Hex strings -> CIELAB rows (NaN where a value is not a hex colour)."""
+    out = np.full((len(values), 3), np.nan)
+    parsed = [(i, parse_hex(v)) for i, v in enumerate(values)]
+    ok = [(i, p) for i, p in parsed if p is not None]
+    if ok:
+        rows, rgb = zip(*ok)
+        out[list(rows)] = srgb_to_lab(np.array(rgb, dtype=np.float64))
+    return out
+
+
+def _hue(word: str) -> float | None:
+    if not _HUE_WORDS:
+        for name, hx in _HUE_REFERENCE.items():
+            rgb = parse_hex(hx)
+            assert rgb is not None
+            _, a, b = srgb_to_lab(np.array([rgb], dtype=np.float64))[0]
+            _HUE_WORDS[name] = math.degrees(math.atan2(b, a))
+    return _HUE_WORDS.get(word)
+
+
+def _brightness(lab: np.ndarray) -> np.ndarray:
+    """Fairchild & Pirrotta's (1991) L**: lightness raised by chroma, the more so for hues away
+    from yellow (the Helmholtz-Kohlrausch effect)."""
+    L, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
+    C = np.hypot(a, b)
+    h = np.degrees(np.arctan2(b, a))
+    return L + (2.5 - 0.025 * L) * (0.116 * np.abs(np.sin(np.radians((h - 90) / 2))) + 0.085) * C
+
+
+# dimension or colour word, pole word -> a measure that rises toward the pole
+def colour_measure(dimension: str, pole: tuple[str, ...], counter: tuple[str, ...]
+                   ) -> tuple[str, Callable[[np.ndarray], np.ndarray]] | None:
+    """The CIELAB measure a comparative means, rising the way it asks, with its name; None when
+    it is not about colour. `dimension` is the lexicon's ("shade", "brightness") or, for an
+    open-vocabulary word, the word's lemma ("green")."""
+    toward = pole[0] if pole else ""
+    away = counter[0] if counter else ""
+    if dimension == "shade":
+        if toward in ("dark", "deep") or away in ("light", "pale"):
+            return "-L*", lambda lab: -lab[:, 0]
+        return "L*", lambda lab: lab[:, 0]
+    if dimension == "brightness":
+        if toward and toward not in ("muted", "subtle", "dull", "understated", "toned-down", "subdued", "quiet"):
+            return "brightness L**", _brightness
+        return "-C*", lambda lab: -np.hypot(lab[:, 1], lab[:, 2])
+    word = toward or away
+    sign = 1.0 if toward else -1.0
+    if word in _OPPONENT:
+        axis, s = _OPPONENT[word]
+        name = ("+" if s * sign > 0 else "-") + ("a*" if axis == 1 else "b*")
+        return name, lambda lab: sign * s * lab[:, axis]
+    if word in ("grey", "gray"):
+        return ("-C*" if sign > 0 else "C*"), lambda lab: -sign * np.hypot(lab[:, 1], lab[:, 2])
+    hue = _hue(word)
+    if hue is not None:
+        u = np.array([math.cos(math.radians(hue)), math.sin(math.radians(hue))])
+        return f"chroma toward {word}", lambda lab: sign * (lab[:, 1:3] @ u)
+    return None
