@@ -129,7 +129,10 @@ class Runner:
                     return hit.item, False
             return None, True
         if self.prompts is None:
-            self.prompts = baseline_prompts(plan_turn(current, text, {}, self.schema), current, self.schema)
+            plan = plan_turn(current, text, {}, self.schema)
+            if not plan.ops:  # the planner found nothing to do: no prompts to walk with either
+                return None, True
+            self.prompts = baseline_prompts(plan, current, self.schema)
         neutral, exemplar, opposite = self.prompts
         step = engine.refine(self.sid, neutral, exemplar, 1.0, opposite=opposite if self.name != "paper" else "")
         return step.item, step.end_reached
@@ -574,6 +577,45 @@ def markdown(r: dict[str, Any]) -> str:
                      [[k, fmt(v)] for k, v in q.items() if k != "n"]))
     out.append("")
     return "\n".join(out)
+
+
+def misses(r: dict[str, Any]) -> list[str]:
+    """Every target of issue 7 this change misses, computed from the results, as report lines."""
+    me = "critique engine (this change)"
+    out = []
+    for text, e in r["comparatives"].items():
+        m = e[me]
+        for key, target, low, label in (("consistency", 0.85, False, "per-step consistency"),
+                                        ("kind_kept", 1.0, False, "kind kept"),
+                                        ("worst_other", 0.8, False, "every other attribute kept"),
+                                        ("false_ends", 0.05, True, "false ends")):
+            x = m.get(key)
+            if x is not None and ((x > target) if low else (x < target)):
+                col = f" ({m['worst_other_column']})" if key == "worst_other" else ""
+                out.append(f"- \"{text}\": {label} {fmt(x)}{col}, target {'<=' if low else '>='} {fmt(target)}")
+        possible = m.get("possible_length") or 0.0
+        if m.get("walk_length") is not None and m["walk_length"] < min(6.0, possible) - 1e-9:
+            out.append(f"- \"{text}\": walks last {fmt(m['walk_length'], 1)} steps where the catalog allows "
+                       f"{fmt(possible, 1)} on average (target >= 6 where the catalog allows)")
+    for text, e in r["intensity"].items():
+        bit, plain, much = (e[k]["this change"] for k in ("a bit", "plain", "much"))
+        if None in (bit["change"], plain["change"], much["change"]) or not (
+                bit["change"] < plain["change"] < much["change"]):
+            out.append(f"- \"{text}\": \"a bit\" {fmt(bit['change'])}, plain {fmt(plain['change'])}, "
+                       f"\"much\" {fmt(much['change'])}: not strictly increasing")
+        if plain["at_most_half"] is not None and plain["at_most_half"] < 1.0:
+            out.append(f"- \"{text}\": {fmt(1 - plain['at_most_half'])} of plain steps covered more than half "
+                       "of the seed's remaining range")
+    for key, target in (("substitutions", 0.9), ("structured", 1.0), ("open_vocabulary", 0.7), ("compound", 0.8)):
+        for label, e in r[key].items():
+            m = e[me]
+            if m["satisfied"] is not None and m["satisfied"] < target:
+                out.append(f"- {key.replace('_', ' ')} \"{label}\": answer satisfies it {fmt(m['satisfied'])}, "
+                           f"target >= {fmt(target)}")
+            if key in ("substitutions", "structured") and m["worst_other"] is not None and m["worst_other"] < 0.8:
+                out.append(f"- {key} \"{label}\": other attributes kept, worst column {fmt(m['worst_other'])} "
+                           f"({m['worst_other_column']}), target >= 0.80")
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

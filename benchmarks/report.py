@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import chat_latency, discovery, gradient_metrics, speed
+from benchmarks import chat_latency, critiques, discovery, gradient_metrics, speed
 from benchmarks.common import fmt
 
 IMPROVEMENTS = ["paper + monotone", "paper + style held", "paper + confidence gate", "paper + opposite prompt",
@@ -278,6 +278,58 @@ reply (`step.timing_ms`); Rasa's share is the rest of the client-measured turn.
 """
 
 
+CRITIQUES = """## 6. Shopper critiques (issue 7)
+
+`benchmarks/critiques.py` runs every critique kind through the chat's own path
+(`gradrec_core.critique.take_turn`: the planner, then one `Engine.apply` step) on the sample catalog,
+with the seeds and utterances below, next to the references measured in the same run on the same seeds:
+
+- **critique engine, text only**: the same engine with the catalog's swatch column hidden, so shade and
+  colour critiques use the text direction alone (what a catalog without colour swatches gets; it
+  measures how far the text encoder, MiniLM, carries colour);
+- **engine before (refine)**: `Engine.refine` with the planner's prompts (the engine as it was before
+  the planner; substitutions and price critiques get the paper's recipe, the value before the item's
+  phrase);
+- **paper**: GradREC's walk (`WalkConfig().paper()`, no opposite prompt);
+- **similarity baseline**: the nearest unseen item of the kind, whatever was asked.
+
+Ground truth is the catalog's own columns, read from the items, never from the engine's axes: L* for
+lightness, the numeric length / sleeve length / heel / formality columns, the categorical columns for
+substitutions, the price for structured critiques, CIELAB from the catalog's RGB columns for open
+vocabulary. "Further" for L* means at least 2 L* (a visible shade step). "Others kept" is the share
+of steps in which each other ground-truth attribute (colour family, material, pattern, fit, length,
+sleeve, formality; the asked one excluded) stayed the same; the worst column is shown, and again
+counting only the steps where the catalog held an unseen item that satisfied the critique and kept
+that attribute. "Longest walk the catalog allows" counts the distinct ground-truth levels further
+the asked way from each seed (capped at 10): a length walk from a knee-length dress can only take 2
+steps (midi, maxi).
+
+"""
+
+
+CRITIQUES_NOTES = """### What bounds the misses
+
+- **Discrete attributes.** Length, sleeve length and formality come in a few named levels (mini,
+  above-knee, knee-length, midi, maxi). A plain step moves to the next level, the smallest move there
+  is, so "a bit" cannot move less than plain; "much" skips levels. Walks on these attributes end when
+  the levels run out: compare the walk length with the longest walk the catalog allows.
+- **Style held against a strict move.** Every step must move strictly further on every asked axis and
+  satisfy the earlier critiques, inside the kind; the ranking then prefers items sharing the current
+  item's categorical attributes (`HOLD_BONUS` per attribute in `gradrec_core/graded.py`) and its text
+  residual. When the catalog has no item that moves and keeps everything, something else changes: the
+  "where the catalog allowed" column counts only the steps where keeping that one attribute was
+  possible. Material and colour family are the usual casualties: the sample catalog's materials are
+  specific (53 values) and rarely shared across lengths or formality levels.
+- **The text encoder.** Without a colour swatch column, shade and colour critiques rest on MiniLM's
+  text direction; the "text only" rows measure it on the same seeds. MiniLM orders colour names by
+  lightness only weakly, so these rows show what a catalog with colour names but no swatches gets.
+- **"warmer"** is in the lexicon as fabric warmth (warm / cosy / insulated vs lightweight / airy),
+  not colour temperature, so the CIELAB ground truth (toward orange) does not measure what the engine
+  does; a shopper's "warmer" on a summer dress is ambiguous.
+
+"""
+
+
 def render(r: dict[str, Any]) -> str:
     run = r["run_all"]
     m = run["machine"]
@@ -326,4 +378,10 @@ def render(r: dict[str, Any]) -> str:
     out.append("")
     out.append(CHAT)
     out.append(chat_latency.markdown(r["chat_latency"]))
+    out.append(CRITIQUES)
+    out.append(critiques.markdown(r["critiques"]))
+    out.append("### Targets missed (computed from the tables above)\n")
+    out += critiques.misses(r["critiques"]) or ["- none"]
+    out.append("")
+    out.append(CRITIQUES_NOTES)
     return "\n".join(out) + "\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import chat_latency, discovery, gradient_metrics, speed  # noqa: E402
+from benchmarks import chat_latency, critiques, discovery, gradient_metrics, speed  # noqa: E402
 from benchmarks.common import DOCS, VAR_BENCH, Stopwatch, load, machine, save  # noqa: E402
 from benchmarks.report import render  # noqa: E402
 
@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> None:
         for name, fn in (("discovery", lambda: discovery.run(args.quick, args.index)),
                          ("gradient_metrics", lambda: gradient_metrics.run(args.quick, None, args.index)),
                          ("speed", lambda: speed.run(args.quick, None, args.index)),
-                         ("chat_latency", lambda: chat_latency.run(args.quick, args.index))):
+                         ("chat_latency", lambda: chat_latency.run(args.quick, args.index)),
+                         ("critiques", lambda: critiques.run(args.quick, args.index))):
             print(f"== {name}", file=sys.stderr, flush=True)
             t = time.perf_counter()
             fn()
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         save(f"run_all{suffix}", {"machine": machine(), "sections_s": sections, "quick": args.quick,
                                   **watch.stamp()})
     results = {name: load(f"{name}{suffix}")
-               for name in ("discovery", "gradient_metrics", "speed", "chat_latency", "run_all")}
+               for name in ("discovery", "gradient_metrics", "speed", "chat_latency", "critiques", "run_all")}
     missing = [k for k, v in results.items() if v is None]
     if missing:
         raise SystemExit(f"no results for {', '.join(missing)}: run without --report-only first")

@@ -15,8 +15,10 @@ inside every filter, aimed at a graded target:
   direction, which alone is the limit of a text encoder (docs/RESULTS.md). With no fitting
   column, the item's own projection is the level.
 - Graded target. Among the kind's items, a step aims at a fraction of the rest of the range
-  ahead (in rank quantiles): "a bit" 15%, plain 30%, "much" 60%, and never past half the
-  range for a plain or "a bit" step when an item closer exists. So a plain "darker" is the
+  ahead (in rank quantiles): "a bit" 15%, plain 30%, "much" 60%, and prefers a band of it:
+  "a bit" at most a quarter of what is left, plain at most half, "much" at least 30% (on a
+  measured axis, a numeric or swatch column, in value as well as in rank), whenever an item
+  in the band exists. So a plain "darker" is the
   next shade, and a walk goes on until nothing lies further: it ends only when no unseen
   item of the kind is further along (no false ends), and then offers the closest items at
   the level reached.
@@ -48,6 +50,9 @@ log = logging.getLogger(__name__)
 
 _EPS = 1e-9
 TARGET_FRACTION = {0.5: 0.15, 1.0: 0.3, 2.0: 0.6}
+# the band a step prefers, as fractions of what is left of the range: "a bit" at most a quarter,
+# plain at most half, "much" at least as far as a plain step aims
+BAND = {0.5: (0.0, 0.25), 1.0: (0.0, 0.5), 2.0: (0.3, 1.0)}
 HOLD_BONUS = 0.15  # ranking bonus per categorical attribute shared with the current item
 LEVEL_PENALTY = 0.6  # ranking cost per unit of rank-quantile distance from the target
 TEXT_MIN_GAIN = 0.5  # text-only axes: preferred least gain, in spreads of the direction
@@ -65,6 +70,12 @@ DIMENSION_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "warmth": (("warmth", "warm"), ("tog", "warm")),
     "formality": (("formality", "formal"),),
 }
+
+
+def _band(intensity: float) -> tuple[float, float]:
+    if intensity in BAND:
+        return BAND[intensity]
+    return (0.0, 0.25) if intensity < 1.0 else (0.0, 0.5) if intensity == 1.0 else (0.3, 1.0)
 
 
 def _fraction(intensity: float) -> float:
@@ -388,13 +399,13 @@ def graded_step(
             preferred &= finite & (lv > l0 + TEXT_MIN_GAIN * ax.spread)
         fraction = _fraction(getattr(op, "intensity", 1.0))
         target = q0 + fraction * (1.0 - q0)
-        cap = q0 + (0.5 if getattr(op, "intensity", 1.0) <= 1.0 else 1.0) * (1.0 - q0)
+        low, high = _band(getattr(op, "intensity", 1.0))
         qu = np.array([q_of.get(int(r), np.nan) for r in unseen])
-        preferred &= ~(qu > cap + 1e-9)
-        if ax.source.startswith(("numeric:", "swatch:")) and getattr(op, "intensity", 1.0) <= 1.0:
-            # a measured axis: a plain step also covers at most half of what is left in value
+        preferred &= ~(qu > q0 + high * (1.0 - q0) + 1e-9) & ~(qu < q0 + low * (1.0 - q0) - 1e-9)
+        if ax.source.startswith(("numeric:", "swatch:")):
+            # a measured axis: the band holds in value too ("a plain step covers at most half")
             extreme = float(np.nanmax(lv_rows))
-            preferred &= ~(lv > l0 + 0.5 * (extreme - l0) + 1e-12)
+            preferred &= ~(lv > l0 + high * (extreme - l0) + 1e-12) & ~(lv < l0 + low * (extreme - l0) - 1e-12)
         targets.append((qu, q0, target, ax))
 
     def pick(floors: Sequence[Floor], floor_axes_: Sequence[Axis], filters: Sequence[Op]) -> np.ndarray:

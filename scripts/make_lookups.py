@@ -3,7 +3,9 @@
     python scripts/make_lookups.py            # writes data/nlu/lookups/{kinds,colours}.yml
 
 Reads ``KIND_SYNONYMS`` (kind -> synonyms) and ``colour_vocabulary()`` (XKCD colour names)
-from ``data/catalog/generate.py``, imported by path (``data/catalog`` is not a package).
+from ``data/catalog/generate.py``, imported by path (``data/catalog`` is not a package), and
+the basic colour words shoppers say from the one vocabulary source,
+``gradrec_core/critique/vocabulary.json`` (which the critique parser reads too).
 kinds.yml also gets entity synonyms mapping each synonym to its kind, so the ``kind``
 entity arrives normalised ("tee" -> "t-shirt").  Colours are kept to names of 1-3 words.
 Run it again whenever the generator's vocabulary changes, then retrain.
@@ -18,18 +20,13 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gradrec_core.critique import vocabulary  # noqa: E402  (the one vocabulary source)
+
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "data" / "catalog" / "generate.py"
 OUT_DIR = ROOT / "data" / "nlu" / "lookups"
 _NAME_RE = re.compile(r"^[a-z][a-z' -]*[a-z]$")
-# Basic colour words shoppers say whether or not the catalog's filtered XKCD list keeps them.
-EXTRA_COLOURS = (
-    "black white grey gray red green blue yellow orange purple pink brown beige navy cream "
-    "ivory khaki olive maroon burgundy teal turquoise lilac lavender mustard tan camel "
-    "charcoal silver gold coral mint peach rust indigo violet"
-).split()
-
-
 def load_generator(path: Path = GENERATOR) -> ModuleType:
     spec = importlib.util.spec_from_file_location("_catalog_generate", path)
     if spec is None or spec.loader is None:
@@ -92,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     gen = load_generator(args.generator)
     args.out.mkdir(parents=True, exist_ok=True)
     kinds = kinds_yaml(dict(gen.KIND_SYNONYMS))
-    colours = colours_yaml(list(gen.colour_vocabulary()) + EXTRA_COLOURS)
+    colours = colours_yaml(list(gen.colour_vocabulary()) + sorted(vocabulary.COLOURS))
     (args.out / "kinds.yml").write_text(kinds, encoding="utf-8")
     (args.out / "colours.yml").write_text(colours, encoding="utf-8")
     print(f"wrote {args.out / 'kinds.yml'} ({kinds.count(chr(10))} lines), "

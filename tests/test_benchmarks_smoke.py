@@ -127,3 +127,36 @@ def test_speed_helpers_run(space: Path) -> None:
                    speed.time_refine(index, prompts, cfg, seeds, 2, directions),
                    speed.time_reference(vectors, prompts["dark polo"], [0], 2)):
         assert result["steps"] >= 1 and result["p50_ms"] >= 0
+
+
+def test_critiques_benchmark_runs_on_the_sample_catalog(sample_index_dir: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every critique kind's measuring code runs (1 seed per task, 2-step walks) and the report
+    renders with its targets; the numbers themselves come from `make bench`."""
+    from benchmarks import critiques
+
+    monkeypatch.setattr(critiques, "QUICK_SEEDS", 1)
+    monkeypatch.setattr(critiques, "STEPS", 2)
+    r = critiques.run(quick=True, index_dir=str(sample_index_dir))
+    assert set(r["comparatives"]) == {text for _, text, _ in critiques.COMPARATIVES}
+    for e in r["comparatives"].values():
+        assert set(critiques.METHODS) - {critiques.TEXT_ONLY} <= set(e)
+        assert 0 <= e["critique engine (this change)"]["walk_length"] <= 2
+    assert r["substitutions"] and r["structured"] and r["open_vocabulary"] and r["compound"]
+    text = critiques.markdown(r)
+    assert "### Comparatives" in text and "### Questions" in text
+    assert all(line.startswith("- ") for line in critiques.misses(r))
+
+
+def test_critiques_ground_truth_helpers(sample_index_dir: Path) -> None:
+    from benchmarks import critiques
+    from gradrec_core import load_index
+
+    items = list(load_index(sample_index_dir).items)
+    dress = next(i for i in items if i.category == "dress" and i.metadata["length_name"] == "knee-length")
+    # knee-length -> midi -> maxi: two levels further, whatever the catalog's size
+    assert critiques._possible(items, dress, "length", +1) == 2
+    assert critiques._further(items, dress, "length", +1, {dress.id})
+    longest = max((i for i in items if i.category == "dress"), key=lambda i: float(i.metadata["length"]))
+    assert not critiques._further(items, longest, "length", +1, {longest.id})
+    assert critiques._possible(items, longest, "length", +1) == 0

@@ -301,3 +301,86 @@ def test_critique_command(sample_index_dir: Path, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "line 2" in bad.stderr
     empty = subprocess.run(cmd + ["--seed", "polo-0001", ""], capture_output=True, text=True, cwd=ROOT)
     assert empty.returncode == 2 and "utterance 1" in empty.stderr
+
+
+# ------------------------------------------------------------------ colour swatches
+
+
+def test_colour_science() -> None:
+    import numpy as np
+
+    from gradrec_core.colour import colour_measure, lab_of_values, parse_hex
+
+    lab = lab_of_values(np.array(["#ffffff", "#000000", "#ff0000", "#00ff00", "not a colour", None], dtype=object))
+    assert lab[0] == pytest.approx([100, 0, 0], abs=0.05) and lab[1] == pytest.approx([0, 0, 0], abs=0.05)
+    assert lab[2][1] > 60 and lab[3][1] < -60  # red: +a*, green: -a*
+    assert np.isnan(lab[4]).all() and np.isnan(lab[5]).all()
+    assert parse_hex("1F3A93") == (31, 58, 147) and parse_hex("#12345") is None
+    darker = colour_measure("shade", ("dark", "deep"), ("light", "pale"))
+    assert darker is not None and darker[1](lab[:2])[1] > darker[1](lab[:2])[0]  # black is darker
+    greener = colour_measure("green", ("green",), ())
+    assert greener is not None and greener[1](lab[2:4])[1] > greener[1](lab[2:4])[0]
+    less_red = colour_measure("red", (), ("red",))
+    assert less_red is not None and less_red[1](lab[2:4])[1] > less_red[1](lab[2:4])[0]
+    assert colour_measure("length", ("long",), ("short",)) is None
+
+
+@pytest.fixture(scope="module")
+def swatch_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A shop whose colour is a hex swatch under its own column name, and names that say
+    nothing about shade (so the text cannot tell which is darker)."""
+    rng = random.Random(5)
+    rows = []
+    for i in range(80):
+        grey = rng.randrange(0, 256)
+        blue = (grey // 3, grey // 2, min(255, grey + 40))
+        rows.append({"ref": f"T{i:03d}", "label": f"Cotton tee style {i}", "type": "t-shirt",
+                     "swatch_rgb": "#%02x%02x%02x" % blue, "fabric": rng.choice(["cotton", "linen"])})
+    folder = tmp_path_factory.mktemp("swatch")
+    with open(folder / "tees.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    subprocess.run([sys.executable, "-m", "gradrec_core.cli", "index", str(folder / "tees.csv"), "--out",
+                    str(folder / "index"), "--id-column", "ref", "--text-columns", "label",
+                    "--category-column", "type"], check=True, capture_output=True, cwd=ROOT)
+    return folder / "index"
+
+
+def test_darker_on_a_swatch_column(swatch_catalog: Path) -> None:
+    """Inferred swatch column (every value a hex colour); "darker" walks fall in L* every step
+    (ground truth computed here from the hex), and end only at the darkest."""
+    import numpy as np
+
+    from gradrec_core.colour import srgb_to_lab, parse_hex
+
+    engine = Engine.open(swatch_catalog)
+    assert engine.index.schema.swatch_column == "swatch_rgb"
+
+    def L(item) -> float:  # type: ignore[no-untyped-def]
+        rgb = parse_hex(item.metadata["swatch_rgb"])
+        return float(srgb_to_lab(np.array([rgb], dtype=float))[0, 0])
+
+    lightest = max(engine.index.items, key=L)
+    engine.start("s", lightest.id)
+    previous, steps = L(lightest), 0
+    while True:
+        step = take_turn(engine, "s", "darker").step
+        assert step is not None
+        if step.item is None:
+            break
+        assert L(step.item) < previous
+        previous, steps = L(step.item), steps + 1
+    assert steps >= 6
+    seen = engine.state("s").seen
+    assert not any(L(i) < previous - 2.0 for i in engine.index.items if i.id not in seen)
+
+
+def test_declared_swatch_column_must_hold_hex_colours(tmp_path: Path) -> None:
+    csv_path = tmp_path / "bad.csv"
+    csv_path.write_text("id,name,colour\na,red tee,#ff0000\nb,blue tee,blue\n")
+    out = subprocess.run([sys.executable, "-m", "gradrec_core.cli", "index", str(csv_path), "--out",
+                          str(tmp_path / "ix"), "--text-columns", "name", "--swatch-column", "colour"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2, out.stderr
+    assert "colour" in out.stderr and "'b'" in out.stderr and "hex" in out.stderr

@@ -64,6 +64,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from gradrec_core.critique import vocabulary
+
 DEFAULT_SEED = 20221
 IMAGE_SIZE = 224
 WHITE = (255, 255, 255)
@@ -101,7 +103,7 @@ SLEEVE_NAMES: dict[int, str] = {0: "sleeveless", 1: "short", 2: "three-quarter",
 FORMALITY_NAMES: dict[int, str] = {
     1: "athleisure", 2: "casual", 3: "smart casual", 4: "business", 5: "formal",
 }
-PATTERNS: list[str] = ["plain", "striped", "checked", "floral", "polka-dot"]
+PATTERNS: list[str] = list(vocabulary.PATTERNS)  # the one vocabulary source (gradrec_core/critique/vocabulary.json)
 
 #: L* thresholds for tone words in descriptions (tests use looser bounds).
 DARK_TONE_MAX_L = 35.0

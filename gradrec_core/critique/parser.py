@@ -40,6 +40,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from . import vocabulary
+
 __all__ = [
     "Critique",
     "PromptPair",
@@ -100,34 +102,7 @@ class _Sense:
 
 # dimension -> (pole A, pole B, words on side A, words on side B); the first word of a side
 # is its canonical pole word.
-_DIMENSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "shade": (("dark", "deep"), ("light", "pale")),
-    "length": (("long", "maxi"), ("short", "cropped", "mini")),
-    "height": (("high",), ("low", "flat")),
-    "formality": (
-        ("formal", "dressy", "smart", "elegant", "fancy", "classy", "sophisticated", "dressed-up"),
-        ("casual", "informal", "relaxed", "laid-back", "everyday"),
-    ),
-    "fit": (
-        ("loose", "baggy", "oversized", "roomy", "slouchy"),
-        ("fitted", "tight", "slim", "skinny", "snug", "tailored", "form-fitting"),
-    ),
-    "brightness": (
-        ("bright", "vivid", "flashy", "bold", "loud", "colourful", "colorful", "vibrant",
-         "saturated", "eye-catching", "striking"),
-        ("muted", "subtle", "dull", "understated", "toned-down", "subdued", "quiet"),
-    ),
-    "warmth": (("warm", "cosy", "cozy", "heavy", "insulated"),
-               ("cool", "lightweight", "breathable", "airy")),
-    "pattern": (("patterned", "printed", "busy"), ("plain", "simple", "solid", "minimal")),
-    "thickness": (("thick", "chunky"), ("thin", "fine")),
-    "width": (("wide", "broad", "flared"), ("narrow", "straight")),
-    "size": (("big", "large", "huge"), ("small", "little", "tiny")),
-    "price": (("expensive", "pricey", "luxurious", "premium", "posh"),
-              ("cheap", "affordable", "inexpensive", "budget")),
-    "finish": (("shiny", "glossy", "sparkly", "metallic"), ("matte",)),
-    "style": (("modern", "trendy", "contemporary", "edgy"), ("classic", "traditional", "timeless")),
-}
+_DIMENSIONS = vocabulary.DIMENSIONS
 
 _LEXICON: dict[str, _Sense] = {}
 for _dim, (_side_a, _side_b) in _DIMENSIONS.items():
@@ -136,30 +111,10 @@ for _dim, (_side_a, _side_b) in _DIMENSIONS.items():
             _LEXICON[_w] = _Sense(_dim, _side[0], _other[0])
 
 # Synthetic comparatives of lexicon words; anything else reads "more X".
-_COMPARATIVE: dict[str, str] = {
-    "dark": "darker", "deep": "deeper", "light": "lighter", "pale": "paler",
-    "long": "longer", "short": "shorter",
-    "high": "higher", "low": "lower", "flat": "flatter",
-    "dressy": "dressier", "smart": "smarter", "fancy": "fancier", "classy": "classier",
-    "loose": "looser", "baggy": "baggier", "roomy": "roomier", "slouchy": "slouchier",
-    "tight": "tighter", "slim": "slimmer", "skinny": "skinnier", "snug": "snugger",
-    "bright": "brighter", "bold": "bolder", "loud": "louder", "flashy": "flashier",
-    "dull": "duller", "quiet": "quieter",
-    "warm": "warmer", "cosy": "cosier", "cozy": "cozier", "heavy": "heavier",
-    "cool": "cooler", "airy": "airier",
-    "busy": "busier", "plain": "plainer", "simple": "simpler",
-    "thick": "thicker", "chunky": "chunkier", "thin": "thinner", "fine": "finer",
-    "wide": "wider", "broad": "broader", "narrow": "narrower", "straight": "straighter",
-    "big": "bigger", "large": "larger", "huge": "huger", "small": "smaller",
-    "little": "littler", "tiny": "tinier",
-    "expensive": "more expensive", "pricey": "pricier", "posh": "posher",
-    "cheap": "cheaper",
-    "shiny": "shinier", "glossy": "glossier", "sparkly": "sparklier",
-    "edgy": "edgier", "trendy": "trendier",
-}
+_COMPARATIVE = vocabulary.COMPARATIVES
 _FROM_COMPARATIVE: dict[str, str] = {v: k for k, v in _COMPARATIVE.items() if " " not in v}
 # Words said for a lexicon word: "taller heels" are "higher heels".
-_ALIASES: dict[str, str] = {"tall": "high", "taller": "high", "lengthier": "long"}
+_ALIASES = vocabulary.ALIASES
 
 # Nouns that turn "shorter sleeves" into the compound adjective "short-sleeved".
 _PATTERN_NOUNS: frozenset[str] = frozenset({"print", "prints", "pattern", "patterns", "stripes"})
@@ -174,17 +129,8 @@ _SUFFIX_NOUNS: dict[str, str] = {
 }
 
 # Basic colour words and the modifiers that may precede them ("navy blue", "light pink").
-_COLOURS: frozenset[str] = frozenset(
-    "black white grey gray red green blue yellow orange purple pink brown beige navy cream "
-    "ivory khaki olive maroon burgundy teal turquoise lilac lavender mustard tan camel "
-    "charcoal silver gold golden coral mint peach rust wine plum magenta cyan aqua indigo "
-    "violet emerald ochre taupe sand nude blush scarlet crimson cobalt denim "
-    "multicolour multicolor".split()
-)
-_COLOUR_MODIFIERS: frozenset[str] = frozenset(
-    "light dark pale deep bright baby hot royal sky forest dusty neon pastel off navy "
-    "bottle powder dusky".split()
-)
+_COLOURS = vocabulary.COLOURS
+_COLOUR_MODIFIERS = vocabulary.COLOUR_MODIFIERS
 
 # Multi-word phrases, longest first when matched.
 _INTENSITY_PHRASES: dict[str, float] = {

@@ -171,7 +171,8 @@ def _price_ops(text: str, schema: CatalogSchema) -> tuple[list[Op], list[str], s
 
 
 def _tokens(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text.lower().replace("’", "'"))
+    """Words as catalog values are matched: hyphens split ("polka-dot" -> polka, dot)."""
+    return re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text.lower().replace("’", "'"))
 
 
 def _value_words(value: str) -> list[str]:
@@ -283,7 +284,7 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
                                                direction=ents.get("direction"),
                                                intensity=ents.get("intensity"))]
     tokens = _tokens(rest)
-    critique_words = {w for c in critiques if not c.absolute for w in c.text.split()}
+    critique_words = {w for c in critiques if not c.absolute for w in _tokens(c.text)}
     kind_words = set(_tokens(item.category or ""))
     subs = _find_substitutions(tokens, schema, critique_words, kind_words)
     sub_words = {w for s in subs for w in s.said.split()}
