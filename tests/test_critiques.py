@@ -384,3 +384,23 @@ def test_declared_swatch_column_must_hold_hex_colours(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2, out.stderr
     assert "colour" in out.stderr and "'b'" in out.stderr and "hex" in out.stderr
+
+
+def test_critique_command_on_another_catalog(other_catalog: Path) -> None:
+    """`gradrec critique` on a CSV with other column names, checked on its own columns."""
+    engine = Engine.open(other_catalog)
+    seed = next(it for it in engine.index.items if it.metadata["colour"] != "red" and it.category == "hoodie")
+    out = subprocess.run([sys.executable, "-m", "gradrec_core.cli", "critique", "--index", str(other_catalog),
+                          "--seed", seed.id, "--json", "in red", "something cheaper", "how much is it?"],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    [line] = out.stdout.strip().splitlines()
+    red, cheaper, price = json.loads(line)["turns"]
+    red_item = engine.item(red["item"])
+    assert red_item.metadata["colour"] == "red" and red_item.category == "hoodie"
+    if cheaper["item"] is not None:
+        got = engine.item(cheaper["item"])
+        assert float(got.metadata["cost"]) < float(red_item.metadata["cost"])
+        assert got.metadata["colour"] == "red"  # "in red" still holds
+    else:
+        assert cheaper["end_reached"] and "nothing" in cheaper["answer"]
+    assert price["plan"]["kind"] == "question" and price["item"] is None
