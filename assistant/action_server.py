@@ -5,7 +5,8 @@ file), else it gets 401. rasa-sdk 3.21 has no such option, so this module builds
 
     GRADREC_ACTION_TOKEN=... python -m assistant.action_server --actions actions --port 5055
 
-The token comes only from the environment; without one the server refuses to start.
+The token comes only from the environment; without one the server refuses to start. Each worker
+opens the engine before it serves (`warm_up`).
 """
 
 from __future__ import annotations
@@ -51,10 +52,23 @@ def require_token(app: Sanic, token: str, token_name: str = TOKEN_NAME) -> Sanic
     return app
 
 
+async def warm_up(app: Sanic) -> None:
+    """Open the engine (index, encoder, session store) before the worker takes its first call, so
+    that /health answers only when turns are fast, and the first turn does not block the worker
+    for seconds (long enough to fail the launcher's health checks)."""
+    try:
+        from actions.shop import engine
+    except ImportError:
+        return
+    engine()
+
+
 def create_app(action_executor: ActionExecutor, token: str, **kwargs: Any) -> Sanic:
-    """rasa-sdk's app for the primary process and each worker, behind the token check.
+    """rasa-sdk's app for the primary process and each worker, behind the token check, warmed up.
     Module-level so that Sanic can pickle it (through `AppLoader`) into its worker process."""
-    return require_token(create_app_for_serve(action_executor, **kwargs), token)
+    app = require_token(create_app_for_serve(action_executor, **kwargs), token)
+    app.register_listener(warm_up, "before_server_start")
+    return app
 
 
 def run(action_executor: ActionExecutor, port: int, token: str, cors_origins: Any = None,

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from assistant.servers import free_port
+from assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,14 +64,12 @@ def test_malformed_csv_rows_are_errors_naming_the_line(tmp_path: Path, content: 
 
 
 @pytest.fixture()
-def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from assistant.settings import Settings
-
+def settings(tmp_path: Path) -> Settings:
     return dataclasses.replace(Settings.from_env(), var_dir=tmp_path, enable_api=False, api_token=None,
                                cors_origins=(), action_token=None)
 
 
-def test_api_on_without_a_token_refuses_to_start(settings) -> None:  # type: ignore[no-untyped-def]
+def test_api_on_without_a_token_refuses_to_start(settings: Settings) -> None:
     from assistant import servers
 
     unsafe = dataclasses.replace(settings, enable_api=True, api_token=None)
@@ -81,7 +80,7 @@ def test_api_on_without_a_token_refuses_to_start(settings) -> None:  # type: ign
     assert not servers._started  # nothing was started
 
 
-def test_rasa_api_and_cors_are_off_unless_configured(settings) -> None:  # type: ignore[no-untyped-def]
+def test_rasa_api_and_cors_are_off_unless_configured(settings: Settings) -> None:
     from assistant.servers import rasa_argv
 
     model, endpoints = Path("m.tar.gz"), Path("e.yml")
@@ -96,8 +95,6 @@ def test_rasa_api_and_cors_are_off_unless_configured(settings) -> None:  # type:
 
 
 def test_settings_read_the_security_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.settings import Settings
-
     for name in ("GRADREC_ENABLE_API", "GRADREC_API_TOKEN", "GRADREC_CORS_ORIGINS", "GRADREC_ACTION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     default = Settings.from_env()
@@ -113,7 +110,7 @@ def test_settings_read_the_security_variables(monkeypatch: pytest.MonkeyPatch) -
     assert "secret" not in repr(s)  # tokens stay out of logs
 
 
-def test_endpoints_file_carries_the_action_token_and_only_its_owner_reads_it(settings) -> None:  # type: ignore[no-untyped-def]
+def test_endpoints_file_carries_the_action_token_and_only_its_owner_reads_it(settings: Settings) -> None:
     from assistant.servers import run_action_token, write_endpoints
 
     path = write_endpoints(settings, 5055, settings.var_dir / "run" / "endpoints.yml")
@@ -213,8 +210,6 @@ class Launcher:
     its private GRADREC_VAR; `cleanup` kills whatever is left, whatever happened."""
 
     def __init__(self, tmp: Path, index_dir: Path, **extra: str) -> None:
-        from assistant.settings import Settings
-
         base = Settings.from_env()
         if not (base.rasa_venv / "bin" / "rasa").exists() or not list(base.models_dir.glob("*.tar.gz")):
             pytest.fail("the Rasa environment or model is missing: run `make setup` (make test does)")
@@ -227,7 +222,7 @@ class Launcher:
             "PYTHONPATH": str(ROOT), "GRADREC_VAR": str(self.var), "GRADREC_INDEX": str(index_dir),
             "GRADREC_ACTION_PORT": str(self.action_port), "GRADREC_RASA_PORT": str(self.rasa_port),
             "GRADREC_RASA_VENV": str(base.rasa_venv), "GRADREC_MODELS": str(base.models_dir),
-            "GRADREC_HEALTH_INTERVAL": "2", "GRADREC_HEALTH_TIMEOUT": "2", "GRADREC_HEALTH_FAILURES": "2",
+            "GRADREC_HEALTH_INTERVAL": "2", "GRADREC_HEALTH_TIMEOUT": "3", "GRADREC_HEALTH_FAILURES": "3",
             "RASA_TELEMETRY_ENABLED": "false", "HF_HUB_OFFLINE": "1", **extra,
         })
         self.log_path = tmp / "launcher.log"
@@ -296,8 +291,6 @@ class Launcher:
 
 @pytest.fixture(scope="module")
 def index_dir(request: pytest.FixtureRequest) -> Path:
-    from assistant.settings import Settings
-
     configured = Settings.from_env().index_dir
     if (configured / "manifest.json").exists():
         return configured
@@ -310,13 +303,17 @@ def served(tmp_path_factory: pytest.TempPathFactory, index_dir: Path) -> Iterato
     try:
         launcher.wait_ready()
         yield launcher
+        if launcher.process.poll() is None:
+            launcher.stopped_cleanly(signal.SIGINT)
     finally:
         launcher.cleanup()
 
 
 @pytest.mark.slow
 @pytest.mark.rasa
-def test_the_action_server_refuses_calls_without_the_token(served: Launcher) -> None:
+def test_the_action_server_refuses_calls_without_the_token_but_rasa_gets_through(served: Launcher) -> None:
+    from assistant.servers import send
+
     body = json.dumps({"next_action": "action_search_item", "sender_id": "intruder", "tracker": {},
                        "domain": {}, "version": "3.6.21"}).encode()
     headers = {"Content-Type": "application/json"}
@@ -325,6 +322,9 @@ def test_the_action_server_refuses_calls_without_the_token(served: Launcher) -> 
         assert status == 401, query
     assert _get(f"{served.action_url}/actions")[0] == 401
     assert _get(f"{served.action_url}/health")[0] == 200  # health stays open for the supervisor
+    # the Rasa server has the launcher's per-run token
+    card = _item_card(send(served.rasa_url, "turn-shopper", "show me a blue polo shirt", timeout=120))
+    assert card is not None and card["category"] == "polo shirt"
 
 
 @pytest.mark.slow
@@ -340,15 +340,6 @@ def test_rasa_api_is_off_and_cors_only_for_the_configured_origins(served: Launch
         assert allowed not in ("http://evil.example", "*"), (method, evil)
     _, shop, _ = _get(f"{served.rasa_url}/webhooks/rest/", headers={"Origin": "http://shop.example"})
     assert {k.lower(): v for k, v in shop.items()}.get("access-control-allow-origin") == "http://shop.example"
-
-
-@pytest.mark.slow
-@pytest.mark.rasa
-def test_a_turn_through_rasa_reaches_the_action_server(served: Launcher) -> None:
-    from assistant.servers import send
-
-    card = _item_card(send(served.rasa_url, "turn-shopper", "show me a blue polo shirt", timeout=120))
-    assert card is not None and card["category"] == "polo shirt"
 
 
 @pytest.mark.slow
@@ -381,8 +372,18 @@ def test_a_killed_action_worker_is_detected_and_restarted(served: Launcher) -> N
 
 @pytest.mark.slow
 @pytest.mark.rasa
-def test_sigterm_stops_the_launcher_and_everything_it_started(served: Launcher) -> None:
-    served.stopped_cleanly(signal.SIGTERM)
+def test_the_api_on_with_a_token_then_sigterm_stops_everything(tmp_path: Path, index_dir: Path) -> None:
+    launcher = Launcher(tmp_path, index_dir, GRADREC_ENABLE_API="1", GRADREC_API_TOKEN="shop-api-token")
+    try:
+        launcher.wait_ready()
+        assert _get(f"{launcher.rasa_url}/status")[0] == 401
+        assert _get(f"{launcher.rasa_url}/status?token=wrong")[0] == 401
+        status, _, body = _get(f"{launcher.rasa_url}/status?token=shop-api-token")
+        assert status == 200 and "model_file" in json.loads(body)
+        assert "shop-api-token" not in launcher.log()
+        launcher.stopped_cleanly(signal.SIGTERM)
+    finally:
+        launcher.cleanup()
 
 
 @pytest.mark.slow
