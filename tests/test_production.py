@@ -342,25 +342,33 @@ def test_rasa_api_is_off_and_cors_only_for_the_configured_origins(served: Launch
     assert {k.lower(): v for k, v in shop.items()}.get("access-control-allow-origin") == "http://shop.example"
 
 
+def _turn_until_an_item(rasa_url: str, since: float, limit: float, who: str) -> dict[str, Any] | None:
+    """Send a turn (a new conversation each time) until one gets an item card, for `limit` seconds."""
+    from assistant.servers import send
+
+    attempt = 0
+    while time.monotonic() - since < limit:
+        attempt += 1
+        try:
+            card = _item_card(send(rasa_url, f"{who}-{attempt}", "show me a blue polo shirt",
+                                   timeout=max(5.0, limit - (time.monotonic() - since))))
+        except OSError:
+            card = None
+        if card is not None:
+            return card
+        time.sleep(1)
+    return None
+
+
 @pytest.mark.slow
 @pytest.mark.rasa
 def test_a_killed_action_worker_is_detected_and_restarted(served: Launcher) -> None:
-    from assistant.servers import send
-
     leaders = [pid for pid in _children(served.process.pid) if "assistant.action_server" in _cmdline(pid)]
     assert len(leaders) == 1, [(p, _cmdline(p)) for p in _children(served.process.pid)]
     workers = _listening_pids(served.action_port, _children(leaders[0]))
     assert len(workers) == 1, [(p, _cmdline(p)) for p in _children(leaders[0])]
     os.kill(workers[0], signal.SIGKILL)  # the manager keeps the port: connections hang, nothing exits
-    killed_at = time.monotonic()
-    card, attempt = None, 0
-    while card is None and time.monotonic() - killed_at < 90:
-        attempt += 1
-        try:
-            card = _item_card(send(served.rasa_url, f"after-kill-{attempt}", "show me a blue polo shirt",
-                                   timeout=max(5.0, 90 - (time.monotonic() - killed_at))))
-        except OSError:
-            time.sleep(1)
+    card = _turn_until_an_item(served.rasa_url, time.monotonic(), 90, "after-kill")
     assert card is not None and card["category"] == "polo shirt", served.log()[-3000:]
     log = served.log()
     assert re.search(r"WARNING .*the action server \(pid \d+\) (failed \d+ health checks|exited).*restarting", log), log
@@ -368,6 +376,23 @@ def test_a_killed_action_worker_is_detected_and_restarted(served: Launcher) -> N
     new_leaders = [pid for pid in _children(served.process.pid) if "assistant.action_server" in _cmdline(pid)]
     assert new_leaders and new_leaders != leaders
     assert not Path(f"/proc/{leaders[0]}").exists() or _cmdline(leaders[0]) == ""
+
+
+@pytest.mark.slow
+@pytest.mark.rasa
+def test_a_dead_action_server_is_restarted_and_its_orphans_killed(served: Launcher) -> None:
+    leaders = [pid for pid in _children(served.process.pid) if "assistant.action_server" in _cmdline(pid)]
+    assert len(leaders) == 1
+    group = [pid for pid in _processes_with_var(served.var) if os.getpgid(pid) == leaders[0]]
+    assert len(group) >= 2  # the manager and its worker (which keeps the port when the manager dies)
+    os.kill(leaders[0], signal.SIGKILL)  # its orphaned worker would go on serving, unsupervised
+    killed_at = time.monotonic()
+    served.wait_until(lambda: bool(re.search(
+        rf"WARNING .*the action server \(pid {leaders[0]}\) exited with status -9; restarting(.|\n)*"
+        r"WARNING .*the action server is back", served.log())), 60, "the action server was restarted")
+    assert not [pid for pid in group if Path(f"/proc/{pid}").exists() and _cmdline(pid)], group
+    card = _turn_until_an_item(served.rasa_url, killed_at, 90, "after-exit")
+    assert card is not None and card["category"] == "polo shirt", served.log()[-3000:]
 
 
 @pytest.mark.slow
