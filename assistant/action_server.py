@@ -63,9 +63,21 @@ async def warm_up(app: Sanic) -> None:
     engine()
 
 
+def _configure_logging() -> None:
+    """Time and level on this module's lines, in the primary process and in each worker (which
+    Sanic starts afresh, without rasa-sdk's logging set-up)."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
 def create_app(action_executor: ActionExecutor, token: str, **kwargs: Any) -> Sanic:
     """rasa-sdk's app for the primary process and each worker, behind the token check, warmed up.
     Module-level so that Sanic can pickle it (through `AppLoader`) into its worker process."""
+    _configure_logging()
     app = require_token(create_app_for_serve(action_executor, **kwargs), token)
     app.register_listener(warm_up, "before_server_start")
     return app
@@ -93,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file,
                                  args.loglevel, args.logging_config_file)
     utils.update_sanic_log_level()
+    _configure_logging()
     token = os.environ.get(TOKEN_ENV, "")
     if not token:
         sys.stderr.write(f"assistant.action_server: {TOKEN_ENV} is not set; refusing to serve without a token\n")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 import uuid
 from types import FrameType
 from typing import Any, Sequence
