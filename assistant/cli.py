@@ -1,20 +1,22 @@
 """`gradrec-assistant`: start the action server and the Rasa server, then chat in the terminal.
 
     gradrec-assistant chat     both servers + a chat in this terminal (the main job)
-    gradrec-assistant serve    both servers only (for chat widgets and voice channels)
+    gradrec-assistant serve    both servers only (for chat widgets and voice channels), supervised:
+                               a server that dies or stops answering its health check is restarted
 
-Ctrl-C stops everything it started.
+Ctrl-C, SIGTERM or SIGHUP stops everything it started (each server's whole process group).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import sys
+import signal
 import uuid
+from types import FrameType
 from typing import Any, Sequence
 
-from .servers import Assistant, StartError, send
+from .servers import Assistant, StartError, send, stop_all
 from .settings import Settings
 
 log = logging.getLogger("assistant")
@@ -60,6 +62,34 @@ def chat(assistant: Assistant, sender: str) -> None:
             return
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class Shutdown(BaseException):
+    """Raised by the signal handler wherever the launcher is (starting, supervising, chatting)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _install_signal_handlers() -> None:
+    """The first SIGTERM, SIGINT or SIGHUP raises `Shutdown`; later ones only say that the launcher
+    is already stopping, so they cannot interrupt the clean-up (which has its own time limits)."""
+    stopping = False
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        if stopping:
+            log.info("got %s again; already stopping", signal.Signals(signum).name)
+            return
+        stopping = True
+        raise Shutdown(signum)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gradrec-assistant", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -69,22 +99,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
     assistant = Assistant(settings)
-    print(f"starting the action server on {settings.host}:{settings.action_port} and the Rasa server "
-          f"on {settings.host}:{settings.rasa_port} (logs in {settings.var_dir / 'logs'}) ...", flush=True)
+    _install_signal_handlers()
     try:
+        log.info("starting the action server on %s:%d and the Rasa server on %s:%d (logs in %s)",
+                 settings.host, settings.action_port, settings.host, settings.rasa_port, settings.var_dir / "logs")
         assistant.start()
         if args.command == "serve":
-            print(f"ready: REST {assistant.rasa_url}/webhooks/rest/webhook, socket.io {assistant.rasa_url}/socket.io")
-            assistant.servers[-1].process.wait()
+            log.info("ready: REST %s/webhooks/rest/webhook, socket.io %s/socket.io", assistant.rasa_url,
+                     assistant.rasa_url)
+            assistant.supervise()
         else:
             chat(assistant, args.sender or f"terminal-{uuid.uuid4().hex[:8]}")
     except StartError as err:
-        print(f"gradrec-assistant: {err}", file=sys.stderr)
+        log.error("%s", err)
         return 2
+    except Shutdown as stop:
+        log.info("stopping (%s)", signal.Signals(stop.signum).name)
     except KeyboardInterrupt:
-        print()
+        log.info("stopping")
     finally:
         assistant.stop()
+        stop_all()  # anything started but not yet handed to the assistant
+        log.info("stopped")
     return 0
 
 

@@ -1,11 +1,17 @@
-"""Starting and stopping the two servers: the action server (Python 3.11, rasa-sdk, the engine)
-and the Rasa server (Python 3.10, `rasa run`), both on loopback."""
+"""Starting, stopping and supervising the two servers: the action server (Python 3.11, rasa-sdk,
+the engine) and the Rasa server (Python 3.10, `rasa run`), both on loopback by default.
+
+Each server runs in its own process group (session), and stopping one stops its whole group:
+rasa-sdk's action server is a Sanic manager process with a worker process under it.
+The Rasa server reaches the action server with a shared token (`action_endpoint.token` in the
+per-run endpoints file); Rasa's own HTTP API is off unless the settings turn it on with a token."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -39,19 +45,79 @@ def latest_model(settings: Settings) -> Path:
     return models[-1]
 
 
-def write_endpoints(settings: Settings, action_port: int, path: Path) -> Path:
-    """endpoints.yml for this run: the action server's port and the SQLite tracker store."""
+ACTION_TOKEN_ENV = "GRADREC_ACTION_TOKEN"
+_run_token: str | None = None
+_started: dict[int, "Server"] = {}  # every server this process started and has not stopped, by pid
+
+
+def run_action_token(settings: Settings) -> str:
+    """The token the Rasa server shows the action server: the settings' (GRADREC_ACTION_TOKEN),
+    else one random token for this process, so that servers started separately still agree."""
+    global _run_token
+    if settings.action_token:
+        return settings.action_token
+    if _run_token is None:
+        _run_token = secrets.token_urlsafe(32)
+    return _run_token
+
+
+def check_security(settings: Settings) -> None:
+    """Refuse settings that would open the Rasa server to anyone: the HTTP API without a token."""
+    if settings.enable_api and not settings.api_token:
+        raise StartError("GRADREC_ENABLE_API=1 needs GRADREC_API_TOKEN (the token Rasa's HTTP API will ask "
+                         "for); set it in the environment, or leave the API off")
+
+
+def write_endpoints(settings: Settings, action_port: int, path: Path, token: str | None = None) -> Path:
+    """endpoints.yml for this run: the action server's port and token, the SQLite tracker store.
+    Only the owner may read it (it holds the token)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tracker_db = settings.var_dir / "rasa_tracker.db"
-    path.write_text(
+    text = (
         "action_endpoint:\n"
         f'  url: "http://{settings.host}:{action_port}/webhook"\n'
+        f"  token: {json.dumps(token or run_action_token(settings))}\n"
+        '  token_name: "token"\n'
         "tracker_store:\n"
         "  type: SQL\n"
         "  dialect: sqlite\n"
         f'  db: "{tracker_db}"\n'
     )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(text)
     return path
+
+
+def _group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes in process group `pgid`."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [pgid]
+    members = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 2 and fields[0] not in ("Z", "X") and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 @dataclass
@@ -60,84 +126,162 @@ class Server:
     process: subprocess.Popen[bytes]
     url: str
     log_path: Path
+    argv: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    health_path: str = "/health"
+    start_timeout: float = 120.0
+    failures: int = 0  # health checks failed in a row
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def healthy(self, timeout: float = 3.0) -> bool:
+        """GET the health path: 200 within `timeout` seconds."""
+        try:
+            with urllib.request.urlopen(self.url + self.health_path, timeout=timeout) as r:
+                return bool(r.status == 200)
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is not None:
-            return
+        """SIGTERM to the server's whole process group (a Sanic manager does not stop on a SIGTERM
+        to itself alone once its worker is gone), SIGKILL to what is left after `timeout` seconds;
+        returns when no process of the group is left."""
+        pgid = self.process.pid  # started with start_new_session: the group's id is the leader's pid
         try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=timeout)
-        except (ProcessLookupError, PermissionError):
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=timeout)
+            if self.process.poll() is None or _group_members(pgid):
+                _signal_group(pgid, signal.SIGTERM)
+                if not self._wait_gone(pgid, time.monotonic() + timeout):
+                    log.warning("the %s (pid %d) did not stop within %.0fs; killing its process group",
+                                self.name, pgid, timeout)
+                    _signal_group(pgid, signal.SIGKILL)
+                    self._wait_gone(pgid, time.monotonic() + 10.0)
+        finally:
+            _started.pop(pgid, None)
+
+    def _wait_gone(self, pgid: int, deadline: float) -> bool:
+        while True:
+            if self.process.poll() is not None and not _group_members(pgid):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
+    def restart(self) -> "Server":
+        """Stop the whole group, start the same command on the same port, wait until it answers."""
+        self.stop()
+        server = _spawn(self.name, self.argv, self.env, self.log_path, self.url, self.health_path,
+                        self.start_timeout)
+        _wait(server, server.health_path, server.start_timeout)
+        return server
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path, url: str) -> Server:
+def _spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path, url: str,
+           health_path: str = "/health", start_timeout: float = 120.0) -> Server:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as out:
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
-    return Server(name, process, url, log_path)
+    server = Server(name, process, url, log_path, list(argv), dict(env), health_path, start_timeout)
+    _started[process.pid] = server
+    log.info("started the %s (pid %d) for %s", name, process.pid, url)
+    return server
 
 
 def _wait(server: Server, path: str, timeout: float) -> None:
+    """Until `path` answers 200; on a timeout, an exit or an interruption the server is stopped."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise StartError(f"the {server.name} exited with status {server.process.returncode}; see {server.log_path}")
-        try:
-            with urllib.request.urlopen(server.url + path, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
+    try:
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                code = server.process.returncode
+                server.stop()
+                raise StartError(f"the {server.name} exited with status {code}; see {server.log_path}")
+            try:
+                with urllib.request.urlopen(server.url + path, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.3)
+    except BaseException:
+        server.stop()
+        raise
     server.stop()
     raise StartError(f"the {server.name} did not answer on {server.url} within {timeout:.0f}s; see {server.log_path}")
 
 
+def stop_all() -> None:
+    """Stop every server this process started and has not stopped yet."""
+    for server in reversed(list(_started.values())):
+        server.stop()
+
+
 def start_action_server(settings: Settings, port: int, env: dict[str, str] | None = None,
-                        timeout: float = 120.0) -> Server:
-    """rasa-sdk's action server over `actions/`, bound to the settings' host."""
-    env = {**os.environ, **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT)}
-    server = _spawn("action server",
-                    [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-                    env, settings.var_dir / "logs" / "action_server.log", f"http://{settings.host}:{port}")
+                        timeout: float = 120.0, *, token: str | None = None) -> Server:
+    """rasa-sdk's action server over `actions/`, bound to the settings' host, refusing calls without
+    the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`)."""
+    token = token or (env or {}).get(ACTION_TOKEN_ENV) or run_action_token(settings)
+    env = {**os.environ, **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT),
+           ACTION_TOKEN_ENV: token}
+    argv = [sys.executable, "-m", "assistant.action_server", "--actions", "actions", "--port", str(port)]
+    server = _spawn("action server", argv, env, settings.var_dir / "logs" / "action_server.log",
+                    f"http://{settings.host}:{port}", "/health", timeout)
     _wait(server, "/health", timeout)
     return server
 
 
+def rasa_argv(settings: Settings, port: int, endpoints: Path, model: Path) -> list[str]:
+    """`rasa run` with the REST and socket.io channels; the HTTP API only when the settings turn it
+    on (with its token), CORS only for the configured origins."""
+    check_security(settings)
+    argv = [
+        str(settings.rasa_venv / "bin" / "rasa"), "run", "-i", settings.host, "-p", str(port),
+        "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+    ]
+    if settings.enable_api:
+        argv += ["--enable-api", "--auth-token", str(settings.api_token)]
+    if settings.cors_origins:
+        argv += ["--cors", *settings.cors_origins]
+    return argv
+
+
+RASA_HEALTH_PATH = "/"  # "Hello from Rasa", served with or without the HTTP API (/status is the API's)
+
+
 def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, str] | None = None,
-               timeout: float = 240.0) -> Server:
-    """`rasa run --enable-api` with the REST and socket.io channels and the SQL tracker store."""
+               timeout: float = 240.0, *, action_token: str | None = None) -> Server:
+    """`rasa run` (see `rasa_argv`) with the SQL tracker store, calling the action server on
+    `action_port` with the shared token."""
+    check_security(settings)
     rasa = settings.rasa_venv / "bin" / "rasa"
     if not rasa.exists():
         raise StartError(f"{rasa} not found; run `make setup` first")
-    endpoints = write_endpoints(settings, action_port, settings.var_dir / "run" / f"endpoints-{port}.yml")
+    endpoints = write_endpoints(settings, action_port, settings.var_dir / "run" / f"endpoints-{port}.yml",
+                                action_token)
     env = {**os.environ, **(env or {})}
-    server = _spawn("Rasa server", [
-        str(rasa), "run", "--enable-api", "-i", settings.host, "-p", str(port),
-        "--model", str(latest_model(settings)), "--endpoints", str(endpoints),
-        "--credentials", str(ROOT / "credentials.yml"), "--cors", "*",
-    ], env, settings.var_dir / "logs" / "rasa_server.log", f"http://{settings.host}:{port}")
-    _wait(server, "/status", timeout)
+    server = _spawn("Rasa server", rasa_argv(settings, port, endpoints, latest_model(settings)), env,
+                    settings.var_dir / "logs" / "rasa_server.log", f"http://{settings.host}:{port}",
+                    RASA_HEALTH_PATH, timeout)
+    _wait(server, RASA_HEALTH_PATH, timeout)
     return server
 
 
 @dataclass
 class Assistant:
-    """Both servers, started in order and stopped together."""
+    """Both servers, started in order, supervised, and stopped together."""
 
     settings: Settings
     servers: list[Server] = field(default_factory=list)
 
     def start(self) -> "Assistant":
         s = self.settings
-        self.servers.append(start_action_server(s, s.action_port))
+        check_security(s)  # before anything starts
+        token = run_action_token(s)
         try:
-            self.servers.append(start_rasa(s, s.rasa_port, s.action_port))
+            self.servers.append(start_action_server(s, s.action_port, token=token))
+            self.servers.append(start_rasa(s, s.rasa_port, s.action_port, action_token=token))
         except BaseException:
             self.stop()
             raise
@@ -146,6 +290,42 @@ class Assistant:
     @property
     def rasa_url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.rasa_port}"
+
+    def check(self) -> None:
+        """One supervision round: a server whose process exited, or that failed its health check
+        `health_failures` times in a row, is stopped (its whole group) and started again."""
+        s = self.settings
+        for i, server in enumerate(list(self.servers)):
+            code = server.process.poll()
+            if code is not None:
+                reason = f"exited with status {code}"
+            elif server.healthy(s.health_timeout):
+                server.failures = 0
+                continue
+            else:
+                server.failures += 1
+                if server.failures < s.health_failures:
+                    log.info("the %s (pid %d) failed a health check (%d of %d)", server.name, server.pid,
+                             server.failures, s.health_failures)
+                    continue
+                reason = (f"failed {server.failures} health checks in a row "
+                          f"(GET {server.url}{server.health_path}, timeout {s.health_timeout:g}s)")
+            log.warning("the %s (pid %d) %s; restarting it on %s", server.name, server.pid, reason, server.url)
+            try:
+                self.servers[i] = server.restart()
+            except StartError as err:
+                log.error("the %s did not come back: %s; trying again in %gs", server.name, err, s.health_interval)
+            else:
+                log.warning("the %s is back on %s (pid %d)", server.name, server.url, self.servers[i].pid)
+
+    def supervise(self) -> None:
+        """Health-check both servers every `health_interval` seconds, restarting failed ones; runs
+        until interrupted (the launcher's signal handler raises)."""
+        log.info("supervising: a health check every %gs, a restart after %d failed in a row",
+                 self.settings.health_interval, self.settings.health_failures)
+        while True:
+            time.sleep(self.settings.health_interval)
+            self.check()
 
     def stop(self) -> None:
         for server in reversed(self.servers):

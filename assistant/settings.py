@@ -6,6 +6,23 @@
     GRADREC_ACTION_PORT    the action server's port               (5055)
     GRADREC_RASA_PORT      the Rasa server's port                 (5005)
     GRADREC_RASA_VENV      the Python 3.10 venv with rasa         (.venv-rasa)
+    GRADREC_VAR            logs, per-run files, the SQLite stores (var)
+    GRADREC_MODELS         the trained Rasa models                (models)
+
+Security (secrets come only from the environment, never from a file in the repository):
+
+    GRADREC_ENABLE_API     1: Rasa's HTTP API (/status, /conversations, /model ...) is on;
+                           it then needs GRADREC_API_TOKEN                         (off)
+    GRADREC_API_TOKEN      the token the API asks for (`?token=...`)               (none)
+    GRADREC_CORS_ORIGINS   comma-separated origins a browser may call Rasa from   (none)
+    GRADREC_ACTION_TOKEN   the token Rasa shows the action server; unset: a random one
+                           per launcher run                                        (random)
+
+Supervision (`gradrec-assistant serve`):
+
+    GRADREC_HEALTH_INTERVAL  seconds between health checks                        (5)
+    GRADREC_HEALTH_TIMEOUT   seconds a health check may take                      (3)
+    GRADREC_HEALTH_FAILURES  failed checks in a row before a restart              (3)
 
 Relative paths are taken from the repository root, so the servers behave the same from any
 working directory.
@@ -14,7 +31,7 @@ working directory.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +53,30 @@ def _port(name: str, default: int) -> int:
     return port
 
 
+def _number(name: str, default: float, minimum: float) -> float:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise SystemExit(f"{name}={raw!r} must be at least {minimum:g}")
+    return value
+
+
+def _flag(name: str) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SystemExit(f"{name}={raw!r} is not 1 or 0")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    return tuple(o.strip() for o in raw.split(",") if o.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     index_dir: Path
@@ -46,6 +87,13 @@ class Settings:
     rasa_venv: Path
     var_dir: Path
     models_dir: Path
+    enable_api: bool = False
+    api_token: str | None = field(default=None, repr=False)
+    cors_origins: tuple[str, ...] = ()
+    action_token: str | None = field(default=None, repr=False)
+    health_interval: float = 5.0
+    health_timeout: float = 3.0
+    health_failures: int = 3
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -60,4 +108,11 @@ class Settings:
             rasa_venv=_path(os.environ.get("GRADREC_RASA_VENV", ".venv-rasa")),
             var_dir=var_dir,
             models_dir=_path(os.environ.get("GRADREC_MODELS", "models")),
+            enable_api=_flag("GRADREC_ENABLE_API"),
+            api_token=os.environ.get("GRADREC_API_TOKEN") or None,
+            cors_origins=_origins(os.environ.get("GRADREC_CORS_ORIGINS", "")),
+            action_token=os.environ.get("GRADREC_ACTION_TOKEN") or None,
+            health_interval=_number("GRADREC_HEALTH_INTERVAL", 5.0, 0.1),
+            health_timeout=_number("GRADREC_HEALTH_TIMEOUT", 3.0, 0.1),
+            health_failures=int(_number("GRADREC_HEALTH_FAILURES", 3, 1)),
         )

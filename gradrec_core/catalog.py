@@ -172,13 +172,15 @@ _Record = tuple[int, int, "dict[str, Any] | _RowError", tuple[str, ...]]
 
 
 def _csv_records(path: Path, lines: list[str]) -> Iterator[_Record]:
-    reader = csv.reader(io.StringIO("".join(lines), newline=""))
+    # strict: a quote that never closes, or text after a closing quote, is an error instead of
+    # silently swallowing the following rows into one field.
+    reader = csv.reader(io.StringIO("".join(lines), newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise CatalogError(f"{path}: line 1: empty file (no header row)") from None
     except csv.Error as err:
-        raise CatalogError(f"{path}: line 1: {err}") from None
+        raise CatalogError(f"{path}: line 1: {_csv_error(err, lines, 0, reader.line_num, None)}") from None
     columns = tuple(h.strip() for h in header)
     seen: set[str] = set()
     for name in columns:
@@ -194,7 +196,8 @@ def _csv_records(path: Path, lines: list[str]) -> Iterator[_Record]:
         except StopIteration:
             return
         except csv.Error as err:
-            raise CatalogError(f"{path}: line {previous_end + 1}: {err}") from None
+            message = _csv_error(err, lines, previous_end, reader.line_num, columns)
+            raise CatalogError(f"{path}: line {previous_end + 1}: {message}") from None
         first, last = previous_end + 1, reader.line_num
         previous_end = reader.line_num
         if not row or all(not cell.strip() for cell in row):
@@ -205,6 +208,59 @@ def _csv_records(path: Path, lines: list[str]) -> Iterator[_Record]:
             ), columns
             continue
         yield first, last, dict(zip(columns, row)), columns
+
+
+def _csv_error(err: csv.Error, lines: list[str], start: int, end: int, columns: tuple[str, ...] | None) -> str:
+    """`csv.Error` for the record starting at line `start + 1` (0-based index `start` into `lines`)
+    as one clear sentence: what is wrong, and which field when the parser does not say."""
+    text = str(err)
+    where = f"line {end}" if end > start + 1 else "this line"
+    if "unexpected end of data" in text:
+        return (f"unbalanced quote: a quoted field opens on this line and is never closed (the rest "
+                f"of the file, to line {end}, would be one field)")
+    if "expected after" in text:
+        return f"bad quoting: {text} (at {where}; a quote inside a field must be doubled: \"\")"
+    if "field larger than field limit" in text:
+        limit = csv.field_size_limit()
+        index = _oversized_field("".join(lines[start:]), limit)
+        if index is None:
+            return f"a field is longer than the limit of {limit} characters"
+        if columns is None:
+            return f"column {index + 1} of the header is longer than the limit of {limit} characters"
+        name = columns[index] if index < len(columns) else f"#{index + 1} (beyond the header's {len(columns)})"
+        return f"field '{name}': longer than the limit of {limit} characters"
+    return f"malformed CSV: {text}"
+
+
+def _oversized_field(text: str, limit: int) -> int | None:
+    """The position of the first field of the record at the start of `text` longer than `limit`
+    characters (the same quoting rules as `csv.reader`'s defaults), or None."""
+    index, length, quoted, at_start, i = 0, 0, False, True, 0
+    while i < len(text):
+        c = text[i]
+        i += 1
+        if quoted:
+            if c == '"':
+                if text[i:i + 1] == '"':
+                    i += 1
+                else:
+                    quoted = False
+                    continue
+            length += 1
+        elif c == '"' and at_start:
+            quoted, at_start = True, False
+            continue
+        elif c == ",":
+            index, length, at_start = index + 1, 0, True
+            continue
+        elif c in "\r\n":
+            return None
+        else:
+            length += 1
+            at_start = False
+        if length > limit:
+            return index
+    return None
 
 
 def _jsonl_records(path: Path, lines: list[str], lenient: bool) -> Iterator[_Record]:

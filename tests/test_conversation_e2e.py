@@ -1,5 +1,6 @@
-"""End to end: the real action server and `rasa run --enable-api` on free ports on 127.0.0.1,
-a conversation through the REST channel, items checked against the catalog's ground truth;
+"""End to end: the real action server and `rasa run` (its HTTP API off, as in production) on free
+ports on 127.0.0.1, a conversation through the REST channel, items checked against the catalog's
+ground truth;
 then the action server is stopped and started again and the conversation goes on."""
 
 from __future__ import annotations
