@@ -1,6 +1,6 @@
 """A chat turn end to end: the REST channel through Rasa to the action server and the engine.
 
-Starts the real action server and `rasa run --enable-api` on free ports on 127.0.0.1 (as the
+Starts the real action server and `rasa run` on free ports on 127.0.0.1 (as the
 product runs), holds conversations through `POST /webhooks/rest/webhook`, and times refine
 turns ("something darker", "a bit lighter", with "go back" between them so walks never run
 out). Each refine reply carries the action's own time and the engine's time

@@ -269,7 +269,7 @@ steps each (fewer walks at 3.2M); directions built on the synthetic index from t
 CHAT = """\
 ## 5. A chat turn end to end (REST channel through Rasa)
 
-`benchmarks/chat_latency.py` starts the real action server and `rasa run --enable-api` on free ports on
+`benchmarks/chat_latency.py` starts the real action server and `rasa run` on free ports on
 127.0.0.1, opens each conversation with "show me a blue polo shirt", then times refine turns ("something
 darker", "a bit lighter", with "go back" after each so the walk never runs out; the first two refine turns
 of each conversation are warm-up and not counted). The action reports its own and the engine's time in the
