@@ -144,7 +144,8 @@ class ActionSearchItem(Action):
             try:
                 item = eng.item(str(item_id))
             except UnknownItemError:
-                dispatcher.utter_message(text=f"I can't find item \"{item_id}\" in this shop. "
+                # the id is not echoed: a widget may render replies as HTML
+                dispatcher.utter_message(text="I can't find that item in this shop. "
                                               "Tell me what you're looking for instead.")
                 return []
         else:

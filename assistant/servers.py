@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .limits import REQUEST_MAX_SIZE
 from .settings import ROOT, Settings
 
 log = logging.getLogger("assistant")
@@ -260,7 +261,10 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
         raise StartError(f"{rasa} not found; run `make setup` first")
     endpoints = write_endpoints(settings, action_port, settings.var_dir / "run" / f"endpoints-{port}.yml",
                                 action_token)
-    env = {**os.environ, **(env or {})}
+    # the guarded REST channel (assistant/rest_channel.py) is imported from this folder, and
+    # Sanic refuses request bodies over its size limit with 413 before anything reads them
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), **(env or {})}
     server = _spawn("Rasa server", rasa_argv(settings, port, endpoints, latest_model(settings)), env,
                     settings.var_dir / "logs" / "rasa_server.log", f"http://{settings.host}:{port}",
                     RASA_HEALTH_PATH, timeout)

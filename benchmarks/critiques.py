@@ -601,9 +601,12 @@ def misses(r: dict[str, Any]) -> list[str]:
                 col = f" ({m['worst_other_column']})" if key == "worst_other" else ""
                 out.append(f"- \"{text}\": {label} {fmt(x)}{col}, target {'<=' if low else '>='} {fmt(target)}")
         possible = m.get("possible_length") or 0.0
-        if m.get("walk_length") is not None and m["walk_length"] < min(6.0, possible) - 1e-9:
+        if possible >= 6.0 and m.get("walk_length") is not None and m["walk_length"] < 6.0:
             out.append(f"- \"{text}\": walks last {fmt(m['walk_length'], 1)} steps where the catalog allows "
-                       f"{fmt(possible, 1)} on average (target >= 6 where the catalog allows)")
+                       f"{fmt(possible, 1)} on average (target >= 6)")
+        elif possible < 6.0 and m.get("reached") is not None and m["reached"] < 0.95:
+            out.append(f"- \"{text}\": walks cover {fmt(m['reached'])} of the levels the catalog holds further "
+                       f"(the catalog allows {fmt(possible, 1)} steps on average, fewer than 6)")
     for text, e in r["intensity"].items():
         bit, plain, much = (e[k]["this change"] for k in ("a bit", "plain", "much"))
         if None in (bit["change"], plain["change"], much["change"]) or not (

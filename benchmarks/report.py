@@ -379,7 +379,10 @@ def render(r: dict[str, Any]) -> str:
     out.append(CHAT)
     out.append(chat_latency.markdown(r["chat_latency"]))
     out.append(CRITIQUES)
-    out.append(critiques.markdown(r["critiques"]))
+    c = r["critiques"]
+    out.append(f"This section's run started {c['started']} and took {c['seconds'] / 60:.1f} min "
+               f"(`python benchmarks/critiques.py`, also part of `make bench`).\n")
+    out.append(critiques.markdown(c))
     out.append("### Targets missed (computed from the tables above)\n")
     out += critiques.misses(r["critiques"]) or ["- none"]
     out.append("")

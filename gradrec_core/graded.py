@@ -15,7 +15,8 @@ inside every filter, aimed at a graded target:
   direction, which alone is the limit of a text encoder (docs/RESULTS.md). With no fitting
   column, the item's own projection is the level.
 - Graded target. Among the kind's items, a step aims at a fraction of the rest of the range
-  ahead (in rank quantiles): "a bit" 15%, plain 30%, "much" 60%, and prefers a band of it:
+  ahead (in rank quantiles; for a categorical column, in its named levels): "a bit" 15%,
+  plain 30%, "much" 60%, and prefers a band of it:
   "a bit" at most a quarter of what is left, plain at most half, "much" at least 30% (on a
   measured axis, a numeric or swatch column, in value as well as in rank), whenever an item
   in the band exists. So a plain "darker" is the
@@ -326,13 +327,20 @@ def op_key(op: Op) -> tuple:
 
 # ---------------------------------------------------------------------- the step
 
-def quantiles(levels: np.ndarray) -> np.ndarray:
-    """Rank quantile (0..1) of each finite level among the given levels, ties averaged."""
+def quantiles(levels: np.ndarray, dense: bool = False) -> np.ndarray:
+    """Rank quantile (0..1) of each finite level among the given levels, ties averaged; with
+    `dense`, the rank of its distinct value among the distinct values (a column's named
+    levels: from "long" sleeves, "three-quarter" is a third of the way to "sleeveless",
+    however many items each level has)."""
     out = np.full(len(levels), np.nan)
     ok = np.flatnonzero(np.isfinite(levels))
     if len(ok) == 0:
         return out
     values = levels[ok]
+    if dense:
+        uniq, inverse = np.unique(values, return_inverse=True)
+        out[ok] = inverse / max(len(uniq) - 1, 1)
+        return out
     order = np.argsort(values, kind="stable")
     ranks = np.empty(len(ok))
     ranks[order] = np.arange(len(ok))
@@ -381,7 +389,7 @@ def graded_step(
     preferred = np.ones(len(unseen), dtype=bool)
     for op, ax in comparatives:
         lv_rows = ax.levels[rows]
-        q_rows = quantiles(lv_rows)
+        q_rows = quantiles(lv_rows, dense=ax.source.startswith("column:"))
         q_of = dict(zip(rows.tolist(), q_rows.tolist()))
         l0 = float(ax.levels[current])
         if not np.isfinite(l0):  # the current item has no value on this axis: start from the bottom

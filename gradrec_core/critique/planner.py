@@ -172,7 +172,7 @@ def _price_ops(text: str, schema: CatalogSchema) -> tuple[list[Op], list[str], s
 
 def _tokens(text: str) -> list[str]:
     """Words as catalog values are matched: hyphens split ("polka-dot" -> polka, dot)."""
-    return re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text.lower().replace("’", "'"))
+    return re.findall(r"[^\W_]+(?:'[^\W_]+)*", text.lower().replace("’", "'"))
 
 
 def _value_words(value: str) -> list[str]:
