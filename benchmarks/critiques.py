@@ -508,6 +508,26 @@ def _pass(x: float | None, target: float, low: bool = False) -> str:
     return f"{fmt(x)} {'✓' if ok else '✗'}"
 
 
+def _walk_mark(m: dict[str, Any]) -> str:
+    """>= 6 steps where the catalog allows 6 or more; otherwise the walk covers what it holds."""
+    possible = m.get("possible_length") or 0.0
+    ok = m["walk_length"] >= 6.0 if possible >= 6.0 else (m.get("reached") or 0.0) >= 0.95
+    return f"{fmt(m['walk_length'], 1)} {'✓' if ok else '✗'}"
+
+
+def encoder_limit(r: dict[str, Any]) -> str:
+    """One sentence, from the results: how far text alone carries colour critiques."""
+    me, text = "critique engine (this change)", TEXT_ONLY
+    parts = []
+    for key, label in (("comparatives", "per-step consistency"), ("open_vocabulary", "first step right")):
+        for name, e in r[key].items():
+            if text in e:
+                v_me = e[me]["consistency" if key == "comparatives" else "satisfied"]
+                v_text = e[text]["consistency" if key == "comparatives" else "satisfied"]
+                parts.append(f"\"{name}\" {fmt(v_text)} with text alone vs {fmt(v_me)} with the swatch ({label})")
+    return "; ".join(parts)
+
+
 def _worst_possible(m: dict[str, Any], mark: bool) -> str:
     x = m.get("worst_other_possible")
     text = _pass(x, 0.8) if mark else fmt(x)
@@ -532,8 +552,7 @@ def markdown(r: dict[str, Any]) -> str:
                          + (f" ({m['worst_other_column']})" if m["worst_other_column"] else ""),
                          _worst_possible(m, mark),
                          _pass(m["false_ends"], 0.05, low=True) if mark else fmt(m["false_ends"]),
-                         (_pass(m["walk_length"], min(6.0, m.get("possible_length") or 6.0)) if mark
-                          else fmt(m["walk_length"], 1)),
+                         (_walk_mark(m) if mark else fmt(m["walk_length"], 1)),
                          fmt(m.get("possible_length"), 1), fmt(m.get("reached"))])
     out.append(table(["critique", "method", "per-step consistency", "kind kept", "others kept (mean)",
                       "others kept (worst column)", "worst column, where the catalog allowed", "false ends", "walk length (of 10)",

@@ -321,8 +321,15 @@ CRITIQUES_NOTES = """### What bounds the misses
   possible. Material and colour family are the usual casualties: the sample catalog's materials are
   specific (53 values) and rarely shared across lengths or formality levels.
 - **The text encoder.** Without a colour swatch column, shade and colour critiques rest on MiniLM's
-  text direction; the "text only" rows measure it on the same seeds. MiniLM orders colour names by
-  lightness only weakly, so these rows show what a catalog with colour names but no swatches gets.
+  text direction; the "text only" rows measure it on the same seeds: {encoder}. MiniLM orders
+  colour names by lightness and hue only weakly, so these rows are what a catalog with colour
+  names but no swatches gets (as a catalog with colour names only would). The swatch rows
+  use the catalog's hex colour, the same colour the ground truth's RGB columns hold: they measure
+  the engine's grading, walking and style holding on an exact axis, not the encoder.
+- **Formality's ends.** The sample catalog ranks "athleisure" below "casual" in formality; the
+  engine takes a value that names the asked end ("casual") as that end, so from a casual item
+  "more casual" ends where the ground truth still holds athleisure items (the false ends of
+  "more casual"), and "more formal" from athleisure counts as a step back.
 - **"warmer"** is in the lexicon as fabric warmth (warm / cosy / insulated vs lightweight / airy),
   not colour temperature, so the CIELAB ground truth (toward orange) does not measure what the engine
   does; a shopper's "warmer" on a summer dress is ambiguous.
@@ -386,5 +393,5 @@ def render(r: dict[str, Any]) -> str:
     out.append("### Targets missed (computed from the tables above)\n")
     out += critiques.misses(r["critiques"]) or ["- none"]
     out.append("")
-    out.append(CRITIQUES_NOTES)
+    out.append(CRITIQUES_NOTES.replace("{encoder}", critiques.encoder_limit(r["critiques"])))
     return "\n".join(out) + "\n"
