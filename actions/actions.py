@@ -21,7 +21,8 @@ from gradrec_core import GradrecError, Item, SessionError, SessionState, Unknown
 
 from gradrec_core.critique import Turn, take_turn
 
-from .shop import engine, item_card, spoken_name
+from .shop import chips, engine, image_url, item_card, spoken_name
+from .speech import for_voice, is_voice
 
 log = logging.getLogger("actions")
 
@@ -47,21 +48,36 @@ def _safe(run: Callable[..., Events]) -> Callable[..., Events]:
             return run(self, dispatcher, tracker, domain)
         except GradrecError as err:
             log.info("%s: %s", self.name(), err)
-            dispatcher.utter_message(text=f"Sorry, I couldn't do that: {err}.")
+            _say(dispatcher, tracker, f"Sorry, I couldn't do that: {err}.")
         except Exception:  # noqa: BLE001 - the webhook must answer
             log.exception("%s failed for %s", self.name(), tracker.sender_id)
-            dispatcher.utter_message(text=SOMETHING_WRONG)
+            _say(dispatcher, tracker, SOMETHING_WRONG)
         return []
 
     return wrapper
 
 
-def _show(dispatcher: CollectingDispatcher, sentence: str, item: Item,
-          step: dict[str, Any] | None = None) -> None:
+def _voice(tracker: Tracker) -> bool:
+    return is_voice(tracker.get_latest_input_channel())
+
+
+def _say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, about_price: bool = False) -> None:
+    """A reply with no item: on a voice channel, said aloud (see actions/speech.py)."""
+    dispatcher.utter_message(text=for_voice(text, about_price) if _voice(tracker) else text)
+
+
+def _show(dispatcher: CollectingDispatcher, tracker: Tracker, sentence: str, item: Item,
+          step: dict[str, Any] | None = None, kind: str = "gradrec_item") -> None:
+    """An item: the sentence, its image URL, quick-reply chips for its kind and the card (chat
+    widgets); on a voice channel only the sentence, said aloud."""
+    if _voice(tracker):
+        dispatcher.utter_message(text=for_voice(sentence))
+        return
     dispatcher.utter_message(
         text=sentence,
-        image=item.image,
-        json_message={"type": "gradrec_item", "item": item_card(item), "step": step or {}},
+        image=image_url(item),
+        buttons=[{"title": chip, "payload": chip} for chip in chips(item)],
+        json_message={"type": kind, "item": item_card(item), "step": step or {}},
     )
 
 
@@ -73,7 +89,7 @@ def _current_state(dispatcher: CollectingDispatcher, tracker: Tracker) -> Sessio
     state = engine().sync(tracker.sender_id, shown) if isinstance(shown, str) and shown else \
         engine().state(tracker.sender_id)
     if state is None or state.current is None:
-        dispatcher.utter_message(text=NO_ITEM)
+        _say(dispatcher, tracker, NO_ITEM)
         return None
     return state
 
@@ -144,21 +160,21 @@ class ActionSearchItem(Action):
             try:
                 item = eng.item(str(item_id))
             except UnknownItemError:
-                dispatcher.utter_message(text=f"I can't find item \"{item_id}\" in this shop. "
+                _say(dispatcher, tracker, f"I can't find item \"{item_id}\" in this shop. "
                                               "Tell me what you're looking for instead.")
                 return []
         else:
             query = _text(tracker)
             if not query or not any(ch.isalpha() for ch in query):
-                dispatcher.utter_message(text="What are you looking for? For example \"a long red skirt\".")
+                _say(dispatcher, tracker, "What are you looking for? For example \"a long red skirt\".")
                 return []
             found = eng.search(query, k=1)
             if not found:
-                dispatcher.utter_message(text="I found nothing like that. Try describing it another way.")
+                _say(dispatcher, tracker, "I found nothing like that. Try describing it another way.")
                 return []
             item = found[0].item
         eng.start(tracker.sender_id, item.id)
-        _show(dispatcher, f"How about this one: {spoken_name(item)}?", item)
+        _show(dispatcher, tracker, f"How about this one: {spoken_name(item)}?", item)
         return _item_events(item, 0) + _clear_critique_slots()
 
 
@@ -186,8 +202,12 @@ class ActionRefine(Action):
             log.warning("%s: refused entity values %s", tracker.sender_id, list(turn.plan.refused))
         shown = turn.step.item if turn.step and turn.step.item else None
         if shown is not None:
-            _show(dispatcher, turn.answer, shown, payload)
+            _show(dispatcher, tracker, turn.answer, shown, payload)
             return _item_events(shown, turn.step.number) + _clear_critique_slots()  # type: ignore[union-attr]
+        if _voice(tracker):
+            question = turn.plan.question
+            _say(dispatcher, tracker, turn.answer, about_price=bool(question and question.topic == "price"))
+            return _clear_critique_slots()
         dispatcher.utter_message(text=turn.answer, json_message={
             "type": "gradrec_answer", "item": item_card(state.current), "step": payload})  # type: ignore[arg-type]
         return _clear_critique_slots()
@@ -206,10 +226,10 @@ class ActionAnother(Action):
             return []
         step = eng.another(tracker.sender_id)
         if step.item is None:
-            dispatcher.utter_message(text="That was the last one like it. Try a change "
+            _say(dispatcher, tracker, "That was the last one like it. Try a change "
                                           "(\"darker\", \"shorter\") or \"start over\".")
             return []
-        _show(dispatcher, f"Here's another one: {spoken_name(step.item)}.", step.item,
+        _show(dispatcher, tracker, f"Here's another one: {spoken_name(step.item)}.", step.item,
               _step_payload(step))
         return _item_events(step.item, step.number)
 
@@ -229,10 +249,10 @@ class ActionUndo(Action):
         try:
             state = eng.undo(tracker.sender_id)
         except SessionError:
-            dispatcher.utter_message(text="This is the first item we looked at; there's nothing before it.")
+            _say(dispatcher, tracker, "This is the first item we looked at; there's nothing before it.")
             return []
         assert state.current is not None
-        _show(dispatcher, f"Back to the previous one: {spoken_name(state.current)}.", state.current,
+        _show(dispatcher, tracker, f"Back to the previous one: {spoken_name(state.current)}.", state.current,
               {"step_number": len(state.steps), "undo": True})
         return _item_events(state.current, len(state.steps))
 
@@ -247,14 +267,18 @@ class ActionChoose(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         state = engine().state(tracker.sender_id)
         if state is None or state.current is None:
-            dispatcher.utter_message(text="There's nothing picked yet. " + NO_ITEM)
+            _say(dispatcher, tracker, "There's nothing picked yet. " + NO_ITEM)
             return []
         item = state.current
         price = item.metadata.get("price")
         cost = f" It's {price}." if price not in (None, "") else ""
+        text = f"Great choice: {spoken_name(item)}.{cost} It's saved for you; say \"start over\" to keep shopping."
+        if _voice(tracker):
+            _say(dispatcher, tracker, text)
+            return []
         dispatcher.utter_message(
-            text=f"Great choice: {spoken_name(item)}.{cost} It's saved for you; say \"start over\" to keep shopping.",
-            image=item.image,
+            text=text,
+            image=image_url(item),
             json_message={"type": "gradrec_chosen", "item": item_card(item)},
         )
         return []
@@ -270,5 +294,5 @@ class ActionRestart(Action):
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         engine().reset(tracker.sender_id)
-        dispatcher.utter_message(text="Let's start over. What are you looking for?")
+        _say(dispatcher, tracker, "Let's start over. What are you looking for?")
         return [Restarted()]

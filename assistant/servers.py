@@ -223,8 +223,8 @@ def start_action_server(settings: Settings, port: int, env: dict[str, str] | Non
     """rasa-sdk's action server over `actions/`, bound to the settings' host, refusing calls without
     the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`)."""
     token = token or (env or {}).get(ACTION_TOKEN_ENV) or run_action_token(settings)
-    env = {**os.environ, **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT),
-           ACTION_TOKEN_ENV: token}
+    env = {**os.environ, "GRADREC_PUBLIC_URL": settings.base_url, "GRADREC_CURRENCY": settings.currency,
+           **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
     argv = [sys.executable, "-m", "assistant.action_server", "--actions", "actions", "--port", str(port)]
     server = _spawn("action server", argv, env, settings.var_dir / "logs" / "action_server.log",
                     f"http://{settings.host}:{port}", "/health", timeout)
@@ -260,7 +260,8 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
         raise StartError(f"{rasa} not found; run `make setup` first")
     endpoints = write_endpoints(settings, action_port, settings.var_dir / "run" / f"endpoints-{port}.yml",
                                 action_token)
-    env = {**os.environ, **(env or {})}
+    # the web channel (assistant/web_channel.py) serves /images/<id> from this index
+    env = {**os.environ, "GRADREC_INDEX": str(settings.index_dir), **(env or {})}
     server = _spawn("Rasa server", rasa_argv(settings, port, endpoints, latest_model(settings)), env,
                     settings.var_dir / "logs" / "rasa_server.log", f"http://{settings.host}:{port}",
                     RASA_HEALTH_PATH, timeout)

@@ -61,6 +61,12 @@ def item_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return message["custom"]["item"]
 
 
+def engine_item(card: dict[str, Any]) -> Any:
+    from actions.shop import engine
+
+    return engine().item(card["id"])
+
+
 def lightness(card: dict[str, Any]) -> float:
     from actions.shop import engine
 
@@ -82,8 +88,10 @@ def test_a_shopping_conversation(domain: dict[str, Any]) -> None:
     who = "shopper-1"
     messages, events = run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain)
     seed = item_of(messages)
-    assert seed["category"] == "polo shirt" and seed["image"].endswith(".png") and Path(seed["image"]).is_file()
+    assert seed["category"] == "polo shirt" and seed["image"].startswith("http")  # a URL, never a server path
+    assert seed["image"].endswith(f"/images/{seed['id']}") and Path(engine_item(seed).image).is_file()
     assert "colour" in seed["attributes"] and messages[0]["image"] == seed["image"]
+    assert [b["title"] for b in messages[0]["buttons"]][-2:] == ["go back", "I'll take it"]
     assert SlotSet("current_item", seed["id"]) in events
 
     messages, events = run(ActionRefine(), "something darker", "refine", who, domain,
