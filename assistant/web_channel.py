@@ -11,18 +11,21 @@ module imports nothing from the engine).
                             items.jsonl); no client-supplied path is ever opened
 
 `WebChatInput` is Rasa's socket.io channel (same settings, same name, same /socket.io path) with
-one change in what it sends: an item reply (the actions' `gradrec_item` JSON) becomes a product
+a fix (its session_request handler awaits python-socketio 5's `enter_room`, else no reply reaches
+a persistent session) and one change in what it sends: an item reply (the actions' `gradrec_item` JSON) becomes a product
 card (a one-element carousel: image, name, price, key attributes, the step) followed by the
 sentence with quick-reply chips, which the widget shows under its last message only.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import mimetypes
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -44,7 +47,7 @@ MAX_ID = 200
 # What the page may load: only this origin (the bundle injects <style> elements and sets inline
 # styles, hence 'unsafe-inline' for styles only). Nothing is fetched from anywhere else.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "connect-src 'self' ws: wss:; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'self'; form-action 'none'")
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
@@ -240,4 +243,23 @@ class WebChatInput(SocketIOInput):
                 message.output_channel = CardOutput(plain.sio, plain.bot_message_evt)
             await on_new_message(message)
 
-        return super().blueprint(with_cards)
+        bp = super().blueprint(with_cards)
+        sio = self.sio
+        assert sio is not None
+
+        # Rasa 3.6 calls `sio.enter_room` without awaiting it; python-socketio >= 5.10 made it a
+        # coroutine, so with session_persistence the socket never joined its session's room and
+        # no reply reached the browser. The same handler, awaiting it.
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or not session_id or len(session_id) > 128:
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=self.namespace or "/")
+                if inspect.isawaitable(joined):
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        return bp
