@@ -1,7 +1,9 @@
 """Rasa custom actions. Thin: read the message and slots, call one engine method, answer.
 
-Every reply has a sentence that reads well aloud (voice channels), the item's image, and a
-custom JSON payload with the item card and the step (chat widgets). No action raises: a bad
+Every reply has a sentence that reads well aloud; on chat channels it also carries the item's
+image URL, quick-reply chips for the item's kind and a custom JSON payload with the item card and
+the step (chat widgets); on voice channels (Twilio Voice) it is the sentence alone, cleaned for
+speech (actions/speech.py). No action raises: a bad
 input or a failure becomes a helpful answer, and the session state stays in the engine's
 store, so a crashed or restarted action server continues where it was.
 """

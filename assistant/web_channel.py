@@ -24,6 +24,7 @@ import json
 import logging
 import mimetypes
 import os
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -205,12 +206,29 @@ def carousel(elements: list) -> Dict[str, Any]:
     return {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": elements}}}
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#!|~])")
+
+
+def plain(text: str) -> str:
+    """Bot text as the widget should show it: literally. The widget renders bot messages as
+    markdown, with links of any scheme (`[x](javascript:...)`), and a reply can quote what the
+    shopper typed ("I can't find item ..."): every markdown character is escaped."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 class CardOutput(SocketIOOutput):
-    """Rasa's socket.io output, with the actions' item JSON shown as cards."""
+    """Rasa's socket.io output, with the actions' item JSON shown as cards, and text shown as
+    written (never as markdown or HTML)."""
 
     @classmethod
     def name(cls) -> Text:
         return "socketio"
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await super().send_text_message(recipient_id, plain(text), **kwargs)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: Any, **kwargs: Any) -> None:
+        await super().send_text_with_buttons(recipient_id, plain(text), buttons, **kwargs)
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         custom = message.get("custom") or {}

@@ -88,6 +88,22 @@ class Page:
         box.send_keys(Keys.ENTER)
         return self.next_card(before, text)
 
+    def say_text(self, text: str) -> str:
+        """Type a message that gets no card; the text of the bot's next reply."""
+        from selenium.webdriver.common.keys import Keys
+
+        replies = ".rw-response .rw-message-text"  # not the typing indicator
+        count = lambda: len(self.driver.find_elements("css selector", replies))  # noqa: E731
+        before = count()
+        box = self.driver.find_element("css selector", "textarea.rw-new-message, input.rw-new-message")
+        box.send_keys(text)
+        box.send_keys(Keys.ENTER)
+        wait(lambda: count() > before, f"a reply to {text!r}")
+        time.sleep(1)  # a reply can be several messages
+        return str(self.js("var r = document.querySelectorAll(arguments[0]); "
+                           "return Array.from(r).slice(arguments[1]).map(function (e) { return e.textContent; })"
+                           ".join(' ');", replies, before))
+
     def next_card(self, before: int, what: str) -> dict[str, Any]:
         cards = wait(lambda: (lambda c: c if len(c) > before and c[-1]["complete"] else None)(self.cards()),
                      f"a card after {what!r}")
@@ -163,6 +179,16 @@ def test_shopping_in_the_web_chat(assistant_servers: Settings, browser: Any) -> 
     wait(lambda: len(page.cards()) == shown and all(c["complete"] for c in page.cards()), "the restored cards")
     again = item(page.say("go back"))
     assert again.id == back.id
+
+    # nothing a client sent is rendered as markup: a reply quoting the shopper's text shows it as
+    # typed (the widget renders bot text as markdown, links of any scheme included)
+    link = "[x](javascript:window.__xss=1)"
+    reply = page.say_text('/search_item{"item_id": "%s"}' % link)
+    assert link in reply, reply
+    page.say_text('<img src="x" onerror="window.__xss=1"> **bold** <b>b</b>')
+    assert page.js("return document.querySelectorAll('#webchat a[href^=\"javascript\"], #webchat img[src=\"x\"], "
+                   "#webchat b, #webchat strong').length") == 0
+    assert page.js("return window.__xss === undefined")
 
     errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
     assert not errors, errors
