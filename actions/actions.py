@@ -298,3 +298,44 @@ class ActionRestart(Action):
         engine().reset(tracker.sender_id)
         _say(dispatcher, tracker, "Let's start over. What are you looking for?")
         return [Restarted()]
+
+
+class ActionRepeat(Action):
+    """"repeat that", "say that again": the last reply, again (on voice, said again)."""
+
+    def name(self) -> str:
+        return "action_repeat"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        last = next((e for e in reversed(tracker.events) if e.get("event") == "bot" and e.get("text")), None)
+        if last is None:
+            _say(dispatcher, tracker, "I haven't said anything yet. " + NO_ITEM)
+            return []
+        data = last.get("data") or {}
+        if _voice(tracker):
+            _say(dispatcher, tracker, str(last["text"]))
+            return []
+        dispatcher.utter_message(text=last["text"], image=data.get("image"), buttons=data.get("buttons") or [],
+                                 json_message=data.get("custom"))
+        return []
+
+
+class ActionDescribe(Action):
+    """"what is it?": the current item, named in full with its price."""
+
+    def name(self) -> str:
+        return "action_describe"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        state = _current_state(dispatcher, tracker)
+        if state is None:
+            return []
+        item = state.current
+        assert item is not None
+        price = item.metadata.get("price")
+        cost = f" It's {price}." if price not in (None, "") else ""
+        _show(dispatcher, tracker, f"This is {spoken_name(item)}.{cost}", item,
+              {"step_number": len(state.steps)})
+        return []

@@ -1,6 +1,6 @@
 """The voice channel: what Twilio posts to /webhooks/twilio_voice/webhook, answered in TwiML whose
 <Say> reads well aloud (the item's spoken name; no ids, paths, URLs, markdown or emoji; prices as
-a person says them). Plus the images the chat payloads point at, served over HTTP."""
+a person says them; "repeat that" and "what is it?" answered). Plus the images the chat payloads point at, served over HTTP."""
 
 from __future__ import annotations
 
@@ -84,6 +84,11 @@ def test_voice_replies_name_the_item_and_read_well_aloud(assistant_servers: Sett
 
     silence = said(post_voice(settings, None))  # nothing heard: the last reply again
     assert silence == price
+    assert said(post_voice(settings, "repeat that")) == price  # asked: the last reply again
+
+    what = said(post_voice(settings, "what is it?"))  # the current item, in full
+    assert_speakable(what, index)
+    assert spoken(index, step) in what and f"{int(value)} dollars" in what, what
 
     chosen = said(post_voice(settings, "I'll take it"))
     assert_speakable(chosen, index)
