@@ -15,7 +15,10 @@ CATALOG := data/catalog/sample/items.csv
 INDEX   := var/index/sample
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup run chat serve demo test bench index catalog venv rasa-venv train validate clean
+WEB     := web
+WIDGET  := $(WEB)/node_modules/rasa-webchat/lib/index.js
+
+.PHONY: help setup run chat serve demo test bench index catalog venv rasa-venv train validate web browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -56,7 +59,22 @@ train: models/.trained ## train the Rasa model when its data, config or domain c
 validate: $(RASA_VENV)/bin/.installed ## rasa data validate
 	$(RASA) data validate --data $(RASA_DATA) --fail-on-warnings
 
-setup: venv catalog index rasa-venv train ## everything the main job and the tests need
+# The chat widget (rasa-webchat 1.0.1) from the committed lockfile; the assistant serves it locally.
+$(WIDGET): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+web: $(WIDGET) ## the chat widget's bundle (npm ci in web/)
+
+# Headless Chromium and its driver for tests/test_web.py: apt-get only when one is missing.
+browser: ## chromium + chromium-driver (Debian packages), installed when missing
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	    echo "installing chromium and chromium-driver (apt-get)"; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+setup: venv catalog index rasa-venv train web browser ## everything the main job and the tests need
 
 demo: setup ## a walk on the sample catalog: a mid-blue polo shirt, darker step by step
 	@seed=$$($(BIN)/gradrec search --index $(INDEX) --query "blue polo shirt" --k 1 --json \
@@ -79,4 +97,4 @@ bench: setup ## the benchmarks: docs/RESULTS.md and its plots (~25-35 min on 2 c
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean: ## remove everything set-up made
-	rm -rf $(VENV) $(RASA_VENV) var models .rasa data/catalog/sample
+	rm -rf $(VENV) $(RASA_VENV) var models .rasa data/catalog/sample $(WEB)/node_modules

@@ -1,7 +1,9 @@
 """Rasa custom actions. Thin: read the message and slots, call one engine method, answer.
 
-Every reply has a sentence that reads well aloud (voice channels), the item's image, and a
-custom JSON payload with the item card and the step (chat widgets). No action raises: a bad
+Every reply has a sentence that reads well aloud; on chat channels it also carries the item's
+image URL, quick-reply chips for the item's kind and a custom JSON payload with the item card and
+the step (chat widgets); on voice channels (Twilio Voice) it is the sentence alone, cleaned for
+speech (actions/speech.py). No action raises: a bad
 input or a failure becomes a helpful answer, and the session state stays in the engine's
 store, so a crashed or restarted action server continues where it was.
 """
@@ -21,7 +23,8 @@ from gradrec_core import GradrecError, Item, SessionError, SessionState, Unknown
 
 from gradrec_core.critique import Turn, take_turn
 
-from .shop import engine, item_card, spoken_name
+from .shop import chips, engine, image_url, item_card, spoken_name
+from .speech import for_voice, is_voice
 
 log = logging.getLogger("actions")
 
@@ -47,21 +50,36 @@ def _safe(run: Callable[..., Events]) -> Callable[..., Events]:
             return run(self, dispatcher, tracker, domain)
         except GradrecError as err:
             log.info("%s: %s", self.name(), err)
-            dispatcher.utter_message(text=f"Sorry, I couldn't do that: {err}.")
+            _say(dispatcher, tracker, f"Sorry, I couldn't do that: {err}.")
         except Exception:  # noqa: BLE001 - the webhook must answer
             log.exception("%s failed for %s", self.name(), tracker.sender_id)
-            dispatcher.utter_message(text=SOMETHING_WRONG)
+            _say(dispatcher, tracker, SOMETHING_WRONG)
         return []
 
     return wrapper
 
 
-def _show(dispatcher: CollectingDispatcher, sentence: str, item: Item,
-          step: dict[str, Any] | None = None) -> None:
+def _voice(tracker: Tracker) -> bool:
+    return is_voice(tracker.get_latest_input_channel())
+
+
+def _say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, about_price: bool = False) -> None:
+    """A reply with no item: on a voice channel, said aloud (see actions/speech.py)."""
+    dispatcher.utter_message(text=for_voice(text, about_price) if _voice(tracker) else text)
+
+
+def _show(dispatcher: CollectingDispatcher, tracker: Tracker, sentence: str, item: Item,
+          step: dict[str, Any] | None = None, kind: str = "gradrec_item") -> None:
+    """An item: the sentence, its image URL, quick-reply chips for its kind and the card (chat
+    widgets); on a voice channel only the sentence, said aloud."""
+    if _voice(tracker):
+        dispatcher.utter_message(text=for_voice(sentence))
+        return
     dispatcher.utter_message(
         text=sentence,
-        image=item.image,
-        json_message={"type": "gradrec_item", "item": item_card(item), "step": step or {}},
+        image=image_url(item),
+        buttons=[{"title": chip, "payload": chip} for chip in chips(item)],
+        json_message={"type": kind, "item": item_card(item), "step": step or {}},
     )
 
 
@@ -73,7 +91,7 @@ def _current_state(dispatcher: CollectingDispatcher, tracker: Tracker) -> Sessio
     state = engine().sync(tracker.sender_id, shown) if isinstance(shown, str) and shown else \
         engine().state(tracker.sender_id)
     if state is None or state.current is None:
-        dispatcher.utter_message(text=NO_ITEM)
+        _say(dispatcher, tracker, NO_ITEM)
         return None
     return state
 
@@ -145,21 +163,21 @@ class ActionSearchItem(Action):
                 item = eng.item(str(item_id))
             except UnknownItemError:
                 # the id is not echoed: a widget may render replies as HTML
-                dispatcher.utter_message(text="I can't find that item in this shop. "
-                                              "Tell me what you're looking for instead.")
+                _say(dispatcher, tracker, "I can't find that item in this shop. "
+                                          "Tell me what you're looking for instead.")
                 return []
         else:
             query = _text(tracker)
             if not query or not any(ch.isalpha() for ch in query):
-                dispatcher.utter_message(text="What are you looking for? For example \"a long red skirt\".")
+                _say(dispatcher, tracker, "What are you looking for? For example \"a long red skirt\".")
                 return []
             found = eng.search(query, k=1)
             if not found:
-                dispatcher.utter_message(text="I found nothing like that. Try describing it another way.")
+                _say(dispatcher, tracker, "I found nothing like that. Try describing it another way.")
                 return []
             item = found[0].item
         eng.start(tracker.sender_id, item.id)
-        _show(dispatcher, f"How about this one: {spoken_name(item)}?", item)
+        _show(dispatcher, tracker, f"How about this one: {spoken_name(item)}?", item)
         return _item_events(item, 0) + _clear_critique_slots()
 
 
@@ -187,8 +205,12 @@ class ActionRefine(Action):
             log.warning("%s: refused entity values %s", tracker.sender_id, list(turn.plan.refused))
         shown = turn.step.item if turn.step and turn.step.item else None
         if shown is not None:
-            _show(dispatcher, turn.answer, shown, payload)
+            _show(dispatcher, tracker, turn.answer, shown, payload)
             return _item_events(shown, turn.step.number) + _clear_critique_slots()  # type: ignore[union-attr]
+        if _voice(tracker):
+            question = turn.plan.question
+            _say(dispatcher, tracker, turn.answer, about_price=bool(question and question.topic == "price"))
+            return _clear_critique_slots()
         dispatcher.utter_message(text=turn.answer, json_message={
             "type": "gradrec_answer", "item": item_card(state.current), "step": payload})  # type: ignore[arg-type]
         return _clear_critique_slots()
@@ -207,10 +229,10 @@ class ActionAnother(Action):
             return []
         step = eng.another(tracker.sender_id)
         if step.item is None:
-            dispatcher.utter_message(text="That was the last one like it. Try a change "
+            _say(dispatcher, tracker, "That was the last one like it. Try a change "
                                           "(\"darker\", \"shorter\") or \"start over\".")
             return []
-        _show(dispatcher, f"Here's another one: {spoken_name(step.item)}.", step.item,
+        _show(dispatcher, tracker, f"Here's another one: {spoken_name(step.item)}.", step.item,
               _step_payload(step))
         return _item_events(step.item, step.number)
 
@@ -230,10 +252,10 @@ class ActionUndo(Action):
         try:
             state = eng.undo(tracker.sender_id)
         except SessionError:
-            dispatcher.utter_message(text="This is the first item we looked at; there's nothing before it.")
+            _say(dispatcher, tracker, "This is the first item we looked at; there's nothing before it.")
             return []
         assert state.current is not None
-        _show(dispatcher, f"Back to the previous one: {spoken_name(state.current)}.", state.current,
+        _show(dispatcher, tracker, f"Back to the previous one: {spoken_name(state.current)}.", state.current,
               {"step_number": len(state.steps), "undo": True})
         return _item_events(state.current, len(state.steps))
 
@@ -248,14 +270,18 @@ class ActionChoose(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         state = engine().state(tracker.sender_id)
         if state is None or state.current is None:
-            dispatcher.utter_message(text="There's nothing picked yet. " + NO_ITEM)
+            _say(dispatcher, tracker, "There's nothing picked yet. " + NO_ITEM)
             return []
         item = state.current
         price = item.metadata.get("price")
         cost = f" It's {price}." if price not in (None, "") else ""
+        text = f"Great choice: {spoken_name(item)}.{cost} It's saved for you; say \"start over\" to keep shopping."
+        if _voice(tracker):
+            _say(dispatcher, tracker, text)
+            return []
         dispatcher.utter_message(
-            text=f"Great choice: {spoken_name(item)}.{cost} It's saved for you; say \"start over\" to keep shopping.",
-            image=item.image,
+            text=text,
+            image=image_url(item),
             json_message={"type": "gradrec_chosen", "item": item_card(item)},
         )
         return []
@@ -271,5 +297,46 @@ class ActionRestart(Action):
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         engine().reset(tracker.sender_id)
-        dispatcher.utter_message(text="Let's start over. What are you looking for?")
+        _say(dispatcher, tracker, "Let's start over. What are you looking for?")
         return [Restarted()]
+
+
+class ActionRepeat(Action):
+    """"repeat that", "say that again": the last reply, again (on voice, said again)."""
+
+    def name(self) -> str:
+        return "action_repeat"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        last = next((e for e in reversed(tracker.events) if e.get("event") == "bot" and e.get("text")), None)
+        if last is None:
+            _say(dispatcher, tracker, "I haven't said anything yet. " + NO_ITEM)
+            return []
+        data = last.get("data") or {}
+        if _voice(tracker):
+            _say(dispatcher, tracker, str(last["text"]))
+            return []
+        dispatcher.utter_message(text=last["text"], image=data.get("image"), buttons=data.get("buttons") or [],
+                                 json_message=data.get("custom"))
+        return []
+
+
+class ActionDescribe(Action):
+    """"what is it?": the current item, named in full with its price."""
+
+    def name(self) -> str:
+        return "action_describe"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        state = _current_state(dispatcher, tracker)
+        if state is None:
+            return []
+        item = state.current
+        assert item is not None
+        price = item.metadata.get("price")
+        cost = f" It's {price}." if price not in (None, "") else ""
+        _show(dispatcher, tracker, f"This is {spoken_name(item)}.{cost}", item,
+              {"step_number": len(state.steps)})
+        return []

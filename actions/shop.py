@@ -6,8 +6,10 @@ Actions never touch FAISS or SQL themselves: they call this engine's methods.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
+from urllib.parse import quote
 
 from gradrec_core import Engine, Item
 from gradrec_core.critique import render
@@ -48,8 +50,17 @@ _CARD_FIELDS = (
 )
 
 
+def image_url(item: Item) -> str | None:
+    """The item's image over HTTP: the Rasa server's web channel serves GET /images/<id>, resolving
+    the id through the index (assistant/web_channel.py). Never a server path."""
+    if not item.image:
+        return None
+    base = (os.environ.get("GRADREC_PUBLIC_URL") or Settings.from_env().base_url).rstrip("/")
+    return f"{base}/images/{quote(item.id, safe='')}"
+
+
 def item_card(item: Item) -> dict[str, Any]:
-    """What a widget needs to show an item: id, name, image and its key attributes."""
+    """What a widget needs to show an item: id, name, image URL and its key attributes."""
     md = item.metadata
     attributes = {label: md[key] for key, label in _CARD_FIELDS if md.get(key) not in (None, "")}
     if not attributes:
@@ -57,7 +68,7 @@ def item_card(item: Item) -> dict[str, Any]:
     return {
         "id": item.id,
         "name": str(md.get("name") or item.text.split(".")[0]),
-        "image": item.image,
+        "image": image_url(item),
         "category": item.category,
         "attributes": attributes,
     }
@@ -66,3 +77,22 @@ def item_card(item: Item) -> dict[str, Any]:
 def spoken_name(item: Item) -> str:
     """The item's name as a sentence says it aloud: "a navy slim-fit piqué polo shirt"."""
     return render.spoken_name(item, engine().index.schema)
+
+
+# Quick-reply chips: the likely next critiques for a kind of item (the widget shows them under
+# the card; each sends its text as the shopper's next message).
+_KIND_CHIPS = (
+    (("dress", "skirt"), ("shorter", "longer", "darker", "more formal")),
+    (("shoe", "heel", "pump", "boot", "sandal", "sneaker", "loafer", "flat"), ("higher heel", "flatter", "darker")),
+    (("trouser", "jean", "pant", "short"), ("shorter", "longer", "darker", "slimmer")),
+)
+_ANY_CHIPS = ("cheaper", "in black", "go back", "I'll take it")
+
+
+def chips(item: Item) -> list[str]:
+    """The chips for this item's kind, then the ones for any item."""
+    kind = (item.category or "").lower()
+    for words, kind_chips in _KIND_CHIPS:
+        if any(w in kind for w in words):
+            return [*kind_chips, *_ANY_CHIPS]
+    return ["darker", "lighter", *_ANY_CHIPS]

@@ -26,8 +26,14 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.worker.loader import AppLoader
+from sanic.worker.manager import WorkerManager
 
 log = logging.getLogger("assistant.action_server")
+
+# Sanic kills every worker that has not acknowledged its start within 30 s (a constant, in tenths
+# of a second); `warm_up` loads the engine first, which takes longer than that on a busy 2-core
+# machine. The launcher's own start timeout (120 s) is the limit that matters.
+WORKER_ACK_TENTHS = 1800
 
 TOKEN_ENV = "GRADREC_ACTION_TOKEN"
 TOKEN_NAME = "token"  # the query parameter Rasa's EndpointConfig sends the token in
@@ -95,6 +101,7 @@ def run(action_executor: ActionExecutor, port: int, token: str, cors_origins: An
     log.info("action server on %s://%s:%d (calls need the shared token)",
              "https" if ssl_config else "http", host, port)
     app.prepare(host=host, port=port, ssl=ssl_config, workers=utils.number_of_sanic_workers())
+    WorkerManager.THRESHOLD = max(WorkerManager.THRESHOLD, WORKER_ACK_TENTHS)
     Sanic.serve(primary=app, app_loader=loader)
 
 

@@ -4,6 +4,8 @@
     gradrec-assistant serve    both servers only (for chat widgets and voice channels), supervised:
                                a server that dies or stops answering its health check is restarted
 
+Both print the web chat's URL (the page the Rasa server serves at /chat) and the voice webhook.
+
 Ctrl-C, SIGTERM or SIGHUP stops everything it started (each server's whole process group).
 """
 
@@ -40,11 +42,14 @@ def render(message: dict[str, Any]) -> list[str]:
             lines.append(f"     step {step.get('step_number')}: {step.get('phrase')}, confidence {step['confidence']:.2f}{flag}")
     if message.get("image"):
         lines.append(f"     image: {message['image']}")
+    if message.get("buttons"):
+        lines.append("     try: " + " · ".join(str(b.get("title")) for b in message["buttons"]))
     return lines
 
 
 def chat(assistant: Assistant, sender: str) -> None:
     print(f"Chatting with the shopping assistant at {assistant.rasa_url} (Ctrl-C or 'bye' to quit).")
+    print(f"The same assistant in a browser: {assistant.settings.chat_url}")
     print('Try: "show me a blue polo shirt", "something darker", "go back", "a bit lighter".\n')
     while True:
         try:
@@ -104,9 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("starting the action server on %s:%d and the Rasa server on %s:%d (logs in %s)",
                  settings.host, settings.action_port, settings.host, settings.rasa_port, settings.var_dir / "logs")
         assistant.start()
+        log.info("web chat: open %s in a browser", settings.chat_url)
         if args.command == "serve":
-            log.info("ready: REST %s/webhooks/rest/webhook, socket.io %s/socket.io", assistant.rasa_url,
-                     assistant.rasa_url)
+            log.info("ready: web chat %s, REST %s/webhooks/rest/webhook, socket.io %s/socket.io, "
+                     "Twilio Voice %s/webhooks/twilio_voice/webhook", settings.chat_url, assistant.rasa_url,
+                     assistant.rasa_url, settings.base_url)
             assistant.supervise()
         else:
             chat(assistant, args.sender or f"terminal-{uuid.uuid4().hex[:8]}")

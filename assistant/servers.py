@@ -224,8 +224,8 @@ def start_action_server(settings: Settings, port: int, env: dict[str, str] | Non
     """rasa-sdk's action server over `actions/`, bound to the settings' host, refusing calls without
     the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`)."""
     token = token or (env or {}).get(ACTION_TOKEN_ENV) or run_action_token(settings)
-    env = {**os.environ, **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT),
-           ACTION_TOKEN_ENV: token}
+    env = {**os.environ, "GRADREC_PUBLIC_URL": settings.base_url, "GRADREC_CURRENCY": settings.currency,
+           **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
     argv = [sys.executable, "-m", "assistant.action_server", "--actions", "actions", "--port", str(port)]
     server = _spawn("action server", argv, env, settings.var_dir / "logs" / "action_server.log",
                     f"http://{settings.host}:{port}", "/health", timeout)
@@ -261,10 +261,12 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
         raise StartError(f"{rasa} not found; run `make setup` first")
     endpoints = write_endpoints(settings, action_port, settings.var_dir / "run" / f"endpoints-{port}.yml",
                                 action_token)
-    # the guarded REST channel (assistant/rest_channel.py) is imported from this folder, and
-    # Sanic refuses request bodies over its size limit with 413 before anything reads them
+    # the channels in assistant/ (the guarded REST channel, the web channel) are imported from
+    # this folder; the web channel serves /images/<id> from this index; Sanic refuses request
+    # bodies over its size limit with 413 before anything reads them
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-           "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), **(env or {})}
+           "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), "GRADREC_INDEX": str(settings.index_dir),
+           **(env or {})}
     server = _spawn("Rasa server", rasa_argv(settings, port, endpoints, latest_model(settings)), env,
                     settings.var_dir / "logs" / "rasa_server.log", f"http://{settings.host}:{port}",
                     RASA_HEALTH_PATH, timeout)

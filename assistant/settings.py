@@ -8,6 +8,10 @@
     GRADREC_RASA_VENV      the Python 3.10 venv with rasa         (.venv-rasa)
     GRADREC_VAR            logs, per-run files, the SQLite stores (var)
     GRADREC_MODELS         the trained Rasa models                (models)
+    GRADREC_PUBLIC_URL     the base URL browsers and phones reach the Rasa server at; item
+                           image URLs and the chat page's URL are built on it
+                                                   (http://GRADREC_HOST:GRADREC_RASA_PORT)
+    GRADREC_CURRENCY       the currency word voice replies say prices in         (dollars)
 
 Security (secrets come only from the environment, never from a file in the repository):
 
@@ -94,6 +98,23 @@ class Settings:
     health_interval: float = 5.0
     health_timeout: float = 3.0
     health_failures: int = 3
+    public_url: str | None = None
+    currency: str = "dollars"
+
+    @property
+    def base_url(self) -> str:
+        """Where clients reach the Rasa server (and its /chat page and /images/<id>): GRADREC_PUBLIC_URL,
+        else the Rasa server's own address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.rasa_port}"
+
+    @property
+    def chat_url(self) -> str:
+        """The self-hosted chat page."""
+        return f"{self.base_url}/chat"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -115,4 +136,6 @@ class Settings:
             health_interval=_number("GRADREC_HEALTH_INTERVAL", 5.0, 0.1),
             health_timeout=_number("GRADREC_HEALTH_TIMEOUT", 3.0, 0.1),
             health_failures=int(_number("GRADREC_HEALTH_FAILURES", 3, 1)),
+            public_url=os.environ.get("GRADREC_PUBLIC_URL") or None,
+            currency=os.environ.get("GRADREC_CURRENCY") or "dollars",
         )

@@ -34,13 +34,13 @@ def engine_env(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 def tracker(text: str, intent: str, sender: str, entities: list[dict[str, Any]] | None = None,
-            slots: dict[str, Any] | None = None) -> Tracker:
+            slots: dict[str, Any] | None = None, events: list[dict[str, Any]] | None = None) -> Tracker:
     return Tracker.from_dict({
         "sender_id": sender,
         "slots": slots or {},
         "latest_message": {"text": text, "intent": {"name": intent, "confidence": 1.0},
                            "entities": entities or []},
-        "events": [],
+        "events": events or [],
         "paused": False,
         "followup_action": None,
         "active_loop": {},
@@ -61,6 +61,12 @@ def item_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return message["custom"]["item"]
 
 
+def engine_item(card: dict[str, Any]) -> Any:
+    from actions.shop import engine
+
+    return engine().item(card["id"])
+
+
 def lightness(card: dict[str, Any]) -> float:
     from actions.shop import engine
 
@@ -72,7 +78,7 @@ def test_actions_are_the_domains(domain: dict[str, Any]) -> None:
 
     names = {cls().name() for cls in (actions.ActionSessionStart, actions.ActionSearchItem, actions.ActionRefine,
                                       actions.ActionAnother, actions.ActionUndo, actions.ActionChoose,
-                                      actions.ActionRestart)}
+                                      actions.ActionRestart, actions.ActionRepeat, actions.ActionDescribe)}
     assert names == set(domain["actions"])
 
 
@@ -82,8 +88,10 @@ def test_a_shopping_conversation(domain: dict[str, Any]) -> None:
     who = "shopper-1"
     messages, events = run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain)
     seed = item_of(messages)
-    assert seed["category"] == "polo shirt" and seed["image"].endswith(".png") and Path(seed["image"]).is_file()
+    assert seed["category"] == "polo shirt" and seed["image"].startswith("http")  # a URL, never a server path
+    assert seed["image"].endswith(f"/images/{seed['id']}") and Path(engine_item(seed).image).is_file()
     assert "colour" in seed["attributes"] and messages[0]["image"] == seed["image"]
+    assert [b["title"] for b in messages[0]["buttons"]][-2:] == ["go back", "I'll take it"]
     assert SlotSet("current_item", seed["id"]) in events
 
     messages, events = run(ActionRefine(), "something darker", "refine", who, domain,
@@ -231,3 +239,32 @@ def test_end_of_walk_says_so_and_keeps_the_step_count(domain: dict[str, Any]) ->
                    if i.category == "polo shirt" and i.id not in state.seen)
     assert state.current.id == last["id"]  # the end moved nothing
     assert SlotSet("current_item", last["id"]) not in events
+
+
+def test_repeat_and_describe(domain: dict[str, Any]) -> None:
+    """"say that again": the last reply again; "what is it?": the current item in full, on a chat
+    channel with its card, on the voice channel as one spoken sentence."""
+    from actions.actions import ActionDescribe, ActionRepeat, ActionSearchItem
+    from actions.shop import engine, spoken_name
+
+    who = "shopper-repeat"
+    messages, _ = run(ActionSearchItem(), "show me a red maxi dress", "search_item", who, domain)
+    card = item_of(messages)
+    last = messages[0]
+    bot = {"event": "bot", "text": last["text"],
+           "data": {"image": last["image"], "buttons": last["buttons"], "custom": last["custom"]}}
+    again, _ = run(ActionRepeat(), "say that again", "repeat", who, domain, events=[bot])
+    assert again[0]["text"] == last["text"] and item_of(again)["id"] == card["id"]
+    assert again[0]["buttons"] == last["buttons"] and again[0]["image"] == last["image"]
+    nothing, _ = run(ActionRepeat(), "say that again", "repeat", "shopper-new", domain)
+    assert "haven't said anything" in nothing[0]["text"]
+
+    item = engine().item(card["id"])
+    described, _ = run(ActionDescribe(), "what is it?", "describe", who, domain)
+    assert item_of(described)["id"] == card["id"] and spoken_name(item) in described[0]["text"]
+    voice = [{"event": "user", "text": "what is it?", "input_channel": "twilio_voice"}]
+    said, _ = run(ActionDescribe(), "what is it?", "describe", who, domain, events=voice)
+    assert len(said) == 1 and {k for k, v in said[0].items() if v} == {"text"}, said  # no card, image, chips
+    price = float(item.metadata["price"])
+    assert spoken_name(item) in said[0]["text"] and f"{int(price)} dollars" in said[0]["text"]
+    assert card["id"] not in said[0]["text"] and "/" not in said[0]["text"]

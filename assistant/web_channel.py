@@ -1,0 +1,283 @@
+"""The web chat, served by the Rasa server itself (same origin as its socket.io): two Rasa custom
+channels, named in credentials.yml and imported by `rasa run` (Python 3.10, Rasa's venv; this
+module imports nothing from the engine).
+
+`WebPageChannel` adds routes at the server's root:
+
+    GET /chat               the chat page (web/chat.html), embedding the rasa-webchat widget
+    GET /chat/chat.js       the page's script (web/chat.js): starts the widget, keyboard and alt fixes
+    GET /chat/webchat.js    rasa-webchat 1.0.1's bundle, from web/node_modules (`npm ci`, `make setup`)
+    GET /images/<item_id>   an item's image: the id is looked up in the index (GRADREC_INDEX,
+                            items.jsonl); no client-supplied path is ever opened
+
+`WebChatInput` is Rasa's socket.io channel (same settings, same name, same /socket.io path) with
+a fix (its session_request handler awaits python-socketio 5's `enter_room`, else no reply reaches
+a persistent session) and one change in what it sends: an item reply (the actions' `gradrec_item` JSON) becomes a product
+card (a one-element carousel: image, name, price, key attributes, the step) followed by the
+sentence with quick-reply chips, which the widget shows under its last message only.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import mimetypes
+import os
+import re
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB = ROOT / "web"
+BUNDLE = WEB / "node_modules" / "rasa-webchat" / "lib" / "index.js"
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
+               ".gif": "image/gif"}
+MAX_ID = 200
+
+# What the page may load: only this origin (the bundle injects <style> elements and sets inline
+# styles, hence 'unsafe-inline' for styles only). Nothing is fetched from anywhere else.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self' ws: wss:; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'self'; form-action 'none'")
+HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+
+# Two edits to the served copy of the bundle (the file in node_modules is left as installed):
+# its CSS @imports the Inter font from Google at run time (nothing may be fetched from elsewhere),
+# and one fallback evaluates a string ("return this"), which the page's CSP refuses.
+BUNDLE_EDITS = (
+    ("@import url(https://fonts.googleapis.com/css?family=Inter:400,500,700&display=swap);", ""),
+    ('new Function("return this")()', "globalThis"),
+)
+
+
+def index_dir() -> Path:
+    raw = Path(os.environ.get("GRADREC_INDEX", "var/index/sample")).expanduser()
+    return raw if raw.is_absolute() else ROOT / raw
+
+
+class ImageIndex:
+    """item id -> image file, read from the index's items.jsonl (again when that file changes)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.items = folder / "items.jsonl"
+        self._paths: Dict[str, str] = {}
+        self._stamp: Optional[float] = None
+        self._lock = threading.Lock()
+
+    def path(self, item_id: str) -> Optional[Path]:
+        try:
+            stamp = self.items.stat().st_mtime
+        except OSError:
+            return None
+        with self._lock:
+            if stamp != self._stamp:
+                paths = {}
+                with open(self.items, encoding="utf-8") as lines:
+                    for line in lines:
+                        if line.strip():
+                            row = json.loads(line)
+                            if row.get("image"):
+                                paths[str(row["id"])] = str(row["image"])
+                self._paths, self._stamp = paths, stamp
+            found = self._paths.get(item_id)
+        return Path(found) if found else None
+
+
+_images: Optional[ImageIndex] = None
+_bundle: Optional[bytes] = None
+
+
+def images() -> ImageIndex:
+    global _images
+    if _images is None:
+        _images = ImageIndex(index_dir())
+    return _images
+
+
+def bundle() -> Optional[bytes]:
+    """The widget's bundle with BUNDLE_EDITS applied (None when `npm ci` has not run)."""
+    global _bundle
+    if _bundle is None:
+        try:
+            text = BUNDLE.read_text(encoding="utf-8")
+        except OSError:
+            return None
+        for old, new in BUNDLE_EDITS:
+            text = text.replace(old, new)
+        _bundle = text.encode("utf-8")
+    return _bundle
+
+
+class RootBlueprint(Blueprint):
+    """A blueprint whose routes stay at the server's root (Rasa mounts channels at /webhooks/<name>)."""
+
+    def register(self, app: Any, options: Dict[str, Any]) -> None:
+        super().register(app, {**options, "url_prefix": None})
+
+
+class WebPageChannel(InputChannel):
+    """The chat page, its scripts and the item images (see the module's docstring)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "chat"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = RootBlueprint("gradrec_web_page", __name__)
+
+        @bp.route("/chat", methods=["GET"])
+        async def page(_: Request) -> HTTPResponse:
+            return await _file(WEB / "chat.html", "text/html; charset=utf-8", {"Content-Security-Policy": CSP})
+
+        @bp.route("/chat/chat.js", methods=["GET"])
+        async def script(_: Request) -> HTTPResponse:
+            return await _file(WEB / "chat.js", "text/javascript; charset=utf-8")
+
+        @bp.route("/chat/webchat.js", methods=["GET"])
+        async def widget(_: Request) -> HTTPResponse:
+            body = bundle()
+            if body is None:
+                return response.text("the chat widget is not installed: run `make setup`\n", status=503)
+            return response.raw(body, content_type="text/javascript; charset=utf-8",
+                                headers={**HEADERS, "Cache-Control": "public, max-age=3600"})
+
+        @bp.route("/images/<item_id>", methods=["GET"])
+        async def image(_: Request, item_id: str) -> HTTPResponse:
+            path = images().path(item_id) if 0 < len(item_id) <= MAX_ID else None
+            kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
+            if path is None or kind is None or not path.is_file():
+                return response.text("no such image\n", status=404, headers=HEADERS)
+            return await response.file(str(path), mime_type=kind,
+                                       headers={**HEADERS, "Cache-Control": "public, max-age=86400"})
+
+        return bp
+
+
+async def _file(path: Path, content_type: str, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
+    try:
+        body = path.read_bytes()
+    except OSError:
+        return response.text("not found\n", status=404)
+    return response.raw(body, content_type=content_type, headers={**HEADERS, "Cache-Control": "no-cache",
+                                                                     **(headers or {})})
+
+
+def _subtitle(card: Dict[str, Any], step: Dict[str, Any]) -> str:
+    """The card's second line: price, key attributes, the step, a note when the match is loose."""
+    attrs = dict(card.get("attributes") or {})
+    parts = []
+    if attrs.get("price") not in (None, ""):
+        parts.append(f"price {attrs.pop('price')}")
+    attrs.pop("kind", None)
+    parts += [str(v) for v in list(attrs.values())[:4]]
+    phrase, number = step.get("phrase"), step.get("step_number")
+    if step.get("undo"):
+        parts.append(f"back to step {number}")
+    elif phrase and number:
+        parts.append(f"{phrase}, step {number}")
+    if step.get("end_reached"):
+        parts.append("as far as it goes")
+    elif step.get("low_confidence"):
+        parts.append("a loose match")
+    return " · ".join(parts)
+
+
+def card_element(card: Dict[str, Any], step: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """An item card as a carousel element (the widget renders its title, subtitle and image)."""
+    element: Dict[str, Any] = {"title": str(card.get("name") or card.get("id")),
+                               "subtitle": _subtitle(card, step or {}), "buttons": []}
+    if card.get("image"):
+        element["image_url"] = card["image"]
+    return element
+
+
+def carousel(elements: list) -> Dict[str, Any]:
+    return {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": elements}}}
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#!|~])")
+
+
+def plain(text: str) -> str:
+    """Bot text as the widget should show it: literally. The widget renders bot messages as
+    markdown, with links of any scheme (`[x](javascript:...)`), and a reply can quote what the
+    shopper typed ("I can't find item ..."): every markdown character is escaped."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+class CardOutput(SocketIOOutput):
+    """Rasa's socket.io output, with the actions' item JSON shown as cards, and text shown as
+    written (never as markdown or HTML)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await super().send_text_message(recipient_id, plain(text), **kwargs)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: Any, **kwargs: Any) -> None:
+        await super().send_text_with_buttons(recipient_id, plain(text), buttons, **kwargs)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        custom = message.get("custom") or {}
+        if not isinstance(custom, dict) or not str(custom.get("type", "")).startswith("gradrec_"):
+            await super().send_response(recipient_id, message)
+            return
+        step = custom.get("step") or {}
+        if custom.get("type") in ("gradrec_item", "gradrec_chosen") and custom.get("item"):
+            await self._send_message(recipient_id, carousel([card_element(custom["item"], step)]))
+        elif step.get("alternatives"):  # "nothing like that; the closest I have: ..."
+            await self._send_message(recipient_id, carousel([card_element(c) for c in step["alternatives"]]))
+        text, buttons = message.get("text"), message.get("buttons")
+        if text and buttons:
+            await self.send_text_with_buttons(recipient_id, text, buttons)
+        elif text:
+            await self.send_text_message(recipient_id, text)
+
+
+class WebChatInput(SocketIOInput):
+    """Rasa's socket.io channel (same name, settings and path) sending item replies as cards."""
+
+    def get_output_channel(self) -> Optional[SocketIOOutput]:
+        out = super().get_output_channel()
+        return CardOutput(out.sio, out.bot_message_evt) if out is not None else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        async def with_cards(message: UserMessage) -> None:
+            plain = message.output_channel
+            if isinstance(plain, SocketIOOutput) and not isinstance(plain, CardOutput):
+                message.output_channel = CardOutput(plain.sio, plain.bot_message_evt)
+            await on_new_message(message)
+
+        bp = super().blueprint(with_cards)
+        sio = self.sio
+        assert sio is not None
+
+        # Rasa 3.6 calls `sio.enter_room` without awaiting it; python-socketio >= 5.10 made it a
+        # coroutine, so with session_persistence the socket never joined its session's room and
+        # no reply reached the browser. The same handler, awaiting it.
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or not session_id or len(session_id) > 128:
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=self.namespace or "/")
+                if inspect.isawaitable(joined):
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        return bp

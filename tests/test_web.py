@@ -1,0 +1,207 @@
+"""The web chat in headless Chromium (Debian's chromium + chromium-driver, driven by selenium):
+the page the Rasa server serves at /chat, the rasa-webchat widget over socket.io, product cards
+whose images really load, quick-reply chips, each item checked against the sample catalog's
+ground truth, no console errors, and a conversation that survives a reload. A screenshot is
+saved to var/screenshots/widget.png."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from assistant.settings import Settings
+from gradrec_core import load_index
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+TIMEOUT = 180  # seconds a turn may take on a loaded 2-core machine
+
+
+@pytest.fixture()
+def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.fail("selenium is missing: run `make setup` (it installs the dev extras)")
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail("chromium and chromium-driver are missing: run `make setup` (it installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1100,1300", "--no-first-run", "--disable-extensions",
+                f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.set_page_load_timeout(60)
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait(until: Callable[[], Any], what: str, timeout: float = TIMEOUT) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = until()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Page:
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    def js(self, script: str, *args: Any) -> Any:
+        return self.driver.execute_script(script, *args)
+
+    def cards(self) -> list[dict[str, Any]]:
+        """Every product card on the page: its title, subtitle and image (loaded or not)."""
+        return self.js("""
+            return Array.from(document.querySelectorAll('.rw-carousel-card')).map(function (c) {
+              var img = c.querySelector('img.rw-carousel-card-image');
+              var t = c.querySelector('.rw-carousel-card-title'), s = c.querySelector('.rw-carousel-card-subtitle');
+              return {title: t ? t.textContent : '', subtitle: s ? s.textContent : '',
+                      src: img ? img.src : '', alt: img ? img.getAttribute('alt') : null,
+                      complete: img ? img.complete : false, width: img ? img.naturalWidth : 0};
+            });""")
+
+    def chips(self) -> list[Any]:
+        return self.driver.find_elements("css selector", ".rw-replies .rw-reply")
+
+    def say(self, text: str) -> dict[str, Any]:
+        """Type a message, press Enter; the new card once its image has loaded."""
+        from selenium.webdriver.common.keys import Keys
+
+        before = len(self.cards())
+        box = self.driver.find_element("css selector", "textarea.rw-new-message, input.rw-new-message")
+        box.send_keys(text)
+        box.send_keys(Keys.ENTER)
+        return self.next_card(before, text)
+
+    def say_text(self, text: str) -> str:
+        """Type a message that gets no card; the text of the bot's next reply."""
+        from selenium.webdriver.common.keys import Keys
+
+        replies = ".rw-response .rw-message-text"  # not the typing indicator
+        count = lambda: len(self.driver.find_elements("css selector", replies))  # noqa: E731
+        before = count()
+        box = self.driver.find_element("css selector", "textarea.rw-new-message, input.rw-new-message")
+        box.send_keys(text)
+        box.send_keys(Keys.ENTER)
+        wait(lambda: count() > before, f"a reply to {text!r}")
+        time.sleep(1)  # a reply can be several messages
+        return str(self.js("var r = document.querySelectorAll(arguments[0]); "
+                           "return Array.from(r).slice(arguments[1]).map(function (e) { return e.textContent; })"
+                           ".join(' ');", replies, before))
+
+    def next_card(self, before: int, what: str) -> dict[str, Any]:
+        cards = wait(lambda: (lambda c: c if len(c) > before and c[-1]["complete"] else None)(self.cards()),
+                     f"a card after {what!r}")
+        wait(lambda: self.chips(), f"the chips after {what!r}")
+        card = self.cards()[-1]
+        assert len(cards) == before + 1
+        return card
+
+
+def test_shopping_in_the_web_chat(assistant_servers: Settings, browser: Any) -> None:
+    settings = assistant_servers
+    index = load_index(settings.index_dir)
+    page = Page(browser)
+
+    def item(card: dict[str, Any]) -> Any:
+        """The catalog item behind a card: its image URL names it; the image really loaded."""
+        assert card["src"].startswith(f"{settings.base_url}/images/"), card
+        assert card["width"] > 0, f"the image did not load: {card}"
+        assert card["alt"] and card["alt"] == card["title"].strip(), card  # alt text: the item's name
+        found = index.item(card["src"].rsplit("/", 1)[1])
+        assert card["title"] == found.metadata["name"]
+        assert str(found.metadata["price"]) in card["subtitle"], card
+        return found
+
+    def L(found: Any) -> float:  # noqa: N802 - the catalog's lightness column
+        return float(found.metadata["lightness"])
+
+    browser.get(settings.chat_url)
+    assert browser.title == "Shopping assistant"
+    wait(lambda: browser.find_elements("css selector", ".rw-response"), "the greeting")
+
+    seed = item(page.say("show me a blue polo shirt"))
+    assert seed.category == "polo shirt"
+
+    darker_card = page.say("something darker")
+    darker = item(darker_card)
+    assert darker.category == "polo shirt" and L(darker) < L(seed)
+    assert "darker, step 1" in darker_card["subtitle"]
+
+    # the chips: this kind's likely critiques, reachable with the keyboard; click one
+    chips = page.chips()
+    titles = [c.text for c in chips]
+    assert {"darker", "cheaper", "in black", "go back", "I'll take it"} <= set(titles), titles
+    assert all(c.get_attribute("tabindex") == "0" and c.get_attribute("role") == "button" for c in chips)
+    before = len(page.cards())
+    chips[titles.index("darker")].click()
+    darkest_card = page.next_card(before, "the darker chip")
+    darkest = item(darkest_card)
+    assert darkest.category == "polo shirt" and L(darkest) < L(darker)
+    assert "darker, step 2" in darkest_card["subtitle"]
+
+    back = item(page.say("go back"))
+    assert back.id == darker.id
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "widget.png"))
+
+    # a keyboard-only turn: Tab to a chip, Enter
+    from selenium.webdriver.common.keys import Keys
+
+    before = len(page.cards())
+    chip = next(c for c in page.chips() if c.text == "cheaper")
+    page.js("arguments[0].focus();", chip)
+    assert page.js("return document.activeElement === arguments[0];", chip)
+    chip.send_keys(Keys.ENTER)
+    cheaper = item(page.next_card(before, "the cheaper chip, by keyboard"))
+    assert cheaper.category == "polo shirt"
+    assert float(cheaper.metadata["price"]) < float(back.metadata["price"])
+
+    # a reload keeps the conversation: the cards come back, and the session goes on
+    shown = len(page.cards())
+    browser.refresh()
+    wait(lambda: len(page.cards()) == shown and all(c["complete"] for c in page.cards()), "the restored cards")
+    again = item(page.say("go back"))
+    assert again.id == back.id
+
+    # nothing a client sent is rendered as markup: a reply quoting the shopper's text shows it as
+    # typed (the widget renders bot text as markdown, links of any scheme included)
+    link = "[x](javascript:window.__xss=1)"
+    reply = page.say_text('/search_item{"item_id": "%s"}' % link)
+    assert link in reply, reply
+    page.say_text('<img src="x" onerror="window.__xss=1"> **bold** <b>b</b>')
+    assert page.js("return document.querySelectorAll('#webchat a[href^=\"javascript\"], #webchat img[src=\"x\"], "
+                   "#webchat b, #webchat strong').length") == 0
+    assert page.js("return window.__xss === undefined")
+
+    errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+    assert not errors, errors
+
+
+def test_the_page_and_widget_are_served_locally(assistant_servers: Settings) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(assistant_servers.chat_url, timeout=30) as r:
+        html = r.read().decode()
+        csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-eval" not in csp
+    assert 'src="/chat/webchat.js"' in html and "http" not in html.split("<body>")[1]  # nothing from a CDN
+    with urllib.request.urlopen(assistant_servers.base_url + "/chat/webchat.js", timeout=30) as r:
+        bundle = r.read().decode()
+    assert "fonts.googleapis.com" not in bundle and "WebChat" in bundle
