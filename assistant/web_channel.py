@@ -211,8 +211,8 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#!|~])")
 
 def plain(text: str) -> str:
     """Bot text as the widget should show it: literally. The widget renders bot messages as
-    markdown, with links of any scheme (`[x](javascript:...)`), and a reply can quote what the
-    shopper typed ("I can't find item ..."): every markdown character is escaped."""
+    markdown, with links of any scheme (`[x](javascript:...)`); no reply is meant to quote what
+    the shopper typed, and should one ever do, every markdown character is escaped."""
     return _MARKDOWN.sub(r"\\\1", text)
 
 
