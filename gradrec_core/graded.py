@@ -9,11 +9,13 @@ inside every filter, aimed at a graded target:
   is grounded on the catalog when a column fits it: a numeric column named for it
   (`heel_cm` for "higher heels"), or a categorical column whose values name its ends
   ("maxi" / "mini", "formal" / "casual", "long" / "short" sleeves). A categorical value's
-  level is the mean projection of the catalog's items with that value, blended with the
-  value's own text score against the two pole words, and oriented by the values that name a
-  pole. Averaging over every item with a value cancels the item-level noise of the text
-  direction, which alone is the limit of a text encoder (docs/RESULTS.md). With no fitting
-  column, the item's own projection is the level.
+  level is the mean projection of the catalog's items with that value on the two pole words
+  (not on this turn's direction, so the order of the values never changes with the current
+  item and a walk cannot step back), blended with the value's own text score against the pole
+  words, and oriented by the values that name a pole. Averaging over every item with a value
+  cancels the item-level noise of the text, which alone is the limit of a text encoder
+  (docs/RESULTS.md). A hex swatch column grounds shade and colour words (`colour.py`). With no
+  fitting column, the item's own projection on the turn's direction is the level.
 - Graded target. Among the kind's items, a step aims at a fraction of the rest of the range
   ahead (in rank quantiles; for a categorical column, in its named levels): "a bit" 15%,
   plain 30%, "much" 60%, and prefers a band of it:
@@ -26,7 +28,8 @@ inside every filter, aimed at a graded target:
 - Style held. Ranking is the cosine of what is left of the item once the asked directions are
   removed, plus a bonus for each categorical attribute it shares with the current item
   (colour, material, pattern, length ... as the catalog has them) that the turn did not ask
-  to change; and it stays in the kind.
+  to change, minus the colour difference where the catalog has swatches (the CIELAB
+  components the turn did not ask about); and it stays in the kind.
 - Memory. Earlier comparatives stay satisfied (their floor: halfway between where their step
   started and the item it chose); earlier `Require` / `Range` filters stay until replaced.
   When nothing satisfies everything, the memory is relaxed before giving up.
@@ -55,6 +58,7 @@ TARGET_FRACTION = {0.5: 0.15, 1.0: 0.3, 2.0: 0.6}
 # plain at most half, "much" at least as far as a plain step aims
 BAND = {0.5: (0.0, 0.25), 1.0: (0.0, 0.5), 2.0: (0.3, 1.0)}
 HOLD_BONUS = 0.15  # ranking bonus per categorical attribute shared with the current item
+COLOUR_HOLD = 1.0  # ranking cost per 100 CIELAB units of colour difference (catalogs with swatches)
 LEVEL_PENALTY = 0.6  # ranking cost per unit of rank-quantile distance from the target
 TEXT_MIN_GAIN = 0.5  # text-only axes: preferred least gain, in spreads of the direction
 
@@ -164,7 +168,7 @@ class AxisBuilder:
             return Axis(swatch[1], f"swatch:{swatch[0]}", False, JND / TEXT_MIN_GAIN, d)
         column = self._categorical_column(op, rows)
         if column is not None:
-            levels = self._value_levels(op, column, projections, rows)
+            levels = self._value_levels(op, column, rows)
             if levels is not None:
                 return Axis(levels, f"column:{column}", True, 0.0, d)
         return Axis(projections, "text", False, direction.spread, d)
@@ -242,16 +246,20 @@ class AxisBuilder:
                 best = (score, c.name)
         return best[1] if best else None
 
-    def _value_levels(self, op: Comparative, column: str, projections: np.ndarray,
-                      rows: np.ndarray) -> np.ndarray | None:
+    def _value_levels(self, op: Comparative, column: str, rows: np.ndarray) -> np.ndarray | None:
         values = self.index.column(column)
         present = sorted(v for v in set(values[rows]) if v)
-        # item evidence: every catalog item with the value (the colour "navy" is navy on any kind)
+        pole = self.embed_words([" ".join(op.pole[:1]) or op.attribute])[0]
+        counter = self.embed_words([" ".join(op.counter[:1])])[0] if op.counter else np.zeros_like(pole)
+        # item evidence: every catalog item with the value (the colour "navy" is navy on any kind),
+        # projected on the two ends' words, not on this turn's direction: the order of a column's
+        # values must not change with the current item's phrase, or a walk could step back
+        ends = (pole - counter).astype(np.float64)
+        ends /= np.linalg.norm(ends) + _EPS
+        projections = self.index.vectors @ ends
         means = np.array([projections[values == v].mean() for v in present])
         # value evidence: the value's own words against the two ends ("maxi" vs long / short)
         vecs = self._vectors(column, present)
-        pole = self.embed_words([" ".join(op.pole[:1]) or op.attribute])[0]
-        counter = self.embed_words([" ".join(op.counter[:1])])[0] if op.counter else np.zeros_like(pole)
         text = vecs @ (pole - counter)
         level = _z(means) + _z(text)
         # orientation: values that name the asked end must lie above those naming the other
@@ -437,7 +445,8 @@ def graded_step(
     if (keep & preferred).any():
         keep &= preferred
     candidates = unseen[keep]
-    score = _style(index, candidates, current, [ax.direction for _, ax in comparatives], hold_columns)
+    score = _style(index, candidates, current, [ax.direction for _, ax in comparatives], hold_columns,
+                   _colour_hold(comparatives))
     for qu, q0, target, ax in targets:
         span = max(1.0 - q0, 0.05)
         score -= LEVEL_PENALTY * np.abs(qu[keep] - target) / span
@@ -478,10 +487,23 @@ def _says(text: str, words: Sequence[str]) -> bool:
     return all(w in tokens for w in words)
 
 
+def _colour_hold(comparatives: Sequence[tuple[Op, Axis]]) -> tuple[int, ...]:
+    """The CIELAB components a turn leaves alone: all three unless a colour was asked; a*, b*
+    (hue and chroma) when only lightness was ("darker" keeps a navy blue, not a black)."""
+    sources = [ax.source for _, ax in comparatives if ax.source.startswith("swatch:")]
+    if not sources:
+        return (0, 1, 2)
+    if all(src in ("swatch:L*", "swatch:-L*") for src in sources):
+        return (1, 2)
+    return ()
+
+
 def _style(index: ItemIndex, rows: np.ndarray, current: int, directions: Sequence[np.ndarray | None],
-           hold_columns: Sequence[str]) -> np.ndarray:
+           hold_columns: Sequence[str], colour_hold: tuple[int, ...] = (0, 1, 2)) -> np.ndarray:
     """How much each row looks like the current item apart from what was asked: cosine of the
-    residuals once the asked directions are removed, plus shared categorical attributes."""
+    residuals once the asked directions are removed, plus shared categorical attributes, minus
+    the colour difference (CIELAB, the components not asked about) where the catalog has
+    swatches: the colour a shopper sees stays unless asked."""
     vecs = index.vectors[rows].astype(np.float64)
     anchor = index.vectors[current].astype(np.float64)
     for d in directions:
@@ -498,6 +520,11 @@ def _style(index: ItemIndex, rows: np.ndarray, current: int, directions: Sequenc
         mine = values[current]
         if isinstance(mine, str) and mine:
             score = score + HOLD_BONUS * (values[rows] == mine)
+    lab = index.swatch_lab()
+    if lab is not None and colour_hold and np.isfinite(lab[current]).all():
+        held = list(colour_hold)
+        delta = np.linalg.norm(lab[rows][:, held] - lab[current][held], axis=1)
+        score = score - COLOUR_HOLD * np.nan_to_num(delta, nan=50.0) / 100.0
     return score
 
 
@@ -510,7 +537,8 @@ def _alternatives(index: ItemIndex, unseen: np.ndarray, current: int, comparativ
     for f in filters_now:
         keep &= _satisfies(index, f, unseen)
     candidates = unseen[keep] if keep.any() else unseen
-    score = _style(index, candidates, current, [ax.direction for _, ax in comparatives], hold_columns)
+    score = _style(index, candidates, current, [ax.direction for _, ax in comparatives], hold_columns,
+                   _colour_hold(comparatives))
     for _, ax in comparatives:  # at the level reached: as far along as the current item
         lv = ax.levels[candidates]
         l0 = ax.levels[current]
