@@ -8,6 +8,7 @@ per-run endpoints file); Rasa's own HTTP API is off unless the settings turn it 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .limits import REQUEST_MAX_SIZE
 from .settings import ROOT, Settings
@@ -231,6 +232,22 @@ def start_action_server(settings: Settings, port: int, env: dict[str, str] | Non
                     f"http://{settings.host}:{port}", "/health", timeout)
     _wait(server, "/health", timeout)
     return server
+
+
+@contextlib.contextmanager
+def running(settings: Settings) -> Iterator[tuple[Server, Server]]:
+    """The action server and the Rasa server on the settings' ports, the action server on the
+    settings' index and session store; both stopped whatever happens (tests, benchmarks)."""
+    env = {"GRADREC_INDEX": str(settings.index_dir), "GRADREC_DB_URL": settings.db_url}
+    actions = start_action_server(settings, settings.action_port, env)
+    rasa = None
+    try:
+        rasa = start_rasa(settings, settings.rasa_port, settings.action_port)
+        yield actions, rasa
+    finally:
+        if rasa is not None:
+            rasa.stop()
+        actions.stop()
 
 
 def rasa_argv(settings: Settings, port: int, endpoints: Path, model: Path) -> list[str]:

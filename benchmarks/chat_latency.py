@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.servers import free_port, send, start_action_server, start_rasa  # noqa: E402
+from assistant.servers import free_port, running, send  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from benchmarks.common import VAR_BENCH, fmt, percentile_ms, progress, save, table  # noqa: E402
 
@@ -81,17 +81,9 @@ def run(quick: bool = False, index: str | None = None) -> dict[str, Any]:
     settings = dataclasses.replace(
         base, index_dir=Path(index) if index else base.index_dir, db_url=f"sqlite:///{var / 'sessions.db'}",
         var_dir=var, action_port=free_port(), rasa_port=free_port())
-    env = {"GRADREC_INDEX": str(settings.index_dir), "GRADREC_DB_URL": settings.db_url}
-    actions = start_action_server(settings, settings.action_port, env)
-    rasa = None
-    try:
-        rasa = start_rasa(settings, settings.rasa_port, settings.action_port)
+    with running(settings) as (_, rasa):
         one = _measure(rasa.url, 1, 5 if quick else 40, "1 conversation")
         many = _measure(rasa.url, 4 if quick else 20, 2 if quick else 6, "20 conversations" if not quick else "4 conversations")
-    finally:
-        if rasa is not None:
-            rasa.stop()
-        actions.stop()
     result = {"single": one, "concurrent": many, "quick": quick}
     save("chat_latency" + ("_quick" if quick else ""), result)
     print(markdown(result))

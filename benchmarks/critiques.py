@@ -216,6 +216,15 @@ def _rate(flags: list[bool]) -> float | None:
     return float(np.mean(flags)) if flags else None
 
 
+def _others_fields(kept: dict[str, list[bool]], possible_kept: dict[str, list[bool]]) -> dict[str, Any]:
+    """The "others kept" result fields: the mean over columns, the worst column, and the worst
+    column counting only steps where the catalog allowed keeping it."""
+    mean_kept, worst_kept, worst_col = _others_summary(kept)
+    _, worst_possible, worst_possible_col = _others_summary(possible_kept)
+    return {"others_kept": mean_kept, "worst_other": worst_kept, "worst_other_column": worst_col,
+            "worst_other_possible": worst_possible, "worst_other_possible_column": worst_possible_col}
+
+
 def _others_summary(kept: dict[str, list[bool]]) -> tuple[float | None, float | None, str]:
     rates = {c: _rate(v) for c, v in kept.items() if v}
     if not rates:
@@ -257,11 +266,8 @@ def comparative_walks(runner: Runner, items: list[Any], seeds: list[str], attrib
         lengths.append(n)
         possible.append(_possible(items, by_id[seed], attribute, sign))
         bar.update(1)
-    mean_kept, worst_kept, worst_col = _others_summary(kept)
-    _, worst_possible, worst_possible_col = _others_summary(possible_kept)
-    return {"consistency": _rate(moves), "worst_other_possible": worst_possible,
-            "worst_other_possible_column": worst_possible_col, "kind_kept": _rate(kind_kept), "others_kept": mean_kept,
-            "worst_other": worst_kept, "worst_other_column": worst_col, "false_ends": _rate(false_ends),
+    return {"consistency": _rate(moves), "kind_kept": _rate(kind_kept), **_others_fields(kept, possible_kept),
+            "false_ends": _rate(false_ends),
             "walk_length": float(np.mean(lengths)) if lengths else None,
             "possible_length": float(np.mean(possible)) if possible else None,
             "reached": _rate([min(n / p, 1.0) for n, p in zip(lengths, possible) if p > 0]),  # type: ignore[misc]
@@ -320,12 +326,8 @@ def single_turns(runner: Runner, items: list[Any], cases: list[tuple[str, str, C
         else:
             ok.append(False)
         bar.update(1)
-    mean_kept, worst_kept, worst_col = _others_summary(kept)
-    _, worst_possible, worst_possible_col = _others_summary(possible_kept)
-    return {"satisfied": _rate(ok), "worst_other_possible": worst_possible,
-            "worst_other_possible_column": worst_possible_col, "kind_kept": _rate(kind_kept), "others_kept": mean_kept,
-            "worst_other": worst_kept, "worst_other_column": worst_col, "answered": _rate(answered),
-            "n": len(cases)}
+    return {"satisfied": _rate(ok), "kind_kept": _rate(kind_kept), **_others_fields(kept, possible_kept),
+            "answered": _rate(answered), "n": len(cases)}
 
 
 # ----------------------------------------------------------------------------- tasks

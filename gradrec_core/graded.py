@@ -80,7 +80,7 @@ DIMENSION_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 def _band(intensity: float) -> tuple[float, float]:
     if intensity in BAND:
         return BAND[intensity]
-    return (0.0, 0.25) if intensity < 1.0 else (0.0, 0.5) if intensity == 1.0 else (0.3, 1.0)
+    return BAND[0.5] if intensity < 1.0 else BAND[2.0]
 
 
 def _fraction(intensity: float) -> float:
@@ -157,7 +157,6 @@ class AxisBuilder:
             return Axis(op.sign * index.column(op.column), f"numeric:{op.column}", True, 0.0, None)
         assert isinstance(op, Comparative) and direction is not None
         d = direction.vector
-        projections = (index.vectors @ d).astype(np.float64)
         numeric = self._numeric_column(op, rows)
         if numeric is not None:
             name, sign = numeric
@@ -171,7 +170,7 @@ class AxisBuilder:
             levels = self._value_levels(op, column, rows)
             if levels is not None:
                 return Axis(levels, f"column:{column}", True, 0.0, d)
-        return Axis(projections, "text", False, direction.spread, d)
+        return Axis((index.vectors @ d).astype(np.float64), "text", False, direction.spread, d)
 
     def _swatch_axis(self, op: Comparative, rows: np.ndarray) -> tuple[str, np.ndarray] | None:
         """Shade and colour comparatives on the catalog's swatch colours (`colour.py`), when the

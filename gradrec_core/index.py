@@ -168,8 +168,7 @@ class ItemIndex:
     def with_schema(self, schema: CatalogSchema) -> "ItemIndex":
         """The same items and vectors seen through another schema (e.g. without the swatch
         column, to measure what text alone does); shares the FAISS index, not the caches."""
-        other = ItemIndex(self.items, self.vectors, self.faiss, {**self.manifest, "schema": schema.to_dict()})
-        return other
+        return ItemIndex(self.items, self.vectors, self.faiss, {**self.manifest, "schema": schema.to_dict()})
 
     def column(self, name: str) -> np.ndarray:
         """One metadata column over all rows, computed once: float64 (NaN where empty) for a

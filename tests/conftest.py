@@ -38,29 +38,29 @@ def sample_engine(sample_index_dir: Path):  # type: ignore[no-untyped-def]
     return Engine.open(sample_index_dir)
 
 
+def private_settings(tmp_path_factory: pytest.TempPathFactory, name: str, index_dir: Path, **changes: object):  # type: ignore[no-untyped-def]
+    """The settings from the environment with a private var folder, session store and free
+    ports, for servers a test starts; fails when `make setup` has not trained Rasa."""
+    import dataclasses
+
+    from assistant.servers import free_port
+    from assistant.settings import Settings
+
+    var = tmp_path_factory.mktemp(name)
+    base = Settings.from_env()
+    if not (base.rasa_venv / "bin" / "rasa").exists() or not list(base.models_dir.glob("*.tar.gz")):
+        pytest.fail("the Rasa environment or model is missing: run `make setup` (make test does)")
+    return dataclasses.replace(base, index_dir=index_dir, db_url=f"sqlite:///{var / 'sessions.db'}",
+                               var_dir=var, action_port=free_port(), rasa_port=free_port(), **changes)
+
+
 @pytest.fixture(scope="session")
 def assistant_servers(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The action server and `rasa run` (all channels of credentials.yml) on free ports on
     127.0.0.1, with a private var folder; stopped whatever happens. Yields the settings (its
     `base_url` is the Rasa server's)."""
-    import dataclasses
+    from assistant.servers import running
 
-    from assistant.servers import free_port, start_action_server, start_rasa
-    from assistant.settings import Settings
-
-    var = tmp_path_factory.mktemp("assistant-var")
-    base = Settings.from_env()
-    if not (base.rasa_venv / "bin" / "rasa").exists() or not list(base.models_dir.glob("*.tar.gz")):
-        pytest.fail("the Rasa environment or model is missing: run `make setup` (make test does)")
-    settings = dataclasses.replace(base, index_dir=sample_index_dir, db_url=f"sqlite:///{var / 'sessions.db'}",
-                                   var_dir=var, action_port=free_port(), rasa_port=free_port(), public_url=None)
-    env = {"GRADREC_INDEX": str(settings.index_dir), "GRADREC_DB_URL": settings.db_url}
-    actions = start_action_server(settings, settings.action_port, env)
-    rasa = None
-    try:
-        rasa = start_rasa(settings, settings.rasa_port, settings.action_port)
+    settings = private_settings(tmp_path_factory, "assistant-var", sample_index_dir, public_url=None)
+    with running(settings):
         yield settings
-    finally:
-        if rasa is not None:
-            rasa.stop()
-        actions.stop()

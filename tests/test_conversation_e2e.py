@@ -5,25 +5,20 @@ then the action server is stopped and started again and the conversation goes on
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assistant.servers import free_port, send, start_action_server, start_rasa
+from assistant.servers import send, start_action_server, start_rasa
 from assistant.settings import Settings
+from conftest import private_settings
 from gradrec_core import load_index
 
 
 @pytest.fixture(scope="module")
 def settings(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    var = tmp_path_factory.mktemp("var")
-    base = Settings.from_env()
-    if not (base.rasa_venv / "bin" / "rasa").exists() or not list(base.models_dir.glob("*.tar.gz")):
-        pytest.fail("the Rasa environment or model is missing: run `make setup` (make test does)")
-    return dataclasses.replace(base, index_dir=sample_index_dir, db_url=f"sqlite:///{var / 'sessions.db'}",
-                               var_dir=var, action_port=free_port(), rasa_port=free_port())
+    return private_settings(tmp_path_factory, "var", sample_index_dir)  # type: ignore[no-any-return]
 
 
 def card(messages: list[dict[str, Any]]) -> dict[str, Any]:

@@ -6,7 +6,6 @@ both servers answer, and a normal conversation still works."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 import urllib.error
@@ -17,28 +16,15 @@ from typing import Any
 import pytest
 
 from assistant.limits import MAX_MESSAGE_CHARS, REQUEST_MAX_SIZE
-from assistant.servers import free_port, send, start_action_server, start_rasa
-from assistant.settings import Settings
+from assistant.servers import running, send
+from conftest import private_settings
 
 
 @pytest.fixture(scope="module")
 def servers(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    var = tmp_path_factory.mktemp("hostile")
-    base = Settings.from_env()
-    if not (base.rasa_venv / "bin" / "rasa").exists() or not list(base.models_dir.glob("*.tar.gz")):
-        pytest.fail("the Rasa environment or model is missing: run `make setup` (make test does)")
-    settings = dataclasses.replace(base, index_dir=sample_index_dir, db_url=f"sqlite:///{var / 'sessions.db'}",
-                                   var_dir=var, action_port=free_port(), rasa_port=free_port())
-    env = {"GRADREC_INDEX": str(settings.index_dir), "GRADREC_DB_URL": settings.db_url}
-    actions = start_action_server(settings, settings.action_port, env)
-    rasa = None
-    try:
-        rasa = start_rasa(settings, settings.rasa_port, settings.action_port)
+    settings = private_settings(tmp_path_factory, "hostile", sample_index_dir)
+    with running(settings) as (actions, rasa):
         yield settings, rasa.url, actions, rasa
-    finally:
-        if rasa is not None:
-            rasa.stop()
-        actions.stop()
 
 
 def post(url: str, body: bytes, timeout: float = 60.0) -> tuple[int, bytes]:
