@@ -23,7 +23,7 @@ from gradrec_core import GradrecError, Item, SessionError, SessionState, Unknown
 
 from gradrec_core.critique import Turn, take_turn
 
-from .shop import chips, engine, image_url, item_card, spoken_name
+from .shop import chips, conversation, engine, image_url, item_card, spoken_name
 from .speech import for_voice, is_voice
 
 log = logging.getLogger("actions")
@@ -47,7 +47,8 @@ def _safe(run: Callable[..., Events]) -> Callable[..., Events]:
     def wrapper(self: Action, dispatcher: CollectingDispatcher, tracker: Tracker,
                 domain: dict[str, Any]) -> Events:
         try:
-            return run(self, dispatcher, tracker, domain)
+            with conversation(tracker.sender_id):
+                return run(self, dispatcher, tracker, domain)
         except GradrecError as err:
             log.info("%s: %s", self.name(), err)
             _say(dispatcher, tracker, f"Sorry, I couldn't do that: {err}.")

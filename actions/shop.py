@@ -1,4 +1,4 @@
-"""The action server's one engine: opened lazily on the first action, shared by all of them.
+"""The action server's engines, one per shop: each opened lazily on its shop's first action.
 
 Actions never touch FAISS or SQL themselves: they call this engine's methods.
 """
@@ -8,37 +8,74 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Iterator
 from urllib.parse import quote
 
-from gradrec_core import Engine, Item
+from gradrec_core import Engine, GradrecError, Item
 from gradrec_core.critique import render
 
+from assistant.gate import Gate, shop_problem, split
 from assistant.settings import Settings
 
 log = logging.getLogger("actions")
 
-_engine: Engine | None = None
+_engines: dict[str | None, tuple[Engine, float]] = {}  # shop (None: the default catalog) -> engine, manifest time
 _lock = threading.Lock()
+_shop: ContextVar[str | None] = ContextVar("gradrec_shop", default=None)
+
+
+class UnknownShopError(GradrecError):
+    """The conversation names a shop this deployment has no index for."""
+
+
+@contextmanager
+def conversation(sender_id: str) -> Iterator[str | None]:
+    """Within it, `engine()` and `image_url()` are those of the conversation's shop (the part of
+    its id before ':', set by the channel; see assistant/gate.py). Every action runs in one."""
+    shop, _ = split(sender_id)
+    token = _shop.set(shop)
+    try:
+        yield shop
+    finally:
+        _shop.reset(token)
+
+
+def _index_dir(shop: str | None) -> Path:
+    settings = Settings.from_env()
+    if shop is None:
+        return settings.index_dir
+    gate = Gate(settings.shops_dir)
+    if shop_problem(shop, "shop") or not gate.has_shop(shop):
+        raise UnknownShopError(f"this shop ({shop}) has no catalog here")
+    return gate.shop_index(shop)
 
 
 def engine() -> Engine:
-    """The engine over the configured index and session store (opened once)."""
-    global _engine
+    """The engine of the current conversation's shop (`conversation`), opened once, lazily, and
+    again when the shop's index is rebuilt (its manifest changes); all shops share one session
+    store (sessions are keyed by conversation id, which names the shop)."""
+    shop = _shop.get()
+    folder = _index_dir(shop)
+    stamp = (folder / "manifest.json").stat().st_mtime if (folder / "manifest.json").exists() else 0.0
     with _lock:
-        if _engine is None:
+        found = _engines.get(shop)
+        if found is None or found[1] != stamp:
             settings = Settings.from_env()
-            log.info("opening index %s with sessions in %s", settings.index_dir, settings.db_url)
-            _engine = Engine.open(settings.index_dir, settings.db_url)
-            _engine.encoder.dim  # load the encoder now, not on the first shopper's turn
-        return _engine
+            log.info("opening the index of %s (%s) with sessions in %s", shop or "the default catalog",
+                     folder, settings.db_url)
+            opened = Engine.open(folder, settings.db_url)
+            opened.encoder.dim  # load the encoder now, not on the first shopper's turn
+            found = _engines[shop] = (opened, stamp)
+        return found[0]
 
 
 def reset_engine() -> None:
-    """Forget the engine (tests point the settings elsewhere between cases)."""
-    global _engine
+    """Forget the engines (tests point the settings elsewhere between cases)."""
     with _lock:
-        _engine = None
+        _engines.clear()
 
 
 # Metadata worth showing on a card, in order, with the label a shopper reads.
@@ -51,12 +88,15 @@ _CARD_FIELDS = (
 
 
 def image_url(item: Item) -> str | None:
-    """The item's image over HTTP: the Rasa server's web channel serves GET /images/<id>, resolving
-    the id through the index (assistant/web_channel.py). Never a server path."""
+    """The item's image over HTTP: the Rasa server's web channel serves GET /images/<id> (a shop's:
+    /images/<shop>/<id>), resolving the id through the index (assistant/web_channel.py). Never a
+    server path."""
     if not item.image:
         return None
     base = (os.environ.get("GRADREC_PUBLIC_URL") or Settings.from_env().base_url).rstrip("/")
-    return f"{base}/images/{quote(item.id, safe='')}"
+    shop = _shop.get()
+    folder = f"{shop}/" if shop else ""
+    return f"{base}/images/{folder}{quote(item.id, safe='')}"
 
 
 def item_card(item: Item) -> dict[str, Any]:

@@ -3,6 +3,11 @@
     gradrec-assistant chat     both servers + a chat in this terminal (the main job)
     gradrec-assistant serve    both servers only (for chat widgets and voice channels), supervised:
                                a server that dies or stops answering its health check is restarted
+    gradrec-assistant token --sender ID [--shop NAME] [--ttl SECONDS]
+                               print a token signed with GRADREC_JWT_SECRET for that sender (what a
+                               shop's login hands its page when the deployment requires tokens)
+
+`chat` and `serve` take `--shop NAME` (the chat's shop: GRADREC_SHOPS/NAME) and `--sender ID`.
 
 Both print the web chat's URL (the page the Rasa server serves at /chat) and the voice webhook.
 
@@ -14,10 +19,12 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import uuid
 from types import FrameType
 from typing import Any, Sequence
 
+from .gate import Gate
 from .servers import Assistant, StartError, send, stop_all
 from .settings import Settings
 
@@ -47,17 +54,19 @@ def render(message: dict[str, Any]) -> list[str]:
     return lines
 
 
-def chat(assistant: Assistant, sender: str) -> None:
+def chat(assistant: Assistant, sender: str, shop: str | None = None) -> None:
     print(f"Chatting with the shopping assistant at {assistant.rasa_url} (Ctrl-C or 'bye' to quit).")
     print(f"The same assistant in a browser: {assistant.settings.chat_url}")
     print('Try: "show me a blue polo shirt", "something darker", "go back", "a bit lighter".\n')
+    gate = Gate(assistant.settings.shops_dir, assistant.settings.jwt_secret)
+    token = gate.mint(sender, shop, ttl=24 * 3600) if gate.secret else None
     while True:
         try:
             text = input("you> ")
         except EOFError:
             return
         try:
-            messages = send(assistant.rasa_url, sender, text)
+            messages = send(assistant.rasa_url, sender, text, shop=shop, token=token)
         except OSError as err:
             print(f"(the assistant did not answer: {err})")
             continue
@@ -98,11 +107,25 @@ def _install_signal_handlers() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gradrec-assistant", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", choices=["chat", "serve"], default="chat")
-    parser.add_argument("--sender", default=None, help="conversation id (default: a new one)")
+    parser.add_argument("command", nargs="?", choices=["chat", "serve", "token"], default="chat")
+    parser.add_argument("--sender", default=None, help="sender id (default for chat: a new one)")
+    parser.add_argument("--shop", default=None, help="the shop (an index folder in GRADREC_SHOPS)")
+    parser.add_argument("--ttl", type=float, default=3600.0, help="token: seconds it stays valid")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
+    if args.command == "token":
+        if not args.sender:
+            parser.error("token needs --sender")
+        try:
+            print(Gate(settings.shops_dir, settings.jwt_secret).mint(args.sender, args.shop, args.ttl))
+        except ValueError as err:
+            print(f"gradrec-assistant token: {err}", file=sys.stderr)
+            return 2
+        return 0
+    if args.shop is not None and not Gate(settings.shops_dir).has_shop(args.shop):
+        parser.error(f"--shop {args.shop}: no index at {settings.shops_dir / args.shop} "
+                     "(build one with `gradrec index ... --out` there)")
     assistant = Assistant(settings)
     _install_signal_handlers()
     try:
@@ -116,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      assistant.rasa_url, settings.base_url)
             assistant.supervise()
         else:
-            chat(assistant, args.sender or f"terminal-{uuid.uuid4().hex[:8]}")
+            chat(assistant, args.sender or f"terminal-{uuid.uuid4().hex[:8]}", args.shop)
     except StartError as err:
         log.error("%s", err)
         return 2

@@ -8,9 +8,15 @@ and answers 400 with one line naming what is wrong for:
 
 - a body that is not a JSON object;
 - a `sender` that is not a string of 1 to `MAX_SENDER_CHARS` printable characters (letters,
-  digits, punctuation; no control characters, no surrogates);
+  digits, punctuation; no control characters, no surrogates, no ':');
 - a `message` that is not a string (a missing message is an empty one);
-- `metadata` that is not a JSON object.
+- `metadata` that is not a JSON object, or whose `shop` is not a shop name.
+
+Then `assistant.gate.Gate` decides the conversation: `<shop>:<sender>` when `metadata.shop`
+names a shop of this deployment (404 for an unknown one), the sender alone otherwise; with
+`GRADREC_JWT_SECRET` set, only with `Authorization: Bearer <token>` signed for that sender (401
+without or with a bad token, 403 when `sender` or the shop is not the signed one; `sender` may
+then be left out). The reply's `recipient_id` is the conversation id.
 
 A message longer than `MAX_MESSAGE_CHARS` is cut to that length before NLU (a pasted essay is
 not a critique); the HTTP layer refuses bodies over `REQUEST_MAX_SIZE` (Sanic's
@@ -25,7 +31,6 @@ from __future__ import annotations
 
 import json
 import logging
-import unicodedata
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -34,39 +39,28 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.limits import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS
+from assistant.gate import Gate, Refused
+from assistant.limits import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
 
 
-def sender_problem(sender: Any) -> Optional[str]:
-    """Why `sender` is not an acceptable conversation id, or None when it is."""
-    if not isinstance(sender, str):
-        return f"'sender' must be a string, not {type(sender).__name__}"
-    if not 1 <= len(sender) <= MAX_SENDER_CHARS:
-        return f"'sender' must have 1 to {MAX_SENDER_CHARS} characters, not {len(sender)}"
-    for i, ch in enumerate(sender):
-        if unicodedata.category(ch)[0] in ("C", "Z") and ch != " " or ch.isspace():
-            return f"'sender' has a control, space or unassigned character at position {i}"
-    return None
-
-
 def body_problem(body: Any) -> Optional[str]:
-    """Why a webhook body is refused, or None when it is acceptable."""
+    """Why a webhook body is refused before its sender and shop are checked, or None."""
     if not isinstance(body, dict):
         return f"the body must be a JSON object, not {type(body).__name__}"
-    problem = sender_problem(body.get("sender"))
-    if problem:
-        return problem
     message = body.get("message")
     if message is not None and not isinstance(message, str):
         return f"'message' must be a string, not {type(message).__name__}"
     if isinstance(message, str) and any(0xD800 <= ord(ch) <= 0xDFFF for ch in message):
         return "'message' has a lone surrogate (not valid Unicode text)"
-    metadata = body.get("metadata")
-    if metadata is not None and not isinstance(metadata, dict):
-        return f"'metadata' must be a JSON object, not {type(metadata).__name__}"
     return None
+
+
+def bearer(request: Request) -> Optional[str]:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def _bad(problem: str, status: int = 400) -> HTTPResponse:
@@ -80,8 +74,12 @@ class GuardedRestInput(RestInput):
     def name(cls) -> Text:
         return "rest"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = Gate.from_env()
+
     async def _extract_sender(self, req: Request) -> Optional[Text]:
-        return req.json.get("sender")
+        return req.ctx.admission.conversation_id  # set by the check below
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         return (req.json.get("message") or "")[:MAX_MESSAGE_CHARS]
@@ -105,6 +103,12 @@ class GuardedRestInput(RestInput):
             if problem:
                 logger.info("rest: refused a request: %s", problem)
                 return _bad(problem)
+            try:
+                request.ctx.admission = self.gate.admit(body.get("sender"), body.get("metadata"),
+                                                        bearer(request))
+            except Refused as refused:
+                logger.info("rest: refused a request (%d): %s", refused.status, refused.reason)
+                return _bad(refused.reason, refused.status)
             return None
 
         return bp

@@ -226,7 +226,7 @@ def start_action_server(settings: Settings, port: int, env: dict[str, str] | Non
     the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`)."""
     token = token or (env or {}).get(ACTION_TOKEN_ENV) or run_action_token(settings)
     env = {**os.environ, "GRADREC_PUBLIC_URL": settings.base_url, "GRADREC_CURRENCY": settings.currency,
-           **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
+           **settings.child_env(), "GRADREC_DB_URL": settings.db_url, **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
     argv = [sys.executable, "-m", "assistant.action_server", "--actions", "actions", "--port", str(port)]
     server = _spawn("action server", argv, env, settings.var_dir / "logs" / "action_server.log",
                     f"http://{settings.host}:{port}", "/health", timeout)
@@ -238,8 +238,7 @@ def start_action_server(settings: Settings, port: int, env: dict[str, str] | Non
 def running(settings: Settings) -> Iterator[tuple[Server, Server]]:
     """The action server and the Rasa server on the settings' ports, the action server on the
     settings' index and session store; both stopped whatever happens (tests, benchmarks)."""
-    env = {"GRADREC_INDEX": str(settings.index_dir), "GRADREC_DB_URL": settings.db_url}
-    actions = start_action_server(settings, settings.action_port, env)
+    actions = start_action_server(settings, settings.action_port)
     rasa = None
     try:
         rasa = start_rasa(settings, settings.rasa_port, settings.action_port)
@@ -282,8 +281,7 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
     # this folder; the web channel serves /images/<id> from this index; Sanic refuses request
     # bodies over its size limit with 413 before anything reads them
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-           "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), "GRADREC_INDEX": str(settings.index_dir),
-           **(env or {})}
+           "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), **settings.child_env(), **(env or {})}
     server = _spawn("Rasa server", rasa_argv(settings, port, endpoints, latest_model(settings)), env,
                     settings.var_dir / "logs" / "rasa_server.log", f"http://{settings.host}:{port}",
                     RASA_HEALTH_PATH, timeout)
@@ -356,10 +354,19 @@ class Assistant:
         self.servers.clear()
 
 
-def send(rasa_url: str, sender: str, message: str, timeout: float = 60.0) -> list[dict[str, Any]]:
-    """One turn through the REST channel: the bot's messages."""
-    body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(f"{rasa_url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+def send(rasa_url: str, sender: str | None, message: str, timeout: float = 60.0, *,
+         shop: str | None = None, token: str | None = None) -> list[dict[str, Any]]:
+    """One turn through the REST channel (in `shop`, with a signed `token` when given): the bot's
+    messages."""
+    body: dict[str, Any] = {"message": message}
+    if sender is not None:
+        body["sender"] = sender
+    if shop is not None:
+        body["metadata"] = {"shop": shop}
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"{rasa_url}/webhooks/rest/webhook", data=json.dumps(body).encode(),
+                                     headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as r:
         return list(json.loads(r.read().decode() or "[]"))

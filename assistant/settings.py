@@ -22,6 +22,15 @@ Security (secrets come only from the environment, never from a file in the repos
     GRADREC_ACTION_TOKEN   the token Rasa shows the action server; unset: a random one
                            per launcher run                                        (random)
 
+Shops and signed senders (README: "Many shops, one deployment", "Signed sender ids"):
+
+    GRADREC_SHOPS          the folder of the shops' index folders: metadata `shop: NAME` routes a
+                           conversation to GRADREC_SHOPS/NAME (picked up without a restart);
+                           without a shop, GRADREC_INDEX is the catalog              (var/shops)
+    GRADREC_JWT_SECRET     set: every chat message needs a token signed with it (HS256, at least
+                           32 bytes) naming its sender (`sub`) and optionally its shop (`shop`);
+                           `gradrec-assistant token` mints one                      (none)
+
 Supervision (`gradrec-assistant serve`):
 
     GRADREC_HEALTH_INTERVAL  seconds between health checks                        (5)
@@ -77,6 +86,14 @@ def _flag(name: str) -> bool:
     raise SystemExit(f"{name}={raw!r} is not 1 or 0")
 
 
+def _secret(name: str) -> str | None:
+    raw = os.environ.get(name) or None
+    if raw is not None and len(raw.encode()) < 32:
+        raise SystemExit(f"{name} must have at least 32 bytes (it has {len(raw.encode())}); "
+                         "e.g. `openssl rand -hex 32`")
+    return raw
+
+
 def _origins(raw: str) -> tuple[str, ...]:
     return tuple(o.strip() for o in raw.split(",") if o.strip())
 
@@ -100,6 +117,15 @@ class Settings:
     health_failures: int = 3
     public_url: str | None = None
     currency: str = "dollars"
+    shops_dir: Path = ROOT / "var" / "shops"
+    jwt_secret: str | None = field(default=None, repr=False)
+
+    def child_env(self) -> dict[str, str]:
+        """What both servers read from their environment to route shops and check tokens."""
+        env = {"GRADREC_INDEX": str(self.index_dir), "GRADREC_SHOPS": str(self.shops_dir)}
+        if self.jwt_secret:
+            env["GRADREC_JWT_SECRET"] = self.jwt_secret
+        return env
 
     @property
     def base_url(self) -> str:
@@ -138,4 +164,6 @@ class Settings:
             health_failures=int(_number("GRADREC_HEALTH_FAILURES", 3, 1)),
             public_url=os.environ.get("GRADREC_PUBLIC_URL") or None,
             currency=os.environ.get("GRADREC_CURRENCY") or "dollars",
+            shops_dir=_path(os.environ.get("GRADREC_SHOPS", "var/shops")),
+            jwt_secret=_secret("GRADREC_JWT_SECRET"),
         )

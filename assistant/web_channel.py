@@ -9,6 +9,7 @@ module imports nothing from the engine).
     GET /chat/webchat.js    rasa-webchat 1.0.1's bundle, from web/node_modules (`npm ci`, `make setup`)
     GET /images/<item_id>   an item's image: the id is looked up in the index (GRADREC_INDEX,
                             items.jsonl); no client-supplied path is ever opened
+    GET /images/<shop>/<item_id>   the same in a shop's index (GRADREC_SHOPS/<shop>)
 
 `WebChatInput` is Rasa's socket.io channel (same settings, same name, same /socket.io path) with
 a fix (its session_request handler awaits python-socketio 5's `enter_room`, else no reply reaches
@@ -35,6 +36,9 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from assistant.gate import Gate, Refused, sender_problem, shop_problem
+from assistant.limits import MAX_MESSAGE_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +98,23 @@ class ImageIndex:
         return Path(found) if found else None
 
 
-_images: Optional[ImageIndex] = None
+_images: Dict[Optional[str], ImageIndex] = {}
 _bundle: Optional[bytes] = None
 
 
-def images() -> ImageIndex:
-    global _images
-    if _images is None:
-        _images = ImageIndex(index_dir())
-    return _images
+def images(shop: Optional[str] = None) -> Optional[ImageIndex]:
+    """The image index of the default catalog, or of a shop of this deployment (None: no such shop)."""
+    found = _images.get(shop)
+    if found is None:
+        if shop is None:
+            found = ImageIndex(index_dir())
+        else:
+            gate = Gate.from_env()
+            if shop_problem(shop) or not gate.has_shop(shop):
+                return None
+            found = ImageIndex(gate.shop_index(shop))
+        _images[shop] = found
+    return found
 
 
 def bundle() -> Optional[bytes]:
@@ -154,14 +166,24 @@ class WebPageChannel(InputChannel):
 
         @bp.route("/images/<item_id>", methods=["GET"])
         async def image(_: Request, item_id: str) -> HTTPResponse:
-            path = images().path(item_id) if 0 < len(item_id) <= MAX_ID else None
-            kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
-            if path is None or kind is None or not path.is_file():
-                return response.text("no such image\n", status=404, headers=HEADERS)
-            return await response.file(str(path), mime_type=kind,
-                                       headers={**HEADERS, "Cache-Control": "public, max-age=86400"})
+            return await _image(None, item_id)
+
+        @bp.route("/images/<shop>/<item_id>", methods=["GET"])
+        async def shop_image(_: Request, shop: str, item_id: str) -> HTTPResponse:
+            return await _image(shop, item_id)
 
         return bp
+
+
+async def _image(shop: Optional[str], item_id: str) -> HTTPResponse:
+    """An item's image, the id looked up in the (shop's) index: never a client-supplied path."""
+    index = images(shop)
+    path = index.path(item_id) if index is not None and 0 < len(item_id) <= MAX_ID else None
+    kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
+    if path is None or kind is None or not path.is_file():
+        return response.text("no such image\n", status=404, headers=HEADERS)
+    return await response.file(str(path), mime_type=kind,
+                               headers={**HEADERS, "Cache-Control": "public, max-age=86400"})
 
 
 async def _file(path: Path, content_type: str, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
@@ -248,7 +270,17 @@ class CardOutput(SocketIOOutput):
 
 
 class WebChatInput(SocketIOInput):
-    """Rasa's socket.io channel (same name, settings and path) sending item replies as cards."""
+    """Rasa's socket.io channel (same name, settings and path) sending item replies as cards, its
+    input checked, its conversations decided by the gate (shop, signed sender)."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        # rasa-webchat sends its `customData` with every message: that is the metadata
+        return super().from_credentials({"metadata_key": "customData", **(credentials or {})})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = Gate.from_env()
 
     def get_output_channel(self) -> Optional[SocketIOOutput]:
         out = super().get_output_channel()
@@ -268,16 +300,74 @@ class WebChatInput(SocketIOInput):
         # Rasa 3.6 calls `sio.enter_room` without awaiting it; python-socketio >= 5.10 made it a
         # coroutine, so with session_persistence the socket never joined its session's room and
         # no reply reached the browser. The same handler, awaiting it.
+        namespace = self.namespace or "/"
+
+        async def enter(sid: Text, room: Text) -> None:
+            joined = sio.enter_room(sid, room, namespace=namespace)
+            if inspect.isawaitable(joined):
+                await joined
+
+        # With a secret (GRADREC_JWT_SECRET) a socket joins no room it asks for: only the room of
+        # the conversation its token was signed for, on its first message.
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
-            if not isinstance(session_id, str) or not session_id or len(session_id) > 128:
+            if not isinstance(session_id, str) or sender_problem(session_id):
                 session_id = uuid.uuid4().hex
-            if self.session_persistence:
-                joined = sio.enter_room(sid, session_id, namespace=self.namespace or "/")
-                if inspect.isawaitable(joined):
-                    await joined
+            if self.session_persistence and not self.gate.secret:
+                await enter(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
 
+        # Rasa's handler, with the input checked and the conversation decided by the gate
+        # (assistant/gate.py): a refused message gets one line back saying why, nothing else.
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            try:
+                text, sender, metadata, token = self._read(sid, data)
+                admission = self.gate.admit(sender, metadata, token)
+            except Refused as refused:
+                log.info("socketio: refused a message (%d): %s", refused.status, refused.reason)
+                await sio.emit(self.bot_message_evt, {"text": f"Sorry, I can't take that message: "
+                                                      f"{refused.reason}."}, room=sid)
+                return
+            if self.session_persistence or admission.conversation_id != sid:
+                await enter(sid, admission.conversation_id)
+            await with_cards(UserMessage(text, CardOutput(sio, self.bot_message_evt),
+                                         admission.conversation_id, input_channel=self.name(),
+                                         metadata=metadata))
+
         return bp
+
+    def _read(self, sid: Text, data: Any) -> tuple:
+        """(text, sender, metadata, token) of a user_uttered event, or Refused(400) naming the field.
+        The token is taken out of the metadata (it is not stored with the conversation)."""
+        if not isinstance(data, dict):
+            raise Refused(400, f"the event must be an object, not {type(data).__name__}")
+        text = data.get("message")
+        if text is not None and not isinstance(text, str):
+            raise Refused(400, f"'message' must be a string, not {type(text).__name__}")
+        text = (text or "")[:MAX_MESSAGE_CHARS]
+        if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+            raise Refused(400, "'message' has a lone surrogate (not valid Unicode text)")
+        metadata = data.get(self.metadata_key)
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except ValueError:
+                raise Refused(400, f"'{self.metadata_key}' is not valid JSON") from None
+        if metadata is None:
+            metadata = {}
+        if not isinstance(metadata, dict):
+            raise Refused(400, f"'{self.metadata_key}' must be an object, not {type(metadata).__name__}")
+        metadata = dict(metadata)
+        token = metadata.pop("token", None)
+        if self.gate.secret:
+            sender = None  # the token's subject
+        elif self.session_persistence:
+            sender = data.get("session_id")
+            if sender is None:
+                raise Refused(400, "'session_id' is missing: send a session_request first")
+        else:
+            sender = sid
+        return text, sender, metadata, token

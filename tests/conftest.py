@@ -39,8 +39,8 @@ def sample_engine(sample_index_dir: Path):  # type: ignore[no-untyped-def]
 
 
 def private_settings(tmp_path_factory: pytest.TempPathFactory, name: str, index_dir: Path, **changes: object):  # type: ignore[no-untyped-def]
-    """The settings from the environment with a private var folder, session store and free
-    ports, for servers a test starts; fails when `make setup` has not trained Rasa."""
+    """The settings from the environment with a private var folder, session store, shops folder
+    and free ports, for servers a test starts; fails when `make setup` has not trained Rasa."""
     import dataclasses
 
     from assistant.servers import free_port
@@ -50,8 +50,9 @@ def private_settings(tmp_path_factory: pytest.TempPathFactory, name: str, index_
     base = Settings.from_env()
     if not (base.rasa_venv / "bin" / "rasa").exists() or not list(base.models_dir.glob("*.tar.gz")):
         pytest.fail("the Rasa environment or model is missing: run `make setup` (make test does)")
-    return dataclasses.replace(base, index_dir=index_dir, db_url=f"sqlite:///{var / 'sessions.db'}",
-                               var_dir=var, action_port=free_port(), rasa_port=free_port(), **changes)
+    return dataclasses.replace(base, **{"index_dir": index_dir, "db_url": f"sqlite:///{var / 'sessions.db'}",
+                                        "var_dir": var, "shops_dir": var / "shops", "action_port": free_port(),
+                                        "rasa_port": free_port(), **changes})
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,68 @@
+"""A socket.io client for the tests, run with Rasa's Python (it has python-socketio's client):
+
+    python tests/sio_client.py URL SCRIPT_JSON
+
+SCRIPT_JSON is a list of clients, run at the same time: {"name": ..., "session_id": ... or null,
+"messages": [{"message": ..., "customData": {...}} or any JSON value sent as is], "listen": seconds
+to wait for replies after the last message}. Each message waits for the first reply (or the
+listen time). Prints {name: [every bot_uttered payload received, in order]} as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import socketio
+
+
+async def client(url: str, spec: dict[str, Any]) -> list[Any]:
+    received: list[Any] = []
+    got = asyncio.Event()
+    sio = socketio.AsyncClient(reconnection=False)
+
+    @sio.on("bot_uttered")
+    async def bot(data: Any) -> None:
+        received.append(data)
+        got.set()
+
+    confirmed = asyncio.Event()
+    session: dict[str, Any] = {}
+
+    @sio.on("session_confirm")
+    async def confirm(data: Any) -> None:
+        session["id"] = data
+        confirmed.set()
+
+    await sio.connect(url, socketio_path="/socket.io", transports=["polling"])
+    try:
+        await sio.emit("session_request", {"session_id": spec.get("session_id")})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        await asyncio.sleep(float(spec.get("delay", 0)))
+        for message in spec.get("messages", []):
+            got.clear()
+            if isinstance(message, dict) and "message" in message and "raw" not in message:
+                message = {"session_id": session["id"], **message}
+            elif isinstance(message, dict) and "raw" in message:
+                message = message["raw"]
+            await sio.emit("user_uttered", message)
+            try:
+                await asyncio.wait_for(got.wait(), 60)
+            except asyncio.TimeoutError:
+                received.append({"timeout": True})
+            await asyncio.sleep(1.0)  # the rest of the turn's messages
+        await asyncio.sleep(float(spec.get("listen", 0)))
+    finally:
+        await sio.disconnect()
+    return received
+
+
+async def main(url: str, specs: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    results = await asyncio.gather(*(client(url, s) for s in specs))
+    return {s["name"]: r for s, r in zip(specs, results)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(sys.argv[1], json.loads(sys.argv[2])))))
