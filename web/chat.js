@@ -3,6 +3,13 @@
 (function () {
   "use strict";
   var root = document.getElementById("webchat");
+  // /chat?shop=NAME talks to that shop's catalog; /chat#token=JWT carries a signed sender id (the
+  // fragment never reaches a server log). A shop embedding the widget sets customData itself.
+  var customData = { language: "en" };
+  var shop = new URLSearchParams(window.location.search).get("shop");
+  var token = new URLSearchParams(window.location.hash.slice(1)).get("token");
+  if (shop) { customData.shop = shop; }
+  if (token) { customData.token = token; }
 
   window.WebChat.default({
     initPayload: "/greet",
@@ -16,7 +23,7 @@
     showMessageDate: false,
     // the session id is kept in localStorage: a reload continues the same conversation
     params: { storage: "local" },
-    customData: { language: "en" }
+    customData: customData
   }, root);
 
   // The widget draws quick replies as <div>s and gives card images an alt of title + subtitle
