@@ -49,6 +49,27 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(count: int, host: str = "127.0.0.1", tries: int = 50) -> int:
+    """The first of `count` consecutive free ports (for replicas on port, port+1, ...)."""
+    for _ in range(tries):
+        base = free_port(host)
+        if base + count > 65535:
+            continue
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base + 1, base + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sockets.append(s)
+                s.bind((host, port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise StartError(f"no {count} consecutive free ports on {host}")
+
+
 def latest_model(settings: Settings) -> Path:
     models = sorted(settings.models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
@@ -280,9 +301,10 @@ def stop_all() -> None:
 
 
 def start_action_server(settings: Settings, port: int, env: dict[str, str] | None = None,
-                        timeout: float = 120.0, *, token: str | None = None) -> Server:
+                        timeout: float = 120.0, *, token: str | None = None, wait: bool = True) -> Server:
     """rasa-sdk's action server over `actions/`, bound to the settings' host, refusing calls without
-    the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`)."""
+    the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`);
+    with `wait=False` it returns once the process is started (then `wait_until_up`)."""
     token = token or (env or {}).get(ACTION_TOKEN_ENV) or run_action_token(settings)
     env = {**os.environ, "GRADREC_PUBLIC_URL": settings.base_url, "GRADREC_CURRENCY": settings.currency,
            **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
@@ -290,7 +312,8 @@ def start_action_server(settings: Settings, port: int, env: dict[str, str] | Non
     log_name = "action_server.log" if port == settings.action_port else f"action_server-{port}.log"
     server = _spawn("action server", argv, env, settings.var_dir / "logs" / log_name,
                     f"http://{settings.host}:{port}", "/health", timeout)
-    _wait(server, "/health", timeout)
+    if wait:
+        _wait(server, "/health", timeout)
     return server
 
 
@@ -379,19 +402,22 @@ class Assistant:
     servers: list[Server] = field(default_factory=list)
 
     def start(self) -> "Assistant":
-        """The action servers (GRADREC_ACTION_REPLICAS, one after another), then the Rasa processes
-        (GRADREC_RASA_REPLICAS, started together; process i calls action server i mod M)."""
+        """The action servers (GRADREC_ACTION_REPLICAS) and the Rasa processes (GRADREC_RASA_REPLICAS;
+        process i calls action server i mod M), all started at once; returns when all answer. With
+        one of each, the action server is up before the Rasa server starts, as always."""
         s = self.settings
         check_security(s)  # before anything starts
         token = run_action_token(s)
+        together = s.action_replicas > 1 or s.rasa_replicas > 1
         try:
+            env = {"GRADREC_INDEX": str(s.index_dir), "GRADREC_DB_URL": s.db_url}  # the settings', not the shell's
             for i in range(s.action_replicas):
-                self.servers.append(start_action_server(s, s.action_port + i, token=token))
-            rasas = [start_rasa(s, s.rasa_port + i, s.action_port + i % s.action_replicas, action_token=token,
-                                wait=False) for i in range(s.rasa_replicas)]
-            self.servers += rasas
-            for rasa in rasas:
-                wait_until_up(rasa)
+                self.servers.append(start_action_server(s, s.action_port + i, env, token=token, wait=not together))
+            for i in range(s.rasa_replicas):
+                self.servers.append(start_rasa(s, s.rasa_port + i, s.action_port + i % s.action_replicas,
+                                               action_token=token, wait=False))
+            for server in self.servers:
+                wait_until_up(server)
         except BaseException:
             self.stop()
             raise

@@ -293,17 +293,31 @@ def stop_services() -> None:
 
 @contextlib.contextmanager
 def temporary_postgres() -> Iterator[Postgres]:
-    """A throw-away PostgreSQL cluster in a fresh folder under the system's temporary folder
-    (reachable by the unprivileged user it runs as when this is root), removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="gradrec-pg-"))
+    """A throw-away PostgreSQL cluster (see `temporary_services`)."""
+    with temporary_services(redis=False) as (pg, _):
+        assert pg is not None
+        yield pg
+
+
+@contextlib.contextmanager
+def temporary_services(*, postgres: bool = True, redis: bool = True) -> Iterator[tuple[Postgres | None, Redis | None]]:
+    """Throw-away PostgreSQL and Redis in a fresh folder under the system's temporary folder
+    (reachable by the unprivileged user PostgreSQL runs as when this is root), on free ports;
+    stopped and removed afterwards whatever happens (tests)."""
+    folder = Path(tempfile.mkdtemp(prefix="gradrec-services-"))
     os.chmod(folder, 0o755)
+    started: list[Postgres | Redis] = []
     try:
-        pg = Postgres(folder / "pg").start()
-        try:
-            yield pg
-        finally:
-            pg.stop()
+        pg = Postgres(folder / "pg").start() if postgres else None
+        if pg:
+            started.append(pg)
+        rd = Redis(folder / "redis").start() if redis else None
+        if rd:
+            started.append(rd)
+        yield pg, rd
     finally:
+        for service in reversed(started):
+            service.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
