@@ -223,3 +223,29 @@ def test_two_rasa_and_two_action_servers_lose_nothing_when_one_of_each_dies(
 def turns_since_start(turns: list[tuple[str, list[str], int]]) -> int:
     """Index of the last "show me" turn (a new search starts the engine's session over)."""
     return max(i for i, (text, _, _) in enumerate(turns) if text.startswith("show me"))
+
+
+def test_endpoints_name_the_stores_as_rasa_reads_them(tmp_path: Path) -> None:
+    """The per-run endpoints file: PostgreSQL tracker store and Redis lock store split into the keys
+    Rasa 3.6's SQLTrackerStore and RedisLockStore take (checked against a parse, not our writer)."""
+    import yaml
+
+    from assistant.servers import StartError, check_security, write_endpoints
+    from assistant.settings import Settings
+
+    base = dataclasses.replace(Settings.from_env(), var_dir=tmp_path, tracker_url=None, lock_url=None, rasa_replicas=1)
+    settings = dataclasses.replace(
+        base, var_dir=tmp_path, tracker_url="postgresql://shop:p%40ss@db.internal:6543/conversations?sslmode=require",
+        lock_url="rediss://:s3cret@locks.internal:6380/2")
+    path = write_endpoints(settings, 5055, tmp_path / "endpoints.yml", token="t")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    data = yaml.safe_load(path.read_text())
+    assert data["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 6543,
+                                     "db": "conversations", "username": "shop", "password": "p@ss",
+                                     "query": {"sslmode": "require"}}
+    assert data["lock_store"] == {"type": "redis", "url": "locks.internal", "port": 6380, "db": 2,
+                                  "key_prefix": "gradrec", "password": "s3cret", "use_ssl": True}
+    plain = yaml.safe_load(write_endpoints(base, 5055, tmp_path / "plain.yml", token="t").read_text())
+    assert plain["tracker_store"]["dialect"] == "sqlite" and "lock_store" not in plain
+    with pytest.raises(StartError, match="GRADREC_LOCK_URL"):
+        check_security(dataclasses.replace(base, rasa_replicas=2))
