@@ -358,6 +358,7 @@ def rasa_argv(settings: Settings, port: int, endpoints: Path, model: Path) -> li
     return argv
 
 
+RASA_RESPONSE_TIMEOUT = 3600  # seconds; rasa.core.constants.DEFAULT_RESPONSE_TIMEOUT
 RASA_HEALTH_PATH = "/"  # "Hello from Rasa", served with or without the HTTP API (/status is the API's)
 
 
@@ -379,6 +380,12 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
            "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), "GRADREC_INDEX": str(settings.index_dir),
            # how long a ticket on a conversation in the lock store lives (Rasa reads it at import)
            "TICKET_LOCK_LIFETIME": str(max(1, round(settings.lock_lifetime))),
+           # without --enable-api Rasa 3.6 leaves Sanic's 60 s response timeout in place (its own
+           # --response-timeout, 3600 s, only reaches the API app): a turn slower than 60 s is then
+           # cancelled after the action ran but before the tracker is saved, and the REST channel
+           # still answers 200 with the replies collected so far: the shopper sees an item the
+           # conversation never recorded. Rasa's own default for every app:
+           "SANIC_RESPONSE_TIMEOUT": str(RASA_RESPONSE_TIMEOUT),
            **(env or {})}
     log_name = "rasa_server.log" if port == settings.rasa_port else f"rasa_server-{port}.log"
     server = _spawn("Rasa server", rasa_argv(settings, port, endpoints, latest_model(settings)), env,
