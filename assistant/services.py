@@ -197,6 +197,8 @@ class Postgres:
             _live.remove(self)
         if not (self.data_dir / "postmaster.pid").exists():
             return
+        if self.user is None:
+            self.user = _unprivileged_user()
         try:
             _run([pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "30", "stop"],
                  self.user, "pg_ctl stop", 45)

@@ -40,7 +40,7 @@ import pytest
 from sqlalchemy import select
 
 from assistant.servers import Assistant, free_ports, send
-from assistant.services import ServiceError, pg_bin, redis_bin, temporary_services
+from assistant.services import Postgres, ServiceError, pg_bin, redis_bin, temporary_services
 from conftest import private_settings
 from gradrec_core import Engine
 from gradrec_core.store import StepRow
@@ -293,3 +293,62 @@ def test_endpoints_name_the_stores_as_rasa_reads_them(tmp_path: Path) -> None:
     assert plain["tracker_store"]["dialect"] == "sqlite" and "lock_store" not in plain
     with pytest.raises(StartError, match="GRADREC_LOCK_URL"):
         check_security(dataclasses.replace(base, rasa_replicas=2))
+
+
+def test_services_command_starts_postgres_and_redis_and_stops_them_on_sigterm() -> None:
+    """`gradrec-assistant services`: prints the URLs of a working PostgreSQL and Redis, and SIGTERM
+    leaves neither running (their ports closed, the data folder's postmaster.pid gone)."""
+    import re
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+
+    import psycopg
+
+    for check in (lambda: pg_bin("initdb"), redis_bin):
+        try:
+            check()
+        except ServiceError as err:
+            pytest.fail(f"{err} (make setup installs both)")
+    var = Path(tempfile.mkdtemp(prefix="gradrec-var-"))  # PostgreSQL's user must reach it when this is root
+    os.chmod(var, 0o755)
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "services"], cwd=Path(__file__).parent.parent,
+                            env={**os.environ, "GRADREC_VAR": str(var)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        lines = {}
+        for line in proc.stdout:
+            m = re.match(r"export (GRADREC_\w+)='(.*)'", line.strip())
+            if m:
+                lines[m.group(1)] = m.group(2)
+            if "GRADREC_LOCK_URL" in lines:
+                break
+        assert set(lines) == {"GRADREC_DB_URL", "GRADREC_TRACKER_URL", "GRADREC_LOCK_URL"}, proc.stderr.read() if proc.poll() is not None else lines
+        with psycopg.connect(lines["GRADREC_DB_URL"]) as conn:
+            assert conn.execute("SELECT current_database(), current_user").fetchone() == ("gradrec", "gradrec")
+        redis_url = lines["GRADREC_LOCK_URL"]
+        password, port = re.match(r"redis://:(.*)@127\.0\.0\.1:(\d+)/1", redis_url).groups()  # type: ignore[union-attr]
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as s:
+            s.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+            time.sleep(0.3)
+            assert b"+PONG" in s.recv(256)
+        pg_port = int(re.search(r":(\d+)/gradrec$", lines["GRADREC_DB_URL"]).group(1))  # type: ignore[union-attr]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        for p in (pg_port, int(port)):
+            with pytest.raises(OSError):
+                socket.create_connection(("127.0.0.1", p), timeout=2).close()
+        assert not (var / "pg" / "postmaster.pid").exists()
+    finally:
+        if proc.poll() is None:  # a failure above: the command's own clean-up first
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        Postgres(var / "pg").stop()  # nothing to do unless the command could not stop it
+        shutil.rmtree(var, ignore_errors=True)
