@@ -333,16 +333,6 @@ def running(settings: Settings) -> Iterator[tuple[Server, Server]]:
         actions.stop()
 
 
-@contextlib.contextmanager
-def running_assistant(settings: Settings) -> Iterator[Assistant]:
-    """Every server of the settings (replicas included) started; all stopped whatever happens."""
-    assistant = Assistant(settings)
-    try:
-        yield assistant.start()
-    finally:
-        assistant.stop()
-
-
 def rasa_argv(settings: Settings, port: int, endpoints: Path, model: Path) -> list[str]:
     """`rasa run` with the REST and socket.io channels; the HTTP API only when the settings turn it
     on (with its token), CORS only for the configured origins."""
