@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 WEB     := web
 WIDGET  := $(WEB)/node_modules/rasa-webchat/lib/index.js
 
-.PHONY: help setup run chat serve demo test bench index catalog venv rasa-venv train validate web browser clean
+.PHONY: help setup run chat serve demo test bench index catalog venv rasa-venv train validate web browser services clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -74,7 +74,16 @@ browser: ## chromium + chromium-driver (Debian packages), installed when missing
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-setup: venv catalog index rasa-venv train web browser ## everything the main job and the tests need
+# PostgreSQL and Redis for replicas (tests/test_replicas.py, `gradrec-assistant services`): apt-get only when one is missing.
+services: ## postgresql + redis-server (Debian packages), installed when missing
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	    || ! command -v redis-server >/dev/null; then \
+	    echo "installing postgresql and redis-server (apt-get)"; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; \
+	fi
+
+setup: venv catalog index rasa-venv train web browser services ## everything the main job and the tests need
 
 demo: setup ## a walk on the sample catalog: a mid-blue polo shirt, darker step by step
 	@seed=$$($(BIN)/gradrec search --index $(INDEX) --query "blue polo shirt" --k 1 --json \

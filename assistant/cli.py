@@ -11,6 +11,10 @@
 
 Both print the web chat's URL (the page the Rasa server serves at /chat) and the voice webhook.
 
+    gradrec-assistant services PostgreSQL and Redis on this machine (data in var/pg, var/redis;
+                               free ports on 127.0.0.1), for replicas: prints the settings that
+                               point the servers at them, runs until stopped
+
 Ctrl-C, SIGTERM or SIGHUP stops everything it started (each server's whole process group).
 """
 
@@ -107,13 +111,15 @@ def _install_signal_handlers() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gradrec-assistant", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", choices=["chat", "serve", "token"], default="chat")
+    parser.add_argument("command", nargs="?", choices=["chat", "serve", "services", "token"], default="chat")
     parser.add_argument("--sender", default=None, help="sender id (default for chat: a new one)")
     parser.add_argument("--shop", default=None, help="the shop (an index folder in GRADREC_SHOPS)")
     parser.add_argument("--ttl", type=float, default=3600.0, help="token: seconds it stays valid")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
+    if args.command == "services":
+        return services(settings)
     if args.command == "token":
         if not args.sender:
             parser.error("token needs --sender")
@@ -137,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.info("ready: web chat %s, REST %s/webhooks/rest/webhook, socket.io %s/socket.io, "
                      "Twilio Voice %s/webhooks/twilio_voice/webhook", settings.chat_url, assistant.rasa_url,
                      assistant.rasa_url, settings.base_url)
+            if settings.rasa_replicas > 1:
+                log.info("%d Rasa processes (put a load balancer in front): %s", settings.rasa_replicas,
+                         " ".join(assistant.rasa_urls))
             assistant.supervise()
         else:
             chat(assistant, args.sender or f"terminal-{uuid.uuid4().hex[:8]}", args.shop)
@@ -150,6 +159,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         assistant.stop()
         stop_all()  # anything started but not yet handed to the assistant
+        log.info("stopped")
+    return 0
+
+
+def services(settings: Settings) -> int:
+    """Local PostgreSQL and Redis (assistant/services.py) until a stop signal; prints the settings
+    that point the servers at them."""
+    import time
+
+    from .services import ServiceError, local_services, stop_services
+
+    _install_signal_handlers()
+    try:
+        with local_services(settings.var_dir) as (postgres_url, redis_url):
+            print("# PostgreSQL and Redis are up; in another shell, before `gradrec-assistant serve`:")
+            print(f"export GRADREC_DB_URL='{postgres_url}'")
+            print(f"export GRADREC_TRACKER_URL='{postgres_url}'")
+            print(f"export GRADREC_LOCK_URL='{redis_url}'")
+            print("export GRADREC_RASA_REPLICAS=2 GRADREC_ACTION_REPLICAS=2", flush=True)
+            log.info("running until Ctrl-C (data in %s and %s)", settings.var_dir / "pg", settings.var_dir / "redis")
+            while True:
+                time.sleep(3600)
+    except ServiceError as err:
+        log.error("%s", err)
+        return 2
+    except Shutdown as stop:
+        log.info("stopping (%s)", signal.Signals(stop.signum).name)
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        stop_services()
         log.info("stopped")
     return 0
 

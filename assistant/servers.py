@@ -4,7 +4,15 @@ the engine) and the Rasa server (Python 3.10, `rasa run`), both on loopback by d
 Each server runs in its own process group (session), and stopping one stops its whole group:
 rasa-sdk's action server is a Sanic manager process with a worker process under it.
 The Rasa server reaches the action server with a shared token (`action_endpoint.token` in the
-per-run endpoints file); Rasa's own HTTP API is off unless the settings turn it on with a token."""
+per-run endpoints file); Rasa's own HTTP API is off unless the settings turn it on with a token.
+
+Replicas: with GRADREC_RASA_REPLICAS / GRADREC_ACTION_REPLICAS the launcher starts N Rasa
+processes on consecutive ports from GRADREC_RASA_PORT and M action servers from
+GRADREC_ACTION_PORT; Rasa process i calls action server i mod M. They share state only through
+the stores in the settings: Rasa's tracker store (GRADREC_TRACKER_URL, PostgreSQL) and lock
+store (GRADREC_LOCK_URL, Redis; Rasa's in-memory lock store cannot serialise one conversation's
+turns across processes, so more than one Rasa process without it is refused), and the engine's
+session store (GRADREC_DB_URL)."""
 
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .limits import REQUEST_MAX_SIZE
 from .settings import ROOT, Settings
@@ -38,6 +47,27 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def free_ports(count: int, host: str = "127.0.0.1", tries: int = 50) -> int:
+    """The first of `count` consecutive free ports (for replicas on port, port+1, ...)."""
+    for _ in range(tries):
+        base = free_port(host)
+        if base + count > 65535:
+            continue
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base + 1, base + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sockets.append(s)
+                s.bind((host, port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise StartError(f"no {count} consecutive free ports on {host}")
 
 
 def latest_model(settings: Settings) -> Path:
@@ -64,26 +94,76 @@ def run_action_token(settings: Settings) -> str:
 
 
 def check_security(settings: Settings) -> None:
-    """Refuse settings that would open the Rasa server to anyone: the HTTP API without a token."""
+    """Refuse settings that would open the Rasa server to anyone: the HTTP API without a token;
+    and several Rasa processes without a shared lock store."""
     if settings.enable_api and not settings.api_token:
         raise StartError("GRADREC_ENABLE_API=1 needs GRADREC_API_TOKEN (the token Rasa's HTTP API will ask "
                          "for); set it in the environment, or leave the API off")
+    if settings.rasa_replicas > 1 and not settings.lock_url:
+        raise StartError(f"GRADREC_RASA_REPLICAS={settings.rasa_replicas} needs GRADREC_LOCK_URL (a Redis lock "
+                         "store; Rasa's in-memory one cannot keep one conversation's turns in order across "
+                         "processes); start one with `gradrec-assistant services`")
+
+
+def _yaml_str(value: object) -> str:
+    return json.dumps(str(value))  # a JSON string is a YAML string
+
+
+def tracker_store_yaml(settings: Settings) -> str:
+    """Rasa's SQL tracker store: PostgreSQL from GRADREC_TRACKER_URL (host, port, db, username,
+    password, query options as Rasa 3.6's SQLTrackerStore takes them), else SQLite in var/."""
+    if not settings.tracker_url:
+        return f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {_yaml_str(settings.var_dir / 'rasa_tracker.db')}\n"
+    url = urlsplit(settings.tracker_url)
+    if not url.hostname or not url.path.strip("/"):
+        raise StartError("GRADREC_TRACKER_URL must name a host and a database: postgresql://user:password@host:port/db")
+    lines = ["tracker_store:", "  type: SQL", "  dialect: postgresql", f"  url: {_yaml_str(url.hostname)}",
+             f"  port: {url.port or 5432}", f"  db: {_yaml_str(unquote(url.path.strip('/')))}"]
+    if url.username:
+        lines.append(f"  username: {_yaml_str(unquote(url.username))}")
+    if url.password:
+        lines.append(f"  password: {_yaml_str(unquote(url.password))}")
+    query = parse_qsl(url.query)
+    if query:
+        lines.append("  query:")
+        lines += [f"    {_yaml_str(k)}: {_yaml_str(v)}" for k, v in query]
+    return "\n".join(lines) + "\n"
+
+
+def lock_store_yaml(settings: Settings) -> str:
+    """Rasa's Redis lock store from GRADREC_LOCK_URL (redis://[:password@]host:port/db, rediss:// for
+    TLS); empty without one (Rasa's in-memory lock store: one process only)."""
+    if not settings.lock_url:
+        return ""
+    url = urlsplit(settings.lock_url)
+    if not url.hostname:
+        raise StartError("GRADREC_LOCK_URL must name a host: redis://[:password@]host:port/db")
+    db = url.path.strip("/") or "1"
+    if not db.isdigit():
+        raise StartError(f"GRADREC_LOCK_URL: the Redis database must be a number, not {db!r}")
+    lines = ["lock_store:", "  type: redis", f"  url: {_yaml_str(url.hostname)}", f"  port: {url.port or 6379}",
+             f"  db: {int(db)}", '  key_prefix: "gradrec"']
+    if url.username:
+        lines.append(f"  username: {_yaml_str(unquote(url.username))}")
+    if url.password:
+        lines.append(f"  password: {_yaml_str(unquote(url.password))}")
+    if url.scheme == "rediss":
+        lines.append("  use_ssl: true")
+    return "\n".join(lines) + "\n"
 
 
 def write_endpoints(settings: Settings, action_port: int, path: Path, token: str | None = None) -> Path:
-    """endpoints.yml for this run: the action server's port and token, the SQLite tracker store.
-    Only the owner may read it (it holds the token)."""
+    """endpoints.yml for this run: the action server's port and token, the tracker store (SQLite,
+    or PostgreSQL from GRADREC_TRACKER_URL), the Redis lock store when GRADREC_LOCK_URL is set.
+    Only the owner may read it (it holds the token and the stores' passwords)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tracker_db = settings.var_dir / "rasa_tracker.db"
     text = (
         "action_endpoint:\n"
         f'  url: "http://{settings.host}:{action_port}/webhook"\n'
         f"  token: {json.dumps(token or run_action_token(settings))}\n"
         '  token_name: "token"\n'
-        "tracker_store:\n"
-        "  type: SQL\n"
-        "  dialect: sqlite\n"
-        f'  db: "{tracker_db}"\n'
+        + tracker_store_yaml(settings)
+        + lock_store_yaml(settings)
     )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -221,16 +301,20 @@ def stop_all() -> None:
 
 
 def start_action_server(settings: Settings, port: int, env: dict[str, str] | None = None,
-                        timeout: float = 120.0, *, token: str | None = None) -> Server:
+                        timeout: float = 120.0, *, token: str | None = None, wait: bool = True) -> Server:
     """rasa-sdk's action server over `actions/`, bound to the settings' host, refusing calls without
-    the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`)."""
+    the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`);
+    with `wait=False` it returns once the process is started (then `wait_until_up`)."""
     token = token or (env or {}).get(ACTION_TOKEN_ENV) or run_action_token(settings)
     env = {**os.environ, "GRADREC_PUBLIC_URL": settings.base_url, "GRADREC_CURRENCY": settings.currency,
-           **settings.child_env(), "GRADREC_DB_URL": settings.db_url, **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
+           **settings.child_env(), "GRADREC_DB_URL": settings.db_url,  # the settings', not the shell's
+           **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
     argv = [sys.executable, "-m", "assistant.action_server", "--actions", "actions", "--port", str(port)]
-    server = _spawn("action server", argv, env, settings.var_dir / "logs" / "action_server.log",
+    log_name = "action_server.log" if port == settings.action_port else f"action_server-{port}.log"
+    server = _spawn("action server", argv, env, settings.var_dir / "logs" / log_name,
                     f"http://{settings.host}:{port}", "/health", timeout)
-    _wait(server, "/health", timeout)
+    if wait:
+        _wait(server, "/health", timeout)
     return server
 
 
@@ -264,13 +348,15 @@ def rasa_argv(settings: Settings, port: int, endpoints: Path, model: Path) -> li
     return argv
 
 
+RASA_RESPONSE_TIMEOUT = 3600  # seconds; rasa.core.constants.DEFAULT_RESPONSE_TIMEOUT
 RASA_HEALTH_PATH = "/"  # "Hello from Rasa", served with or without the HTTP API (/status is the API's)
 
 
 def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, str] | None = None,
-               timeout: float = 240.0, *, action_token: str | None = None) -> Server:
+               timeout: float = 240.0, *, action_token: str | None = None, wait: bool = True) -> Server:
     """`rasa run` (see `rasa_argv`) with the SQL tracker store, calling the action server on
-    `action_port` with the shared token."""
+    `action_port` with the shared token; with `wait=False` it returns once the process is started
+    (then `wait_until_up`)."""
     check_security(settings)
     rasa = settings.rasa_venv / "bin" / "rasa"
     if not rasa.exists():
@@ -281,12 +367,28 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
     # this folder; the web channel serves /images/<id> from this index; Sanic refuses request
     # bodies over its size limit with 413 before anything reads them
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-           "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), **settings.child_env(), **(env or {})}
+           "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), **settings.child_env(),
+           # how long a ticket on a conversation in the lock store lives (Rasa reads it at import)
+           "TICKET_LOCK_LIFETIME": str(max(1, round(settings.lock_lifetime))),
+           # without --enable-api Rasa 3.6 leaves Sanic's 60 s response timeout in place (its own
+           # --response-timeout, 3600 s, only reaches the API app): a turn slower than 60 s is then
+           # cancelled after the action ran but before the tracker is saved, and the REST channel
+           # still answers 200 with the replies collected so far: the shopper sees an item the
+           # conversation never recorded. Rasa's own default for every app:
+           "SANIC_RESPONSE_TIMEOUT": str(RASA_RESPONSE_TIMEOUT),
+           **(env or {})}
+    log_name = "rasa_server.log" if port == settings.rasa_port else f"rasa_server-{port}.log"
     server = _spawn("Rasa server", rasa_argv(settings, port, endpoints, latest_model(settings)), env,
-                    settings.var_dir / "logs" / "rasa_server.log", f"http://{settings.host}:{port}",
+                    settings.var_dir / "logs" / log_name, f"http://{settings.host}:{port}",
                     RASA_HEALTH_PATH, timeout)
-    _wait(server, RASA_HEALTH_PATH, timeout)
+    if wait:
+        _wait(server, RASA_HEALTH_PATH, timeout)
     return server
+
+
+def wait_until_up(server: Server) -> None:
+    """Until a server started with `wait=False` answers its health path (stopped on failure)."""
+    _wait(server, server.health_path, server.start_timeout)
 
 
 @dataclass
@@ -297,16 +399,30 @@ class Assistant:
     servers: list[Server] = field(default_factory=list)
 
     def start(self) -> "Assistant":
+        """The action servers (GRADREC_ACTION_REPLICAS) and the Rasa processes (GRADREC_RASA_REPLICAS;
+        process i calls action server i mod M), all started at once; returns when all answer. With
+        one of each, the action server is up before the Rasa server starts, as always."""
         s = self.settings
         check_security(s)  # before anything starts
         token = run_action_token(s)
+        together = s.action_replicas > 1 or s.rasa_replicas > 1
         try:
-            self.servers.append(start_action_server(s, s.action_port, token=token))
-            self.servers.append(start_rasa(s, s.rasa_port, s.action_port, action_token=token))
+            for i in range(s.action_replicas):
+                self.servers.append(start_action_server(s, s.action_port + i, token=token, wait=not together))
+            for i in range(s.rasa_replicas):
+                self.servers.append(start_rasa(s, s.rasa_port + i, s.action_port + i % s.action_replicas,
+                                               action_token=token, wait=False))
+            for server in self.servers:
+                wait_until_up(server)
         except BaseException:
             self.stop()
             raise
         return self
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa process's address (for a load balancer in front of them)."""
+        return [f"http://{self.settings.host}:{self.settings.rasa_port + i}" for i in range(self.settings.rasa_replicas)]
 
     @property
     def rasa_url(self) -> str:

@@ -37,6 +37,19 @@ Supervision (`gradrec-assistant serve`):
     GRADREC_HEALTH_TIMEOUT   seconds a health check may take                      (3)
     GRADREC_HEALTH_FAILURES  failed checks in a row before a restart              (3)
 
+Replicas (several Rasa and action-server processes on shared state; see assistant/services.py
+for a local PostgreSQL and Redis, `gradrec-assistant services`):
+
+    GRADREC_TRACKER_URL      Rasa's tracker store: a postgresql:// URL; unset: SQLite in
+                             GRADREC_VAR/rasa_tracker.db                          (SQLite)
+    GRADREC_LOCK_URL         Rasa's lock store: redis://[:password@]host:port/db; needed for
+                             more than one Rasa process                     (in memory)
+    GRADREC_LOCK_LIFETIME    seconds a Rasa replica's ticket on a conversation lives; a
+                             replica killed mid-turn blocks the conversation that long (60)
+    GRADREC_RASA_REPLICAS    Rasa processes, on GRADREC_RASA_PORT, +1, ...            (1)
+    GRADREC_ACTION_REPLICAS  action servers, on GRADREC_ACTION_PORT, +1, ...; Rasa process
+                             i calls action server i mod this                          (1)
+
 Relative paths are taken from the repository root, so the servers behave the same from any
 working directory.
 """
@@ -117,6 +130,11 @@ class Settings:
     health_failures: int = 3
     public_url: str | None = None
     currency: str = "dollars"
+    tracker_url: str | None = field(default=None, repr=False)
+    lock_url: str | None = field(default=None, repr=False)
+    lock_lifetime: float = 60.0
+    rasa_replicas: int = 1
+    action_replicas: int = 1
     shops_dir: Path = ROOT / "var" / "shops"
     jwt_secret: str | None = field(default=None, repr=False)
 
@@ -166,4 +184,20 @@ class Settings:
             currency=os.environ.get("GRADREC_CURRENCY") or "dollars",
             shops_dir=_path(os.environ.get("GRADREC_SHOPS", "var/shops")),
             jwt_secret=_secret("GRADREC_JWT_SECRET"),
+            tracker_url=_url("GRADREC_TRACKER_URL", ("postgresql",)),
+            lock_url=_url("GRADREC_LOCK_URL", ("redis", "rediss")),
+            lock_lifetime=_number("GRADREC_LOCK_LIFETIME", 60.0, 1.0),
+            rasa_replicas=int(_number("GRADREC_RASA_REPLICAS", 1, 1)),
+            action_replicas=int(_number("GRADREC_ACTION_REPLICAS", 1, 1)),
         )
+
+
+def _url(name: str, schemes: tuple[str, ...]) -> str | None:
+    """An optional URL whose scheme (before any `+driver`) is one of `schemes`."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    scheme = raw.split("://", 1)[0].split("+", 1)[0].lower() if "://" in raw else ""
+    if scheme not in schemes:
+        raise SystemExit(f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL, not {raw.split('://')[0]!r}...")
+    return raw

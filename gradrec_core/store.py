@@ -8,8 +8,18 @@ last step" and nothing is stored twice. Seen items are kept apart: undo does not
 Concurrency: every operation that reads and then writes a session runs in one transaction.
 On SQLite that transaction starts with BEGIN IMMEDIATE (the write lock is taken up front, so
 two writers never deadlock upgrading a read lock), the journal is WAL (readers don't block the
-writer) and busy_timeout makes a second writer wait instead of failing. Other databases get
-SELECT ... FOR UPDATE on the session row.
+writer) and busy_timeout makes a second writer wait instead of failing. On PostgreSQL (READ
+COMMITTED, its default) the transaction first takes a transaction-scoped advisory lock on the
+session id, so writers of one session queue even while its row does not exist yet (two
+`start`s of a new session), then reads the row FOR UPDATE; every later statement of the
+transaction sees what the previous holder committed. Other databases get SELECT ... FOR UPDATE
+on the session row. Directions are written with INSERT ... ON CONFLICT DO NOTHING (PostgreSQL)
+or a tolerated duplicate-key error (others): several processes computing the same direction at
+once all succeed. Creating the tables is serialised the same way (an advisory lock), so several
+processes opening a fresh PostgreSQL database at once do not race.
+
+`postgresql://` URLs (and Heroku-style `postgres://`) use the psycopg 3 driver the package
+depends on (`postgresql+psycopg://`); a URL naming its driver is used as given.
 """
 
 from __future__ import annotations
@@ -37,14 +47,28 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import URL
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+SCHEMA_LOCK_KEY = 0x67726164726563  # "gradrec": the advisory lock held while creating the tables
+
+
+def normalise_url(url: str) -> URL:
+    """The SQLAlchemy URL, with plain `postgresql://` / `postgres://` on the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
 
 
 def _now() -> str:
@@ -165,21 +189,35 @@ class SessionStore:
 
     def __init__(self, url: str = "sqlite:///:memory:") -> None:
         self.url = url
-        if make_url(url).get_backend_name() == "sqlite":
+        parsed = normalise_url(url)
+        if parsed.get_backend_name() == "sqlite":
             self.engine = _sqlite_engine(url)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
-        Base.metadata.create_all(self.engine)
-        self._migrate()
+            self.engine = create_engine(parsed, pool_pre_ping=True)
+        self.postgres = self.engine.dialect.name == "postgresql"
+        if self.postgres:
+            from sqlalchemy import text
 
-    def _migrate(self) -> None:
+            with self.engine.begin() as conn:  # one process at a time creates (and migrates) the tables
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                Base.metadata.create_all(conn)
+                self._migrate(conn)
+        else:
+            Base.metadata.create_all(self.engine)
+            self._migrate()
+
+    def _migrate(self, conn=None) -> None:  # type: ignore[no-untyped-def]
         """Columns added since a store was created (SQLAlchemy's create_all adds tables only)."""
         from sqlalchemy import inspect, text
 
-        have = {c["name"] for c in inspect(self.engine).get_columns(StepRow.__tablename__)}
+        have = {c["name"] for c in inspect(conn if conn is not None else self.engine).get_columns(StepRow.__tablename__)}
         if "plan" not in have:
-            with self.engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {StepRow.__tablename__} ADD COLUMN plan TEXT DEFAULT ''"))
+            alter = text(f"ALTER TABLE {StepRow.__tablename__} ADD COLUMN plan TEXT DEFAULT ''")
+            if conn is not None:
+                conn.execute(alter)
+            else:
+                with self.engine.begin() as own:
+                    own.execute(alter)
 
     @staticmethod
     def from_path(path: str | Path) -> "SessionStore":
@@ -193,7 +231,13 @@ class SessionStore:
 
     # ------------------------------------------------------------------ sessions
     def lock_session(self, tx: Session, session_id: str) -> SessionRow | None:
+        """The session's row, locked for the rest of the transaction (see the module's docstring);
+        None when there is none (on PostgreSQL the id is locked all the same)."""
         stmt = select(SessionRow).where(SessionRow.id == session_id)
+        if self.postgres:
+            from sqlalchemy import text
+
+            tx.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:sid, 0))"), {"sid": session_id})
         if self.engine.dialect.name != "sqlite":
             stmt = stmt.with_for_update()
         return tx.execute(stmt).scalar_one_or_none()
@@ -254,10 +298,18 @@ class SessionStore:
             )
 
     def put_direction(self, key: str, neutral: str, exemplar: str, d: StoredDirection) -> None:
-        with self.transaction() as tx:
-            if tx.get(DirectionRow, key) is None:
-                tx.add(DirectionRow(
-                    key=key, neutral=neutral, exemplar=exemplar, vector=vector_to_bytes(d.vector),
-                    confidence=d.confidence, auc=d.auc, neutral_ids=json.dumps(d.neutral_ids),
-                    exemplar_ids=json.dumps(d.exemplar_ids), target_category=d.target_category,
-                ))
+        """Store a direction unless one with this key is there (the first writer wins; a direction
+        is a pure function of its key, so concurrent writers agree)."""
+        values = dict(key=key, neutral=neutral, exemplar=exemplar, vector=vector_to_bytes(d.vector),
+                      confidence=d.confidence, auc=d.auc, neutral_ids=json.dumps(d.neutral_ids),
+                      exemplar_ids=json.dumps(d.exemplar_ids), target_category=d.target_category)
+        if self.postgres:
+            with self.transaction() as tx:
+                tx.execute(pg_insert(DirectionRow).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+            return
+        try:
+            with self.transaction() as tx:
+                if tx.get(DirectionRow, key) is None:
+                    tx.add(DirectionRow(**values))
+        except IntegrityError:
+            log.debug("direction %s was stored by another writer first", key)
