@@ -246,13 +246,14 @@ def test_what_colours_shows_a_carousel_to_pick_from(assistant_servers: Settings,
     assert len(offered) >= 2 and len(set(colours)) == len(colours), colours
     assert f"in {seed.metadata['hue_family']}" not in colours
 
-    # each card has a button; click the second card's
+    # each card has a button; click the one of the lightest card (so that something is darker)
     buttons = browser.find_elements("css selector", ".rw-carousel-card .rw-carousel-buttons-container .rw-reply")
     buttons = buttons[-len(offered):]
     assert len(buttons) == len(offered) and all(b.get_attribute("role") == "button" for b in buttons)
-    chosen = item(offered[1])
+    lightest = max(range(len(offered)), key=lambda i: float(item(offered[i]).metadata["lightness"]))
+    chosen = item(offered[lightest])
     count = len(page.cards())
-    page.js("arguments[0].scrollIntoView(); arguments[0].click();", buttons[1])
+    page.js("arguments[0].scrollIntoView(); arguments[0].click();", buttons[lightest])
     picked_card = page.next_card(count, "the card's button")
     picked = item(picked_card)
     assert picked.id == chosen.id and "picked" in picked_card["subtitle"]
