@@ -39,6 +39,7 @@ ALTERNATIVES = 3  # items side by side for "another one" on a channel that shows
 # the payloads into the widget's carousels): "another one" offers several there; other channels
 # (REST clients, the terminal chat, voice) get the next one at once.
 CAROUSEL_CHANNELS = frozenset({"socketio"})
+LAST_ONE = "That was the last one like it. Try a change (\"darker\", \"shorter\") or \"start over\"."
 
 Events = list[EventType]
 
@@ -239,9 +240,10 @@ class ActionRefine(Action):
 
 
 class ActionAnother(Action):
-    """"show me another one": on a chat channel, a few alternatives side by side (the current
-    item stays until the shopper picks one); on a voice channel, the next one at once. A picked
-    card sends `/another{"item_id": ...}`: that item becomes the current one, as one step."""
+    """"show me another one": on the web chat, a few alternatives side by side (the current item
+    stays until the shopper picks one; they count as seen); elsewhere (voice, REST clients) the
+    next one at once. A picked card sends `/another{"item_id": ...}`: that item becomes the current
+    one, as one step (`Engine.pick`)."""
 
     def name(self) -> str:
         return "action_another"
@@ -278,9 +280,6 @@ class ActionAnother(Action):
             return []
         _offer(dispatcher, offered, len(state.steps))
         return []
-
-
-LAST_ONE = "That was the last one like it. Try a change (\"darker\", \"shorter\") or \"start over\"."
 
 
 def _offer(dispatcher: CollectingDispatcher, offered: Alternatives, step_number: int) -> None:
