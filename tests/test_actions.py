@@ -400,3 +400,24 @@ def test_voice_hears_the_colours_and_the_next_item_without_cards(domain: dict[st
     assert len(said) == 1 and {k for k, v in said[0].items() if v} == {"text"}, said
     [current] = [e["value"] for e in events if e.get("name") == "current_item"]
     assert truth[current]["kind"] == "polo shirt" and said[0]["text"].startswith("Here's another one: ")
+
+
+def test_alternatives_to_a_step_answer_the_same_critique(domain: dict[str, Any],
+                                                         truth: dict[str, dict[str, str]]) -> None:
+    """"something darker", then "another one": each alternative is also darker than the item
+    the critique was made on (ground truth), of the same kind; picking one keeps the walk going."""
+    from actions.actions import ActionAnother, ActionRefine, ActionSearchItem
+
+    who = "shopper-alternatives"
+    seed = item_of(run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain, events=WEB)[0])
+    darker = item_of(run(ActionRefine(), "something darker", "refine", who, domain, events=WEB)[0])
+    [message], _ = run(ActionAnother(), "another one", "another", who, domain, events=WEB)
+    ids = [c["id"] for c in message["custom"]["step"]["choices"]]
+    L = lambda i: float(truth[i]["lightness"])  # noqa: E731
+    assert len(ids) == 3 and darker["id"] not in ids
+    assert all(L(i) < L(seed["id"]) and truth[i]["kind"] == "polo shirt" for i in ids), [L(i) for i in ids]
+    pick = item_of(run(ActionAnother(), "/another", "another", who, domain, events=WEB,
+                       entities=[{"entity": "item_id", "value": ids[0]}])[0])
+    assert pick["id"] == ids[0]
+    even = item_of(run(ActionRefine(), "even darker", "refine", who, domain, events=WEB)[0])
+    assert L(even["id"]) < L(ids[0]) and truth[even["id"]]["kind"] == "polo shirt"
