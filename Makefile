@@ -99,6 +99,10 @@ serve: setup ## both servers only, for chat widgets and voice channels
 
 run: chat ## set up, then run the main job (the chat)
 
+.PHONY: voice-demo
+voice-demo: setup ## a phone call, heard: both servers, three turns posted as Twilio would, the replies in var/voice/reply.wav (espeak-ng)
+	$(BIN)/python -m assistant.voice_demo --start "show me a blue polo shirt" "something darker" "what colours does it come in?"
+
 test: setup ## set up, then run every test
 	$(BIN)/python -m pytest -q
 

@@ -11,6 +11,7 @@ store, so a crashed or restarted action server continues where it was.
 from __future__ import annotations
 
 import functools
+import json
 import time
 import logging
 from typing import Any, Callable
@@ -20,6 +21,7 @@ from rasa_sdk.events import ActionExecuted, EventType, Restarted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from gradrec_core import GradrecError, Item, SessionError, SessionState, UnknownItemError, WalkStep
+from gradrec_core.types import Alternatives
 
 from gradrec_core.critique import Turn, take_turn
 
@@ -32,6 +34,12 @@ MAX_TEXT = 300  # longer messages are cut before parsing (a pasted essay is not 
 NO_ITEM = ("Let's find an item first: tell me what you're looking for, "
            "for example \"show me a blue polo shirt\".")
 SOMETHING_WRONG = "Sorry, something went wrong on my side. Your session is saved; please try again."
+ALTERNATIVES = 3  # items side by side for "another one" on a channel that shows carousels
+# Channels whose client draws a row of cards with a button each (assistant/web_channel.py turns
+# the payloads into the widget's carousels): "another one" offers several there; other channels
+# (REST clients, the terminal chat, voice) get the next one at once.
+CAROUSEL_CHANNELS = frozenset({"socketio"})
+LAST_ONE = "That was the last one like it. Try a change (\"darker\", \"shorter\") or \"start over\"."
 
 Events = list[EventType]
 
@@ -62,6 +70,10 @@ def _safe(run: Callable[..., Events]) -> Callable[..., Events]:
 
 def _voice(tracker: Tracker) -> bool:
     return is_voice(tracker.get_latest_input_channel())
+
+
+def _carousels(tracker: Tracker) -> bool:
+    return tracker.get_latest_input_channel() in CAROUSEL_CHANNELS
 
 
 def _say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, about_price: bool = False) -> None:
@@ -117,6 +129,13 @@ def _step_payload(step: WalkStep) -> dict[str, Any]:
     }
 
 
+def _pick(item: Item, title: str) -> dict[str, Any]:
+    """A card the shopper can pick: the widget's button sends `/another{"item_id": ...}`, which
+    makes that item the current one (`action_another`, `Engine.pick`)."""
+    return {**item_card(item), "pick": {"title": title,
+                                        "payload": "/another" + json.dumps({"item_id": item.id})}}
+
+
 def _turn_payload(turn: Turn) -> dict[str, Any]:
     step = turn.step
     return {
@@ -126,8 +145,11 @@ def _turn_payload(turn: Turn) -> dict[str, Any]:
         "confidence": round(step.confidence, 3) if step else None,
         "low_confidence": bool(step and step.low_confidence),
         "end_reached": bool(step and step.end_reached),
-        "alternatives": [item_card(i) for i in step.alternatives] if step else [],
+        "alternatives": [_pick(i, "Show this one") for i in step.alternatives] if step else [],
         "values": [{"value": v, "count": n} for v, n in turn.values.values] if turn.values else [],
+        # one item per value ("what colours does it come in?"): a carousel, each card pickable
+        "examples": [{"value": e.value, "item": _pick(e.item, f"This one in {e.value}")}
+                     for e in turn.values.examples] if turn.values else [],
     }
 
 
@@ -212,13 +234,17 @@ class ActionRefine(Action):
             question = turn.plan.question
             _say(dispatcher, tracker, turn.answer, about_price=bool(question and question.topic == "price"))
             return _clear_critique_slots()
-        dispatcher.utter_message(text=turn.answer, json_message={
+        text = turn.answer + (" Pick one to see it." if payload["examples"] and _carousels(tracker) else "")
+        dispatcher.utter_message(text=text, json_message={
             "type": "gradrec_answer", "item": item_card(state.current), "step": payload})  # type: ignore[arg-type]
         return _clear_critique_slots()
 
 
 class ActionAnother(Action):
-    """"show me another one": the next candidate for the same step."""
+    """"show me another one": on the web chat, a few alternatives side by side (the current item
+    stays until the shopper picks one; they count as seen); elsewhere (voice, REST clients) the
+    next one at once. A picked card sends `/another{"item_id": ...}`: that item becomes the current
+    one, as one step (`Engine.pick`)."""
 
     def name(self) -> str:
         return "action_another"
@@ -226,16 +252,51 @@ class ActionAnother(Action):
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         eng = engine()
-        if _current_state(dispatcher, tracker) is None:
+        state = _current_state(dispatcher, tracker)
+        if state is None:
             return []
-        step = eng.another(tracker.sender_id)
-        if step.item is None:
-            _say(dispatcher, tracker, "That was the last one like it. Try a change "
-                                          "(\"darker\", \"shorter\") or \"start over\".")
+        picked = next(tracker.get_latest_entity_values("item_id"), None)
+        if picked:
+            try:
+                step = eng.pick(tracker.sender_id, str(picked))
+            except UnknownItemError:  # the id is not echoed: a widget may render replies as HTML
+                _say(dispatcher, tracker, "I can't find that item in this shop. Say \"another one\" "
+                                          "to see others.")
+                return []
+            assert step.item is not None
+            _show(dispatcher, tracker, f"Here it is: {spoken_name(step.item)}. Tell me how it should change.",
+                  step.item, {"step_number": step.number, "picked": True})
+            return _item_events(step.item, step.number)
+        if not _carousels(tracker):  # no row of cards to pick from (a caller, a REST client): the next one
+            step = eng.another(tracker.sender_id)
+            if step.item is None:
+                _say(dispatcher, tracker, LAST_ONE)
+                return []
+            _show(dispatcher, tracker, f"Here's another one: {spoken_name(step.item)}.", step.item,
+                  _step_payload(step))
+            return _item_events(step.item, step.number)
+        offered = eng.alternatives(tracker.sender_id, ALTERNATIVES)
+        if offered.end_reached:
+            _say(dispatcher, tracker, LAST_ONE)
             return []
-        _show(dispatcher, tracker, f"Here's another one: {spoken_name(step.item)}.", step.item,
-              _step_payload(step))
-        return _item_events(step.item, step.number)
+        _offer(dispatcher, offered, len(state.steps))
+        return []
+
+
+def _offer(dispatcher: CollectingDispatcher, offered: Alternatives, step_number: int) -> None:
+    """Alternatives as cards the shopper picks from, with the chips for the current item."""
+    items = offered.items
+    names = [spoken_name(i) for i in items]
+    said = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    count = {2: "two others", 3: "three others"}.get(len(items), f"{len(items)} others")
+    head = "Here's one other" if len(items) == 1 else f"Here are {count}"
+    dispatcher.utter_message(
+        text=f"{head} like it: {said}. Pick one to go on from it.",
+        buttons=[{"title": chip, "payload": chip} for chip in chips(offered.current)],
+        json_message={"type": "gradrec_alternatives", "item": item_card(offered.current),
+                      "step": {"step_number": step_number,
+                               "choices": [_pick(i, "Pick this one") for i in items]}},
+    )
 
 
 class ActionUndo(Action):

@@ -195,10 +195,11 @@ async def _file(path: Path, content_type: str, headers: Optional[Dict[str, str]]
                                                                      **(headers or {})})
 
 
-def _subtitle(card: Dict[str, Any], step: Dict[str, Any]) -> str:
-    """The card's second line: price, key attributes, the step, a note when the match is loose."""
+def _subtitle(card: Dict[str, Any], step: Dict[str, Any], label: str = "") -> str:
+    """The card's second line: what the card stands for in a carousel ("in red"), price, key
+    attributes, the step, a note when the match is loose."""
     attrs = dict(card.get("attributes") or {})
-    parts = []
+    parts = [label] if label else []
     if attrs.get("price") not in (None, ""):
         parts.append(f"price {attrs.pop('price')}")
     attrs.pop("kind", None)
@@ -206,6 +207,8 @@ def _subtitle(card: Dict[str, Any], step: Dict[str, Any]) -> str:
     phrase, number = step.get("phrase"), step.get("step_number")
     if step.get("undo"):
         parts.append(f"back to step {number}")
+    elif step.get("picked") and number:
+        parts.append(f"picked, step {number}")
     elif phrase and number:
         parts.append(f"{phrase}, step {number}")
     if step.get("end_reached"):
@@ -215,13 +218,34 @@ def _subtitle(card: Dict[str, Any], step: Dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def card_element(card: Dict[str, Any], step: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """An item card as a carousel element (the widget renders its title, subtitle and image)."""
+def card_element(card: Dict[str, Any], step: Optional[Dict[str, Any]] = None, label: str = "") -> Dict[str, Any]:
+    """An item card as a carousel element (the widget renders its title, subtitle and image).
+    A card the shopper may pick (the actions' `pick`: a title and the message it sends, e.g.
+    `/another{"item_id": "polo-0005"}`) gets a postback button: the widget sends the payload
+    and shows the title as the shopper's message."""
     element: Dict[str, Any] = {"title": str(card.get("name") or card.get("id")),
-                               "subtitle": _subtitle(card, step or {}), "buttons": []}
+                               "subtitle": _subtitle(card, step or {}, label), "buttons": []}
     if card.get("image"):
         element["image_url"] = card["image"]
+    pick = card.get("pick")
+    if isinstance(pick, dict) and isinstance(pick.get("payload"), str) and pick["payload"].startswith("/"):
+        element["buttons"].append({"type": "postback", "title": str(pick.get("title") or "Pick this one"),
+                                   "payload": pick["payload"]})
     return element
+
+
+def carousel_elements(step: Dict[str, Any]) -> list:
+    """The cards a reply offers side by side, from the actions' step payload: one per value
+    ("what colours does it come in?": `examples`), the alternatives to pick from ("another
+    one": `choices`), or the closest items when nothing fits (`alternatives`)."""
+    examples = [e for e in step.get("examples") or [] if isinstance(e, dict) and isinstance(e.get("item"), dict)]
+    if examples:
+        return [card_element(e["item"], label=f"in {e.get('value')}") for e in examples]
+    for key in ("choices", "alternatives"):
+        cards = [c for c in step.get(key) or [] if isinstance(c, dict)]
+        if cards:
+            return [card_element(c) for c in cards]
+    return []
 
 
 def carousel(elements: list) -> Dict[str, Any]:
@@ -258,10 +282,11 @@ class CardOutput(SocketIOOutput):
             await super().send_response(recipient_id, message)
             return
         step = custom.get("step") or {}
+        several = carousel_elements(step)  # one per value, alternatives to pick, the closest ones
         if custom.get("type") in ("gradrec_item", "gradrec_chosen") and custom.get("item"):
             await self._send_message(recipient_id, carousel([card_element(custom["item"], step)]))
-        elif step.get("alternatives"):  # "nothing like that; the closest I have: ..."
-            await self._send_message(recipient_id, carousel([card_element(c) for c in step["alternatives"]]))
+        elif several:
+            await self._send_message(recipient_id, carousel(several))
         text, buttons = message.get("text"), message.get("buttons")
         if text and buttons:
             await self.send_text_with_buttons(recipient_id, text, buttons)

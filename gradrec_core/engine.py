@@ -25,11 +25,12 @@ import faiss
 import numpy as np
 
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
-from .graded import Axis, AxisBuilder, Floor, TurnState, graded_step
+from .graded import Axis, AxisBuilder, Floor, TurnState, _style, graded_step
 from .index import ItemIndex, load_index
 from .ops import Comparative, NumericComparative, Op, Range, Require, RequireText, op_from_dict, op_to_dict
-from .store import SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
+from .store import SeenRow, SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
 from .types import (
+    Alternatives,
     AttributeValues,
     CritiqueStep,
     Direction,
@@ -37,6 +38,7 @@ from .types import (
     ScoredItem,
     SessionError,
     SessionState,
+    ValueExample,
     WalkStep,
 )
 from .walk import (
@@ -250,28 +252,95 @@ class Engine:
         right after the seed or when that step has no other answer, the nearest unseen item
         of the same kind."""
 
+        return self._locked_step(session_id, self._another)
+
+    def alternatives(self, session_id: str, k: int = 3) -> Alternatives:
+        """Up to `k` items that could take the current one's place, each what `another` would
+        give (the next candidates of the same step, or the nearest unseen items of the kind),
+        offered side by side. Nothing changes but that they count as seen (never offered twice);
+        the current item stays until the shopper picks one with `pick`."""
+        if k < 1:
+            raise SessionError(f"k must be at least 1, not {k}")
+
+        def take(tx, session, steps: list[StepRow], prepared: _Prepared) -> Alternatives:  # type: ignore[no-untyped-def]
+            found: list[Item] = []
+            reason = ""
+            trial = tx.begin_nested()  # each answer as if taken, so the next one differs; then undone
+            try:
+                for _ in range(k):
+                    answer = self._another(tx, session, steps, prepared)
+                    if answer.item is None:
+                        reason = answer.end_reason
+                        break
+                    found.append(answer.item)
+            finally:
+                trial.rollback()
+            for item in found:
+                if tx.get(SeenRow, (session.id, item.id)) is None:
+                    tx.add(SeenRow(session_id=session.id, item_id=item.id))
+            self.store.touch(session)
+            current = self.index.item(steps[-1].item_id)
+            if not found:
+                log.info("session %s: no alternative left (%s)", session.id, reason)
+            return Alternatives(current, tuple(found), reason if not found else "")
+
+        return self._locked_step(session_id, take)  # type: ignore[return-value]
+
+    def pick(self, session_id: str, item_id: str) -> WalkStep:
+        """The shopper picked `item_id` (from alternatives, or an example of a value): it becomes
+        the current item as one step, so "go back" returns to the one before and the walk goes on
+        from it. An earlier filter the picked item does not satisfy ("in black", then a red
+        one picked) is replaced by the picked item's value, as "in red" would."""
+        row = self.index.row(item_id)
+        picked = self.index.items[row]
+
         def take(tx, session, steps: list[StepRow], prepared: _Prepared) -> WalkStep:  # type: ignore[no-untyped-def]
-            last = steps[-1]
-            if last.plan:
-                base = [s for s in steps if s.id != last.id]
-                answer = self._critique_step(tx, session, base, _plan_ops(last), prepared, kind="another")
-                if answer.item is not None:
-                    return _as_walk(answer)
-                return self._another_like(tx, session, steps)
-            if last.kind == "start" or not last.neutral:
-                return self._another_like(tx, session, steps)
-            base = [s for s in steps if s.id != last.id]
-            walk_state = self._walk_state(tx, session_id, base, prepared)
-            prompts = (last.neutral, last.exemplar, last.opposite)
-            if prompts not in prepared.directions:
-                raise _Stale
-            alternative = self._take_step(tx, session, last, walk_state, prepared.directions[prompts],
-                                          "another", prompts, last.intensity, last.attribute)
-            if alternative.item is None:  # that step had no other answer: one like this
-                return self._another_like(tx, session, steps)
-            return alternative
+            current = steps[-1]
+            if current.item_id == item_id:  # already the current item: nothing to record
+                return WalkStep(current.number, "pick", "", "", "", 1.0, picked, False, 1.0, False,
+                                None, None, None)
+            filters: list[Require] = []
+            for s in steps:
+                for op in _plan_ops(s):
+                    if isinstance(op, Require):
+                        filters = [f for f in filters if f.column != op.column] + [op]
+            ops: list[Op] = []
+            for f in filters:
+                value = str(self.index.column(f.column)[row])
+                if value not in [v.lower() for v in f.values]:
+                    ops.append(Require(f.column, (value,), attribute=value))
+            plan = json.dumps({"ops": [op_to_dict(op) for op in ops], "floors": [None] * len(ops)}) if ops else ""
+            self.store.add_step(tx, session, StepRow(
+                number=current.number + 1, kind="pick", item_id=item_id,
+                attribute=" + ".join(op.attribute for op in ops if isinstance(op, Require)),
+                position=vector_to_bytes(self.index.vectors[row]), confidence=1.0, plan=plan,
+            ))
+            return WalkStep(current.number + 1, "pick", "", "", "", 1.0, picked, False, 1.0, False,
+                            None, None, None)
 
         return self._locked_step(session_id, take)
+
+    def _another(self, tx, session, steps: list[StepRow], prepared: _Prepared) -> WalkStep:  # type: ignore[no-untyped-def]
+        """`another`'s answer for the session's active `steps` (a step is added)."""
+        last = steps[-1]
+        if last.plan:
+            base = [s for s in steps if s.id != last.id]
+            answer = self._critique_step(tx, session, base, _plan_ops(last), prepared, kind="another")
+            if answer.item is not None:
+                return _as_walk(answer)
+            return self._another_like(tx, session, steps)
+        if last.kind == "start" or not last.neutral:
+            return self._another_like(tx, session, steps)
+        base = [s for s in steps if s.id != last.id]
+        walk_state = self._walk_state(tx, session.id, base, prepared)
+        prompts = (last.neutral, last.exemplar, last.opposite)
+        if prompts not in prepared.directions:
+            raise _Stale
+        alternative = self._take_step(tx, session, last, walk_state, prepared.directions[prompts],
+                                      "another", prompts, last.intensity, last.attribute)
+        if alternative.item is None:  # that step had no other answer: one like this
+            return self._another_like(tx, session, steps)
+        return alternative
 
     def apply(self, session_id: str, ops: list[Op]) -> CritiqueStep:
         """One critique turn: the next item satisfying every operation at once (a compound
@@ -289,9 +358,13 @@ class Engine:
 
         return self._locked_step(session_id, take)  # type: ignore[return-value]
 
-    def values_like(self, item_id: str, column: str, k: int = 50) -> AttributeValues:
+    def values_like(self, item_id: str, column: str, k: int = 50, examples: int = 8) -> AttributeValues:
         """The values `column` takes among the `k` items most like `item_id` in its kind
-        ("what colours does it come in?"), the item itself included."""
+        ("what colours does it come in?"), the item itself included; for a categorical column,
+        also an example item for each of the first `examples` values (most common first) other
+        than the item's own:
+        the item of its kind with that value most like it in everything else (its text and the
+        other attribute columns), so "in red" can be shown rather than said."""
         schema = self.index.schema
         row = self.index.row(item_id)
         item = self.index.items[row]
@@ -312,7 +385,24 @@ class Engine:
             if v:
                 counts[v] = counts.get(v, 0) + 1
         ordered = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-        return AttributeValues(column, mine, ordered, False)
+        return AttributeValues(column, mine, ordered, False,
+                               examples=self._value_examples(row, column, [v for v, _ in ordered], examples))
+
+    def _value_examples(self, row: int, column: str, values: list[str], limit: int) -> tuple[ValueExample, ...]:
+        item = self.index.items[row]
+        kind_rows = self.index.rows_in_category(item.category) if item.category else np.arange(len(self.index))
+        kind_rows = kind_rows[kind_rows != row]
+        in_column = self.index.column(column)[kind_rows]
+        mine = self.index.column(column)[row]
+        hold = [c.name for c in self.index.schema.attributes if c.name != column]
+        found: list[ValueExample] = []
+        for value in values[:limit]:
+            rows = kind_rows[in_column == value]
+            if value == mine or not len(rows):
+                continue
+            score = _style(self.index, rows, row, [], hold, ())  # the colour may change: no colour hold
+            found.append(ValueExample(value, self.index.items[int(rows[int(np.argmax(score))])]))
+        return tuple(found)
 
     def _check_op(self, op: Op) -> None:
         schema = self.index.schema

@@ -143,6 +143,15 @@ class CritiqueStep:
 
 
 @dataclass(frozen=True)
+class ValueExample:
+    """One value of a column with the item that shows it: the item of the current one's kind
+    with that value that is most like the current item in everything else."""
+
+    value: str
+    item: Item
+
+
+@dataclass(frozen=True)
 class AttributeValues:
     """Values a column takes among items like one item (same kind, close in style)."""
 
@@ -153,6 +162,22 @@ class AttributeValues:
     minimum: float | None = None
     maximum: float | None = None
     source: str = "catalog"  # "catalog" (a column) or "text" (words found in the items' texts)
+    # per value other than the item's own, in the order of `values`: an item to show for it
+    examples: tuple[ValueExample, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """Items that could take the current one's place ("another one"), offered side by side: the
+    current item stays until the shopper picks one (`Engine.pick`); all of them count as seen."""
+
+    current: Item
+    items: tuple[Item, ...]  # best first; empty when none is left
+    reason: str = ""  # why there are none, when there are none
+
+    @property
+    def end_reached(self) -> bool:
+        return not self.items
 
 
 @dataclass(frozen=True)

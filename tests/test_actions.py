@@ -268,3 +268,156 @@ def test_repeat_and_describe(domain: dict[str, Any]) -> None:
     price = float(item.metadata["price"])
     assert spoken_name(item) in said[0]["text"] and f"{int(price)} dollars" in said[0]["text"]
     assert card["id"] not in said[0]["text"] and "/" not in said[0]["text"]
+
+
+# ---------------------------------------------------------------- carousels (the web chat)
+
+WEB = [{"event": "user", "text": "hi", "input_channel": "socketio"}]  # the web chat's channel
+VOICE = [{"event": "user", "text": "hi", "input_channel": "twilio_voice"}]
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, dict[str, str]]:
+    """The sample catalog's ground truth, read from its CSV (not through the engine)."""
+    import csv
+
+    with open(ROOT / "data" / "catalog" / "sample" / "items.csv", newline="", encoding="utf-8") as f:
+        return {row["id"]: row for row in csv.DictReader(f)}
+
+
+def picked_id(payload: str) -> str:
+    import json
+
+    assert payload.startswith("/another{"), payload
+    return str(json.loads(payload[len("/another"):])["item_id"])
+
+
+def test_what_colours_offers_one_item_per_colour_and_a_pick_continues_from_it(
+        domain: dict[str, Any], truth: dict[str, dict[str, str]]) -> None:
+    from actions.actions import ActionAnother, ActionRefine, ActionSearchItem, ActionUndo
+    from actions.shop import engine
+
+    who = "shopper-colours"
+    seed = item_of(run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain, events=WEB)[0])
+    mine = truth[seed["id"]]
+    messages, events = run(ActionRefine(), "what colours does it come in?", "ask", who, domain, events=WEB)
+    [message] = messages
+    assert message["custom"]["type"] == "gradrec_answer" and "Pick one" in message["text"]
+    examples = message["custom"]["step"]["examples"]
+    values = [e["value"] for e in examples]
+    assert len(examples) >= 2 and len(set(values)) == len(values), values  # one card per colour
+    assert mine["hue_family"] not in values  # its own colour is the item itself: not offered
+    named = message["text"].lower()
+    for e in examples:
+        row = truth[e["item"]["id"]]
+        assert row["hue_family"] == e["value"], (e["value"], row)  # the card really has that colour
+        assert row["kind"] == mine["kind"]  # the kind is kept
+        assert e["value"] in named  # the sentence names it too
+        assert picked_id(e["item"]["pick"]["payload"]) == e["item"]["id"]
+        assert e["item"]["image"].endswith(f"/images/{e['item']['id']}")
+    assert not [ev for ev in events if ev.get("name") == "current_item"]  # a question moves nothing
+    assert engine().state(who).current.id == seed["id"]
+
+    # the shopper clicks one card's button: that item becomes the current one, as one step
+    choice = examples[-1]["item"]
+    messages, events = run(ActionAnother(), choice["pick"]["payload"], "another", who, domain, events=WEB,
+                           entities=[{"entity": "item_id", "value": choice["id"]}])
+    assert item_of(messages)["id"] == choice["id"] and SlotSet("current_item", choice["id"]) in events
+    assert engine().state(who).current.id == choice["id"]
+    # "something darker" goes on from the picked item (ground truth: lightness, kind)
+    darker = item_of(run(ActionRefine(), "something darker", "refine", who, domain, events=WEB)[0])
+    assert float(truth[darker["id"]]["lightness"]) < float(truth[choice["id"]]["lightness"])
+    assert truth[darker["id"]]["kind"] == mine["kind"]
+    # and "go back" goes back through the pick
+    assert item_of(run(ActionUndo(), "go back", "undo", who, domain)[0])["id"] == choice["id"]
+    assert item_of(run(ActionUndo(), "go back", "undo", who, domain)[0])["id"] == seed["id"]
+
+
+def test_a_picked_colour_replaces_an_earlier_colour_wish(domain: dict[str, Any],
+                                                         truth: dict[str, dict[str, str]]) -> None:
+    """"in black", then a red card picked, then "cheaper": cheaper in red, not back to black."""
+    from actions.actions import ActionAnother, ActionRefine, ActionSearchItem
+
+    who = "shopper-wish"
+    run(ActionSearchItem(), "show me white low-top sneakers", "search_item", who, domain, events=WEB)
+    black = item_of(run(ActionRefine(), "in black", "refine", who, domain, events=WEB)[0])
+    assert truth[black["id"]]["hue_family"] == "black"
+    [message], _ = run(ActionRefine(), "what colours does it come in?", "ask", who, domain, events=WEB)
+    other = next(e for e in message["custom"]["step"]["examples"]
+                 if e["value"] != "black" and float(truth[e["item"]["id"]]["price"]) > 20)
+    run(ActionAnother(), other["item"]["pick"]["payload"], "another", who, domain, events=WEB,
+        entities=[{"entity": "item_id", "value": other["item"]["id"]}])
+    messages, _ = run(ActionRefine(), "something cheaper", "refine", who, domain, events=WEB)
+    cheaper = item_of(messages)
+    assert truth[cheaper["id"]]["hue_family"] == other["value"], (other["value"], truth[cheaper["id"]])
+    assert float(truth[cheaper["id"]]["price"]) < float(truth[other["item"]["id"]]["price"])
+
+
+def test_another_one_offers_alternatives_side_by_side(domain: dict[str, Any],
+                                                      truth: dict[str, dict[str, str]]) -> None:
+    """On the web chat "another one" shows three alternatives; the current item stays until one
+    is picked; none is offered twice; each keeps what was asked ("in black") and the kind."""
+    from actions.actions import ActionAnother, ActionRefine, ActionSearchItem, ActionUndo
+    from actions.shop import engine
+
+    who = "shopper-another"
+    seed = item_of(run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain, events=WEB)[0])
+    black = item_of(run(ActionRefine(), "in black", "refine", who, domain, events=WEB)[0])
+    offered: list[str] = []
+    for _ in range(2):
+        [message], events = run(ActionAnother(), "another one", "another", who, domain, events=WEB)
+        assert message["custom"]["type"] == "gradrec_alternatives" and "Pick one" in message["text"]
+        assert message["custom"]["item"]["id"] == black["id"]
+        assert [b["title"] for b in message["buttons"]][-2:] == ["go back", "I'll take it"]
+        ids = [picked_id(c["pick"]["payload"]) for c in message["custom"]["step"]["choices"]]
+        assert ids == [c["id"] for c in message["custom"]["step"]["choices"]]
+        assert len(ids) == 3 and len(set(ids)) == 3 and black["id"] not in ids and seed["id"] not in ids
+        assert all(truth[i]["kind"] == "polo shirt" and truth[i]["hue_family"] == "black" for i in ids), ids
+        assert events == [] and engine().state(who).current.id == black["id"]  # nothing picked yet
+        assert not set(ids) & set(offered)  # never offered twice
+        offered += ids
+    messages, events = run(ActionAnother(), "/another", "another", who, domain, events=WEB,
+                           entities=[{"entity": "item_id", "value": offered[4]}])
+    assert item_of(messages)["id"] == offered[4] and engine().state(who).current.id == offered[4]
+    assert item_of(run(ActionUndo(), "go back", "undo", who, domain)[0])["id"] == black["id"]
+    # an unknown id is not echoed back and changes nothing
+    messages, _ = run(ActionAnother(), "/another", "another", who, domain, events=WEB,
+                      entities=[{"entity": "item_id", "value": "<b>no-such</b>"}])
+    assert "can't find that item" in messages[0]["text"] and "no-such" not in messages[0]["text"]
+    assert engine().state(who).current.id == black["id"]
+
+
+def test_voice_hears_the_colours_and_the_next_item_without_cards(domain: dict[str, Any],
+                                                                   truth: dict[str, dict[str, str]]) -> None:
+    from actions.actions import ActionAnother, ActionRefine, ActionSearchItem
+
+    who = "caller-colours"
+    run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain, events=VOICE)
+    said, _ = run(ActionRefine(), "what colours does it come in?", "ask", who, domain, events=VOICE)
+    assert len(said) == 1 and {k for k, v in said[0].items() if v} == {"text"}, said
+    assert "Items like this one come in" in said[0]["text"] and "Pick" not in said[0]["text"]
+    said, events = run(ActionAnother(), "another one", "another", who, domain, events=VOICE)
+    assert len(said) == 1 and {k for k, v in said[0].items() if v} == {"text"}, said
+    [current] = [e["value"] for e in events if e.get("name") == "current_item"]
+    assert truth[current]["kind"] == "polo shirt" and said[0]["text"].startswith("Here's another one: ")
+
+
+def test_alternatives_to_a_step_answer_the_same_critique(domain: dict[str, Any],
+                                                         truth: dict[str, dict[str, str]]) -> None:
+    """"something darker", then "another one": each alternative is also darker than the item
+    the critique was made on (ground truth), of the same kind; picking one keeps the walk going."""
+    from actions.actions import ActionAnother, ActionRefine, ActionSearchItem
+
+    who = "shopper-alternatives"
+    seed = item_of(run(ActionSearchItem(), "show me a blue polo shirt", "search_item", who, domain, events=WEB)[0])
+    darker = item_of(run(ActionRefine(), "something darker", "refine", who, domain, events=WEB)[0])
+    [message], _ = run(ActionAnother(), "another one", "another", who, domain, events=WEB)
+    ids = [c["id"] for c in message["custom"]["step"]["choices"]]
+    L = lambda i: float(truth[i]["lightness"])  # noqa: E731
+    assert len(ids) == 3 and darker["id"] not in ids
+    assert all(L(i) < L(seed["id"]) and truth[i]["kind"] == "polo shirt" for i in ids), [L(i) for i in ids]
+    pick = item_of(run(ActionAnother(), "/another", "another", who, domain, events=WEB,
+                       entities=[{"entity": "item_id", "value": ids[0]}])[0])
+    assert pick["id"] == ids[0]
+    even = item_of(run(ActionRefine(), "even darker", "refine", who, domain, events=WEB)[0])
+    assert L(even["id"]) < L(ids[0]) and truth[even["id"]]["kind"] == "polo shirt"

@@ -147,3 +147,120 @@ def test_payloads_carry_image_urls_served_by_the_assistant(assistant_servers: Se
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"{settings.base_url}/images/{bad}", timeout=30)
         assert err.value.code == 404, bad
+
+
+# ---------------------------------------------------------------- Twilio's request signature
+
+TWILIO_TOKEN = "test-auth-token-0123456789abcdef"  # a test value, not a real account's
+
+
+def twilio_signature(url: str, form: dict[str, str], token: str) -> str:
+    """Twilio's documented algorithm, written here independently of the server's check: HMAC-SHA1
+    over the full URL followed by every POST field sorted by name (name + value), base64."""
+    import base64
+    import hashlib
+    import hmac
+
+    payload = url + "".join(k + form[k] for k in sorted(form))
+    return base64.b64encode(hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()).decode()
+
+
+def post_raw(url: str, form: dict[str, str], signature: str | None) -> tuple[int, str]:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+@pytest.fixture(scope="module")
+def signed_servers(sample_index_dir: Any, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Both servers with GRADREC_TWILIO_AUTH_TOKEN set (and GRADREC_PUBLIC_URL, the URL base
+    Twilio signs), on free ports; stopped whatever happens."""
+    from assistant.servers import start_action_server, start_rasa
+    from conftest import private_settings
+
+    settings = private_settings(tmp_path_factory, "signed-voice", sample_index_dir, public_url=None)
+    env = {"GRADREC_INDEX": str(settings.index_dir), "GRADREC_DB_URL": settings.db_url}
+    actions = start_action_server(settings, settings.action_port, env)
+    rasa = None
+    try:
+        rasa = start_rasa(settings, settings.rasa_port, settings.action_port,
+                          {"GRADREC_TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "GRADREC_PUBLIC_URL": settings.base_url})
+        yield settings
+    finally:
+        if rasa is not None:
+            rasa.stop()
+        actions.stop()
+
+
+def test_only_calls_signed_by_twilio_are_answered(signed_servers: Settings) -> None:
+    settings = signed_servers
+    index = load_index(settings.index_dir)
+    url = f"{settings.base_url}/webhooks/twilio_voice/webhook"
+    form = {"CallSid": "CA0123456789abcdef0123456789abcdef", "AccountSid": "AC0123456789abcdef0123456789abcdef",
+            "From": "+15005550009", "To": "+15005550001", "CallStatus": "in-progress",
+            "SpeechResult": "show me a blue polo shirt"}
+
+    status, body = post_raw(url, form, twilio_signature(url, form, TWILIO_TOKEN))
+    assert status == 200, body
+    text = said(ET.fromstring(body))
+    assert_speakable(text, index)
+    seed = _current(settings, form["From"])
+    assert index.item(seed).category == "polo shirt" and spoken(index, seed) in text
+
+    darker = {**form, "SpeechResult": "something darker"}
+    refused = [
+        (darker, None),  # unsigned
+        (darker, ""),  # empty
+        (darker, twilio_signature(url, darker, "another-token")),  # another account's token
+        (darker, twilio_signature(url + "?x=1", darker, TWILIO_TOKEN)),  # signed for another URL
+        (darker, twilio_signature(url, form, TWILIO_TOKEN)),  # a signed request, its speech changed
+        ({**darker, "From": "+15005550010"}, twilio_signature(url, darker, TWILIO_TOKEN)),  # another caller
+    ]
+    for fields, signature in refused:
+        status, body = post_raw(url, fields, signature)
+        assert status == 403, (signature, status, body)
+        assert "<Response" not in body
+    assert _current(settings, form["From"]) == seed  # nothing refused reached the conversation
+
+    status, body = post_raw(url, darker, twilio_signature(url, darker, TWILIO_TOKEN))
+    assert status == 200, body
+    step = _current(settings, form["From"])
+    lightness = lambda i: float(index.item(i).metadata["lightness"])  # noqa: E731
+    assert lightness(step) < lightness(seed) and spoken(index, step) in said(ET.fromstring(body))
+
+    # the demo signs its calls the same way, and speaks the replies into a WAV file
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import wave
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed: the WAV demo is not checked")
+    out = settings.var_dir / "voice" / "reply.wav"
+    done = subprocess.run([sys.executable, "-m", "assistant.voice_demo", "--url", settings.base_url, "--out", str(out),
+                           "show me a red maxi dress", "what colours does it come in?"], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "GRADREC_TWILIO_AUTH_TOKEN": TWILIO_TOKEN})
+    assert done.returncode == 0, done.stderr
+    assert "Items like this one come in" in done.stdout, done.stdout
+    data = out.read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    with wave.open(str(out)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert seconds > 5.0, seconds  # a greeting, an item and an answer naming several colours
+
+
+def test_the_demo_says_what_is_wrong() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "assistant.voice_demo", "--url", "http://127.0.0.1:9",
+                           "hello"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith("voice demo: http://127.0.0.1:9/webhooks/twilio_voice"), \
+        done.stderr

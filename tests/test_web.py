@@ -205,3 +205,64 @@ def test_the_page_and_widget_are_served_locally(assistant_servers: Settings) -> 
     with urllib.request.urlopen(assistant_servers.base_url + "/chat/webchat.js", timeout=30) as r:
         bundle = r.read().decode()
     assert "fonts.googleapis.com" not in bundle and "WebChat" in bundle
+
+
+def test_what_colours_shows_a_carousel_to_pick_from(assistant_servers: Settings, browser: Any) -> None:
+    """"what colours does it come in?": one card per colour, each image loaded, each card's item
+    of the kind and the colour it is labelled with (ground truth); a card's button makes its item
+    the current one, and "something darker" goes on from it."""
+    settings = assistant_servers
+    index = load_index(settings.index_dir)
+    page = Page(browser)
+
+    def item(card: dict[str, Any]) -> Any:
+        assert card["src"].startswith(f"{settings.base_url}/images/"), card
+        assert card["width"] > 0, f"the image did not load: {card}"
+        found = index.item(card["src"].rsplit("/", 1)[1])
+        assert card["title"] == found.metadata["name"] and card["alt"] == card["title"].strip(), card
+        return found
+
+    browser.get(settings.chat_url)
+    wait(lambda: browser.find_elements("css selector", ".rw-response"), "the greeting")
+    seed = item(page.say("show me a blue polo shirt"))
+
+    from selenium.webdriver.common.keys import Keys
+
+    before = len(page.cards())
+    box = browser.find_element("css selector", "textarea.rw-new-message, input.rw-new-message")
+    box.send_keys("what colours does it come in?")
+    box.send_keys(Keys.ENTER)
+    wait(lambda: (lambda c: len(c) >= before + 2 and all(x["complete"] for x in c))(page.cards()),
+         "the colour carousel")
+    time.sleep(1)  # the whole carousel
+    offered = page.cards()[before:]
+    colours = []
+    for card in offered:
+        found = item(card)
+        label = card["subtitle"].split(" · ")[0]
+        assert label == f"in {found.metadata['hue_family']}", card  # labelled with its true colour
+        assert found.category == seed.category
+        colours.append(label)
+    assert len(offered) >= 2 and len(set(colours)) == len(colours), colours
+    assert f"in {seed.metadata['hue_family']}" not in colours
+
+    # each card has a button; click the one of the lightest card (so that something is darker)
+    buttons = browser.find_elements("css selector", ".rw-carousel-card .rw-carousel-buttons-container .rw-reply")
+    buttons = buttons[-len(offered):]
+    assert len(buttons) == len(offered) and all(b.get_attribute("role") == "button" for b in buttons)
+    lightest = max(range(len(offered)), key=lambda i: float(item(offered[i]).metadata["lightness"]))
+    chosen = item(offered[lightest])
+    count = len(page.cards())
+    page.js("arguments[0].scrollIntoView(); arguments[0].click();", buttons[lightest])
+    picked_card = page.next_card(count, "the card's button")
+    picked = item(picked_card)
+    assert picked.id == chosen.id and "picked" in picked_card["subtitle"]
+
+    darker = item(page.say("something darker"))
+    assert darker.category == seed.category
+    assert float(darker.metadata["lightness"]) < float(picked.metadata["lightness"])
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "carousel.png"))
+    errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+    assert not errors, errors
