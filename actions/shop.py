@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote
 
+from sqlalchemy.engine import make_url
+
 from gradrec_core import Engine, GradrecError, Item
 from gradrec_core.critique import render
 
@@ -65,7 +67,7 @@ def engine() -> Engine:
         if found is None or found[1] != stamp:
             settings = Settings.from_env()
             log.info("opening the index of %s (%s) with sessions in %s", shop or "the default catalog",
-                     folder, settings.db_url)
+                     folder, make_url(settings.db_url).render_as_string(hide_password=True))
             opened = Engine.open(folder, settings.db_url)
             opened.encoder.dim  # load the encoder now, not on the first shopper's turn
             found = _engines[shop] = (opened, stamp)

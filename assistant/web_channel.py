@@ -13,9 +13,12 @@ module imports nothing from the engine).
 
 `WebChatInput` is Rasa's socket.io channel (same settings, same name, same /socket.io path) with
 a fix (its session_request handler awaits python-socketio 5's `enter_room`, else no reply reaches
-a persistent session) and one change in what it sends: an item reply (the actions' `gradrec_item` JSON) becomes a product
-card (a one-element carousel: image, name, price, key attributes, the step) followed by the
-sentence with quick-reply chips, which the widget shows under its last message only.
+a persistent session), its input checked and its conversations decided by `assistant.gate` (the
+shop in `customData.shop`, a signed sender in `customData.token`), and one change in what it
+sends: an item reply (the actions' `gradrec_item` JSON) becomes a product card (a one-element
+carousel: image, name, price, key attributes, the step) followed by the sentence with quick-reply
+chips, which the widget shows under its last message only; several items (one per colour,
+"another one" alternatives, the closest items) become a carousel with a button per card.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from .index import IndexConfig, ItemIndex, load_index
 from .indexing import IndexReport, index_catalog
 from .store import SessionStore
 from .types import (
+    Alternatives,
     CatalogError,
     Direction,
     EncoderError,
@@ -20,6 +21,7 @@ from .types import (
     SessionError,
     SessionState,
     UnknownItemError,
+    ValueExample,
     WalkStep,
 )
 from .walk import WalkConfig
@@ -31,5 +33,6 @@ __all__ = [
     "SessionStore",
     "CatalogError", "Direction", "EncoderError", "GradrecError", "IndexStateError", "Item",
     "ScoredItem", "SessionError", "SessionState", "UnknownItemError", "WalkStep",
+    "Alternatives", "ValueExample",
 ]
 __version__ = "0.1.0"

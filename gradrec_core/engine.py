@@ -28,7 +28,7 @@ from .encoders import MINILM_HUB_ID, Encoder, get_encoder
 from .graded import Axis, AxisBuilder, Floor, TurnState, _style, graded_step
 from .index import ItemIndex, load_index
 from .ops import Comparative, NumericComparative, Op, Range, Require, RequireText, op_from_dict, op_to_dict
-from .store import SeenRow, SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
+from .store import SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
 from .types import (
     Alternatives,
     AttributeValues,
@@ -199,7 +199,9 @@ class Engine:
     def sync(self, session_id: str, shown_item_id: str) -> SessionState | None:
         """Make the session agree with what the shopper last saw: when the current item is not
         `shown_item_id` but an earlier active step's is (a step whose reply never reached the
-        shopper), the steps after it are undone. Items stay seen. Unknown ids change nothing."""
+        shopper), the steps after it are undone; when it is the item of the step undone last (an
+        undo whose reply never reached them), that undo is taken back. Items stay
+        seen. Unknown ids change nothing."""
         with self.store.transaction() as tx:
             session = self._live_session(tx, session_id)
             if session is None:
@@ -207,11 +209,16 @@ class Engine:
             steps = self.store.active_steps(tx, session_id)
             if steps and steps[-1].item_id != shown_item_id:
                 positions = [i for i, s in enumerate(steps) if s.item_id == shown_item_id]
+                undone = self.store.undone_steps(tx, session_id, steps[-1].id)
                 if positions:
                     for s in steps[positions[-1] + 1:]:
                         self.store.deactivate(tx, session, s.id)
                     log.warning("session %s: rolled back %d step(s) the shopper never saw", session_id,
                                 len(steps) - positions[-1] - 1)
+                elif undone and undone[-1].item_id == shown_item_id:
+                    # the last undo's reply never reached the shopper: they still see its item
+                    self.store.set_active(tx, session, undone[-1].id, True)
+                    log.warning("session %s: took back an undo the shopper never saw", session_id)
             return self._state(tx, session_id)
 
     def reset(self, session_id: str) -> None:
@@ -276,8 +283,7 @@ class Engine:
             finally:
                 trial.rollback()
             for item in found:
-                if tx.get(SeenRow, (session.id, item.id)) is None:
-                    tx.add(SeenRow(session_id=session.id, item_id=item.id))
+                self.store.mark_seen(tx, session, item.id)
             self.store.touch(session)
             current = self.index.item(steps[-1].item_id)
             if not found:

@@ -265,16 +265,32 @@ class SessionStore:
         stmt = select(SeenRow.item_id).where(SeenRow.session_id == session_id)
         return set(tx.execute(stmt).scalars())
 
+    def undone_steps(self, tx: Session, session_id: str, after: int) -> list[StepRow]:
+        """Inactive steps newer than step id `after`: the ones undone since it, oldest first."""
+        stmt = (
+            select(StepRow)
+            .where(StepRow.session_id == session_id, StepRow.active.is_(False), StepRow.id > after)
+            .order_by(StepRow.id)
+        )
+        return list(tx.execute(stmt).scalars())
+
+    @staticmethod
+    def mark_seen(tx: Session, session: SessionRow, item_id: str) -> None:
+        if not tx.get(SeenRow, (session.id, item_id)):
+            tx.add(SeenRow(session_id=session.id, item_id=item_id))
+
     def add_step(self, tx: Session, session: SessionRow, step: StepRow) -> None:
         step.session_id = session.id
         tx.add(step)
-        if not tx.get(SeenRow, (session.id, step.item_id)):
-            tx.add(SeenRow(session_id=session.id, item_id=step.item_id))
+        self.mark_seen(tx, session, step.item_id)
         self.touch(session)
         tx.flush()
 
     def deactivate(self, tx: Session, session: SessionRow, step_id: int) -> None:
-        tx.execute(update(StepRow).where(StepRow.id == step_id).values(active=False))
+        self.set_active(tx, session, step_id, False)
+
+    def set_active(self, tx: Session, session: SessionRow, step_id: int, active: bool) -> None:
+        tx.execute(update(StepRow).where(StepRow.id == step_id).values(active=active))
         self.touch(session)
 
     @staticmethod

@@ -232,6 +232,30 @@ def test_sync_rolls_back_a_step_the_shopper_never_saw(engine: Engine) -> None:
     assert unseen.item.id in state.seen  # never offered again
 
 
+def test_sync_takes_back_an_undo_the_shopper_never_saw(engine: Engine) -> None:
+    s = _seeds(engine, lambda md, it: md["kind"] == "dress", n=1)[0]
+    engine.start("u", s)
+    shown = take_turn(engine, "u", "in black").step
+    assert shown is not None and shown.item is not None
+    before = engine.state("u")
+    engine.undo("u")  # its reply never arrived: the shopper still sees `shown`
+    state = engine.sync("u", shown.item.id)
+    assert state is not None and before is not None
+    assert state.current.id == shown.item.id and state.steps == before.steps
+    assert engine.undo("u").current.id == s  # the retried "go back" goes back once, not twice
+    # an undo the shopper did see stays undone; an older undone step is not revived
+    engine.start("v", s)
+    a = take_turn(engine, "v", "in black").step
+    engine.undo("v")
+    b = take_turn(engine, "v", "cheaper").step
+    assert a is not None and b is not None and a.item is not None and b.item is not None
+    engine.undo("v")
+    state = engine.sync("v", s)
+    assert state is not None and state.current.id == s and not state.steps
+    state = engine.sync("v", a.item.id)  # undone before `b` was taken: not the last undo
+    assert state is not None and state.current.id == s
+
+
 # ------------------------------------------------------------------ any catalog
 
 
