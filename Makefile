@@ -93,7 +93,7 @@ run: chat ## set up, then run the main job (the chat)
 test: setup ## set up, then run every test
 	$(BIN)/python -m pytest -q
 
-bench: setup ## the benchmarks: docs/RESULTS.md and its plots (~25-35 min on 2 cores; BENCH_ARGS=--quick for a smoke run)
+bench: setup ## the benchmarks: docs/RESULTS.md and its plots, load included (~40-55 min on 2 cores; BENCH_ARGS=--quick for a smoke run)
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean: ## remove everything set-up made
