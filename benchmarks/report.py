@@ -313,7 +313,7 @@ back" turns, machine nearly idle, model with TEDPolicy): a turn took 112 ms p50,
 
 | part | ms per turn | notes |
 |---|---|---|
-| the action call (`_run_action`: tracker serialised to JSON, HTTP to the action server, its work, events applied) | 48 | the whole tracker and the domain travel with every call; the engine's own part is ~6 ms |
+| the action call (`_run_action`: tracker serialised to JSON, HTTP to the action server, its work, events applied) | 48 | the whole tracker (every event of the session) and the whole domain (no action is marked for Rasa's selective domain) travel with every call; the engine's own part is ~6 ms |
 | policies (2 predictions a turn: the action, then `action_listen`) | 24.5 | 11.8 ms per prediction with TEDPolicy |
 | tracker store: retrieve | 16 | grows with the conversation: 5.7 ms over turns 1-5, 26 ms over turns 26-30 (all of the session's events are loaded and replayed) |
 | tracker store: save | 14 | an SQLite commit per turn |
@@ -326,6 +326,14 @@ rules + memoization, so memoization stays). Of what is left, cProfile puts ~75% 
 `tracker.past_states` (`Domain.states_for_tracker_history` over the whole tracker, three times per
 prediction: memoization once, RulePolicy twice), so it grows with the conversation too. Logging is
 not a cost: `rasa run` writes no line per turn at its default level.
+
+Sampled in the running server (py-spy 0.4 on the `rasa run` process, 40 s, 20 concurrent
+conversations, this change's model; wall-clock samples of the one event-loop thread): 19% idle; 23%
+in SQLAlchemy's `do_commit` of the tracker store's save (an SQLite commit, synchronous inside the
+event loop, so every other conversation waits for it); 19-31% in `jsonschema` validating the action
+server's response (`RemoteAction._validate_action_result`: its size grows with what the action
+returns: buttons, the item card, the plan and the alternatives' cards); 7% NLU, 7% tracker retrieve,
+4% policies, the rest HTTP and JSON. TensorFlow is under 5% once TEDPolicy is gone.
 
 What was cut: **TEDPolicy** (config.yml). Every intent has a rule (`tests/test_rasa.py::
 test_every_intent_has_a_rule`) and every test story is predicted correctly by rules + memoization
@@ -348,11 +356,26 @@ LOAD_BOUNDS = """
 - **Per-turn cost that grows with the conversation.** The SQL tracker store loads and replays all of
   the session's events on every turn, the policies featurise the whole tracker (three times per
   prediction), and the whole tracker is serialised to JSON for every action call and parsed again by
-  rasa-sdk; every refine turn adds ~10 events (the user turn, the critique slots set from entities and
-  cleared by the action, `current_item`, `step_number`, the bot's messages, the action and
-  `action_listen`). The 20-turn conversations of the integrity phase are slower per turn than the
-  short ones for that reason.
-- **What would help, outside this change's files:** fewer events per turn (the `attribute`,
+  rasa-sdk; every turn adds ~9 events (the user turn and its featurisation, ~4 slot events: the
+  critique slots set from entities and cleared by the action, `current_item`, `step_number`; the
+  bot's message, the action and `action_listen`). The 20-turn conversations of the integrity phase
+  are slower per turn than the short ones partly for that reason (and their first refines build
+  new directions for each seed's kind and colour, which the engine then caches).
+- **Lost turns are turns that waited too long.** Sanic (under `rasa run`) cancels a request after its
+  response timeout, 60 s by default; Rasa's REST channel then logs `rest.message.received.timeout` and
+  answers an empty list. With 200 conversations sending back to back at N turns/s, a turn waits about
+  200 / N s in Rasa's queue, so below ~4-5 turns/s (a busy machine) turns are lost this way; the
+  checker stops following a conversation at its first lost turn, so the lost count is a count of
+  conversations. `SANIC_RESPONSE_TIMEOUT` in the Rasa server's environment (set by
+  `assistant/servers.py`) would trade them for longer waits; capacity is the fix.
+- **Not tried for lack of time:** Rasa's selective domain (`send_domain` on the actions in
+  `domain.yml`), so that the domain is not serialised into every action call (the actions take
+  `domain` but would need checking that none reads it), and a retrain with it.
+- **What would help, outside this change's files:** a smaller action response (`action_refine`
+  returns every alternative's full card in its custom payload; Rasa validates the whole response
+  against a JSON schema on every call); a tracker store commit that does not block the event loop
+  on an fsync (SQLite with `PRAGMA synchronous=NORMAL` and WAL via a custom tracker store class in
+  `endpoints.yml`, written by `assistant/servers.py`); fewer events per turn (the `attribute`,
   `direction`, `intensity` slots are filled from entities and cleared by `action_refine` on every
   turn, although the action reads the entities from the message: dropping the three slots from
   `domain.yml` needs `actions/actions.py` to stop returning `SlotSet` for them); a tracker store that
