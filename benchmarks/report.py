@@ -313,7 +313,7 @@ back" turns, machine nearly idle, model with TEDPolicy): a turn took 112 ms p50,
 
 | part | ms per turn | notes |
 |---|---|---|
-| the action call (`_run_action`: tracker serialised to JSON, HTTP to the action server, its work, events applied) | 48 | the whole tracker (every event of the session) and the whole domain (no action is marked for Rasa's selective domain) travel with every call; the engine's own part is ~6 ms |
+| the action call (`_run_action`: tracker serialised to JSON, HTTP to the action server, its work, events applied) | 48 | the whole tracker (every event of the session) and the whole domain (Rasa's selective domain is off) travel with every call; the engine's own part is ~6 ms |
 | policies (2 predictions a turn: the action, then `action_listen`) | 24.5 | 11.8 ms per prediction with TEDPolicy |
 | tracker store: retrieve | 16 | grows with the conversation: 5.7 ms over turns 1-5, 26 ms over turns 26-30 (all of the session's events are loaded and replayed) |
 | tracker store: save | 14 | an SQLite commit per turn |
@@ -368,9 +368,9 @@ LOAD_BOUNDS = """
   checker stops following a conversation at its first lost turn, so the lost count is a count of
   conversations. `SANIC_RESPONSE_TIMEOUT` in the Rasa server's environment (set by
   `assistant/servers.py`) would trade them for longer waits; capacity is the fix.
-- **Not tried for lack of time:** Rasa's selective domain (`send_domain` on the actions in
-  `domain.yml`), so that the domain is not serialised into every action call (the actions take
-  `domain` but would need checking that none reads it), and a retrain with it.
+- **Not tried for lack of time:** Rasa's selective domain, so that the domain is not serialised into
+  every action call: `enable_selective_domain: true` under `action_endpoint` in the endpoints file
+  that `assistant/servers.py` writes (no action in `actions/` reads its `domain` argument).
 - **What would help, outside this change's files:** a smaller action response (`action_refine`
   returns every alternative's full card in its custom payload; Rasa validates the whole response
   against a JSON schema on every call); a tracker store commit that does not block the event loop
