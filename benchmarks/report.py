@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import chat_latency, critiques, discovery, gradient_metrics, speed
+from benchmarks import chat_latency, critiques, discovery, gradient_metrics, load, speed
 from benchmarks.common import fmt
 
 IMPROVEMENTS = ["paper + monotone", "paper + style held", "paper + confidence gate", "paper + opposite prompt",
@@ -190,6 +190,19 @@ def headline(r: dict[str, Any]) -> list[str]:
                      f"{one['p95_ms']['total']:.0f} ms p95 with one conversation (engine "
                      f"{one['p50_ms']['engine']:.0f} ms p50), {many['p95_ms']['total']:.0f} ms p95 with "
                      f"{many['conversations']} at once.")
+    ld = r.get("load")
+    if ld:
+        after, before = ld["after"], ld.get("before")
+        i = after["integrity"]
+        line = (f"* Many shoppers at once (section 7): {after['concurrent']['turns_per_s']:.1f} turns/s with "
+                f"{after['concurrent']['conversations']} concurrent conversations")
+        if before:
+            line += f" ({before['concurrent']['turns_per_s']:.1f} with TEDPolicy in the same run"
+            line += f"; the issue's starting point: {ld['today_turns_per_s']:.0f})"
+        line += (f", a refine turn {after['single']['p95_ms']['total']:.0f} ms p95 with one conversation; "
+                 f"{i['conversations']} conversations x {i['turns_per_conversation']} turns: {i['lost']} lost, "
+                 f"{i['duplicated']} duplicated, {i['mixed']} mixed.")
+        lines.append(line)
     return lines
 
 
@@ -274,6 +287,104 @@ CHAT = """\
 darker", "a bit lighter", with "go back" after each so the walk never runs out; the first two refine turns
 of each conversation are warm-up and not counted). The action reports its own and the engine's time in the
 reply (`step.timing_ms`); Rasa's share is the rest of the client-measured turn.
+
+"""
+
+
+LOAD = """## 7. Many shoppers at once (load)
+
+The issue's starting point: about **12 turns/s** on these 2 cores whatever the concurrency (p95 0.9 s
+with 10 conversations, 5.4 s with 50, 9.5 s with 100), of which the engine took about 6 ms a turn.
+`benchmarks/load.py` (part of `make bench`) starts both real servers and talks to the REST channel
+with asyncio + httpx: (a) one conversation's refine turns ("something darker" / "a bit lighter", each
+followed by "go back"), (b) 100 concurrent conversations, each from its own seed item, every turn
+counted in turns/s, (c) 200 concurrent conversations x 20 turns, each from its own seed item, every
+reply checked against the conversation's own history and the final engine session (session store)
+and `current_item` slot (Rasa's SQLite tracker store) checked against the last item shown. (a) and (b)
+run on the model trained from `config.yml` and, in the same run, on a baseline trained from the same
+config with TEDPolicy added back. CPU per turn is read from /proc for each server's process group and
+for the load generator itself; all three share the 2 cores.
+
+### Where Rasa's share of a turn goes (profile)
+
+Measured in-process (a scratch script: Rasa's `Agent` with the same SQL tracker store on SQLite and the
+real action server, timers around each step of `MessageProcessor`; one conversation, 30 refine / "go
+back" turns, machine nearly idle, model with TEDPolicy): a turn took 112 ms p50, of which
+
+| part | ms per turn | notes |
+|---|---|---|
+| the action call (`_run_action`: tracker serialised to JSON, HTTP to the action server, its work, events applied) | 48 | the whole tracker (every event of the session) and the whole domain (Rasa's selective domain is off) travel with every call; the engine's own part is ~6 ms |
+| policies (2 predictions a turn: the action, then `action_listen`) | 24.5 | 11.8 ms per prediction with TEDPolicy |
+| tracker store: retrieve | 16 | grows with the conversation: 5.7 ms over turns 1-5, 26 ms over turns 26-30 (all of the session's events are loaded and replayed) |
+| tracker store: save | 14 | an SQLite commit per turn |
+| NLU (DIET, featurisers, fallback) | 9.6 | 10.4 ms alone |
+
+Policy prediction alone, the three policy sets in one process on the same tracker prefixes (20 / 60 /
+150 / 291 events; busy machine): with TEDPolicy 10.0 / 9.6 / 12.3 / 37.7 ms; rules + memoization
+(this change) 1.4 / 2.0 / 2.3 / 8.8 ms; RulePolicy alone 0.8 / 1.1 / 1.8 / 10.5 ms (within noise of
+rules + memoization, so memoization stays). Of what is left, cProfile puts ~75% in
+`tracker.past_states` (`Domain.states_for_tracker_history` over the whole tracker, three times per
+prediction: memoization once, RulePolicy twice), so it grows with the conversation too. Logging is
+not a cost: `rasa run` writes no line per turn at its default level.
+
+Sampled in the running server (py-spy 0.4 on the `rasa run` process, 40 s, 20 concurrent
+conversations, this change's model; wall-clock samples of the one event-loop thread): 19% idle; 23%
+in SQLAlchemy's `do_commit` of the tracker store's save (an SQLite commit, synchronous inside the
+event loop, so every other conversation waits for it); 19-31% in `jsonschema` validating the action
+server's response (`RemoteAction._validate_action_result`: its size grows with what the action
+returns: buttons, the item card, the plan and the alternatives' cards); 7% NLU, 7% tracker retrieve,
+4% policies, the rest HTTP and JSON. TensorFlow is under 5% once TEDPolicy is gone.
+
+What was cut: **TEDPolicy** (config.yml). Every intent has a rule (`tests/test_rasa.py::
+test_every_intent_has_a_rule`) and every test story is predicted correctly by rules + memoization
+(`test_stories_are_predicted_without_errors`, which now also requires each story of
+`tests/test_stories.yml` in Rasa's successful-stories report). The DIET settings stay: epochs do not
+matter at inference and NLU is ~10 ms of a turn. What was not cut, and why, is under "What bounds
+the misses" below.
+
+"""
+
+
+LOAD_BOUNDS = """
+### What bounds the misses
+
+- **One Rasa process.** `rasa run` serves every conversation from one Python process (one Sanic
+  worker: Rasa refuses more than one worker with the in-memory lock store, and the SQLite tracker
+  store could not be shared anyway), so Rasa's CPU time per turn caps throughput at
+  1000 / (Rasa CPU ms per turn) turns/s however many cores there are; the table above gives that
+  CPU time. The action server (one rasa-sdk worker) and the load generator take the other core.
+- **Per-turn cost that grows with the conversation.** The SQL tracker store loads and replays all of
+  the session's events on every turn, the policies featurise the whole tracker (three times per
+  prediction), and the whole tracker is serialised to JSON for every action call and parsed again by
+  rasa-sdk; every turn adds ~9 events (the user turn and its featurisation, ~4 slot events: the
+  critique slots set from entities and cleared by the action, `current_item`, `step_number`; the
+  bot's message, the action and `action_listen`). The 20-turn conversations of the integrity phase
+  are slower per turn than the short ones partly for that reason (and their first refines build
+  new directions for each seed's kind and colour, which the engine then caches).
+- **Lost turns are turns that waited too long.** Sanic (under `rasa run`) cancels a request after its
+  response timeout, 60 s by default; Rasa's REST channel then logs `rest.message.received.timeout` and
+  answers an empty list. With 200 conversations sending back to back at N turns/s, a turn waits about
+  200 / N s in Rasa's queue, so below ~4-5 turns/s (a busy machine) turns are lost this way; the
+  checker stops following a conversation at its first lost turn, so the lost count is a count of
+  conversations. `SANIC_RESPONSE_TIMEOUT` in the Rasa server's environment (set by
+  `assistant/servers.py`) would trade them for longer waits; capacity is the fix.
+- **Not tried for lack of time:** Rasa's selective domain, so that the domain is not serialised into
+  every action call: `enable_selective_domain: true` under `action_endpoint` in the endpoints file
+  that `assistant/servers.py` writes (no action in `actions/` reads its `domain` argument).
+- **What would help, outside this change's files:** a smaller action response (`action_refine`
+  returns every alternative's full card in its custom payload; Rasa validates the whole response
+  against a JSON schema on every call); a tracker store commit that does not block the event loop
+  on an fsync (SQLite with `PRAGMA synchronous=NORMAL` and WAL via a custom tracker store class in
+  `endpoints.yml`, written by `assistant/servers.py`); fewer events per turn (the `attribute`,
+  `direction`, `intensity` slots are filled from entities and cleared by `action_refine` on every
+  turn, although the action reads the entities from the message: dropping the three slots from
+  `domain.yml` needs `actions/actions.py` to stop returning `SlotSet` for them); a tracker store that
+  does not replay the session (Redis, or a custom store holding the serialised tracker) together with
+  a lock store other than the in-memory one (Redis), which would also let `rasa run` use more than
+  one Sanic worker (`SANIC_WORKERS`, passed by `assistant/servers.py`); and a shorter
+  `session_expiration_time`, which bounds the replayed events by time, not by turns.
+- **The shared machine.** The load generator runs on the same 2 cores (its CPU per turn is in the
+  table), and other jobs ran during the run (load averages above).
 
 """
 
@@ -394,4 +505,11 @@ def render(r: dict[str, Any]) -> str:
     out += critiques.misses(r["critiques"]) or ["- none"]
     out.append("")
     out.append(CRITIQUES_NOTES.replace("{encoder}", critiques.encoder_limit(r["critiques"])))
+    ld = r.get("load")
+    if ld:
+        out.append(LOAD)
+        out.append(f"This section's run started {ld['started']} and took {ld['seconds'] / 60:.1f} min; load "
+                   f"average {ld['load_start']:.1f} at its start, {ld['load_end']:.1f} at its end.\n")
+        out.append(load.markdown(ld))
+        out.append(LOAD_BOUNDS)
     return "\n".join(out) + "\n"

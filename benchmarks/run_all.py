@@ -1,7 +1,7 @@
 """Run every benchmark and write docs/RESULTS.md (tables, plots, machine and timing header).
 
-    python benchmarks/run_all.py            # everything (~20-30 min on 2 cores)
-    python benchmarks/run_all.py --quick    # smoke run (< 3 min); writes var/bench/RESULTS_quick.md
+    python benchmarks/run_all.py            # everything (~35-50 min on 2 cores)
+    python benchmarks/run_all.py --quick    # smoke run (< 5 min); writes var/bench/RESULTS_quick.md
     python benchmarks/run_all.py --report-only   # rebuild docs/RESULTS.md from docs/results/*.json
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import chat_latency, critiques, discovery, gradient_metrics, speed  # noqa: E402
+from benchmarks import load as load_bench  # noqa: E402
 from benchmarks.common import DOCS, VAR_BENCH, Stopwatch, load, machine, save  # noqa: E402
 from benchmarks.report import render  # noqa: E402
 
@@ -33,7 +34,8 @@ def main(argv: list[str] | None = None) -> None:
                          ("gradient_metrics", lambda: gradient_metrics.run(args.quick, None, args.index)),
                          ("speed", lambda: speed.run(args.quick, None, args.index)),
                          ("chat_latency", lambda: chat_latency.run(args.quick, args.index)),
-                         ("critiques", lambda: critiques.run(args.quick, args.index))):
+                         ("critiques", lambda: critiques.run(args.quick, args.index)),
+                         ("load", lambda: load_bench.run(args.quick, args.index))):
             print(f"== {name}", file=sys.stderr, flush=True)
             t = time.perf_counter()
             fn()
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         save(f"run_all{suffix}", {"machine": machine(), "sections_s": sections, "quick": args.quick,
                                   **watch.stamp()})
     results = {name: load(f"{name}{suffix}")
-               for name in ("discovery", "gradient_metrics", "speed", "chat_latency", "critiques", "run_all")}
+               for name in ("discovery", "gradient_metrics", "speed", "chat_latency", "critiques", "load", "run_all")}
     missing = [k for k, v in results.items() if v is None]
     if missing:
         raise SystemExit(f"no results for {', '.join(missing)}: run without --report-only first")

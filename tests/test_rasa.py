@@ -52,13 +52,44 @@ def test_held_out_nlu_examples_are_not_in_training() -> None:
     assert not trained & held_out
 
 
+def _story_names(path: Path) -> list[str]:
+    """The stories' names; Rasa's report adds the file they came from: "name (tests/x.yml)"."""
+    names = [str(s["story"]) for s in (yaml.safe_load(path.read_text()) or {}).get("stories", [])]
+    return [n.rsplit(" (", 1)[0] if n.endswith(".yml)") else n for n in names]
+
+
 def test_stories_are_predicted_without_errors(rasa: Path, tmp_path: Path) -> None:
+    """Every test story (whole dialogues with user text, through NLU and the policies) is
+    predicted action by action, with the policies config.yml trains (rules and memoization)."""
     r = run_rasa(rasa, "test", "core", "--stories", "tests/test_stories.yml", "--model", "models",
-                 "--fail-on-prediction-errors", "--out", str(tmp_path))
+                 "--fail-on-prediction-errors", "--successes", "--out", str(tmp_path))
     failed = (tmp_path / "failed_test_stories.yml")
     detail = failed.read_text() if failed.exists() else ""
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:] + detail
     assert "story_report.json" in {p.name for p in tmp_path.iterdir()}
+    expected = _story_names(ROOT / "tests" / "test_stories.yml")
+    passed = _story_names(tmp_path / "successful_test_stories.yml")
+    assert len(expected) >= 8 and sorted(passed) == sorted(expected), (
+        f"stories not predicted correctly: {sorted(set(expected) - set(passed))}")
+
+
+def test_every_intent_has_a_rule() -> None:
+    """The dialogue needs no learned policy (config.yml has no TEDPolicy): each intent of the
+    domain is the first user turn of a rule that names its action, with no condition and no
+    conversation start, so RulePolicy answers it in any context; the NLU's fallback intent too."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    intents = [i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]] + ["nlu_fallback"]
+    covered: dict[str, str] = {}
+    for path in sorted((ROOT / "data" / "rules").glob("*.yml")):
+        for rule in (yaml.safe_load(path.read_text()) or {}).get("rules", []):
+            steps = rule.get("steps", [])
+            if rule.get("condition") or rule.get("conversation_start") or len(steps) < 2:
+                continue
+            if "intent" in steps[0] and "action" in steps[1] and not steps[0].get("entities"):
+                covered.setdefault(str(steps[0]["intent"]), str(steps[1]["action"]))
+    assert not set(intents) - set(covered), f"intents without a rule in data/rules: {sorted(set(intents) - set(covered))}"
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    assert "RulePolicy" in {p["name"] for p in config["policies"]}
 
 
 def test_held_out_nlu_intents(rasa: Path, tmp_path: Path) -> None:

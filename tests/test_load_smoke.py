@@ -1,0 +1,134 @@
+"""The load benchmark (benchmarks/load.py): its integrity checker against transcripts whose faults
+are known (a lost turn, a duplicated step, another conversation's item, a tracker or engine
+that disagrees with what the shopper saw), and a tiny run of every phase against the real
+servers. It asserts nothing about speed: the numbers come from `make bench`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import load  # noqa: E402
+
+KIND = "polo shirt"
+
+
+def item(item_id: str, number: int | None = None, kind: str = KIND, end: bool = False,
+         answer: bool = False) -> list[dict[str, Any]]:
+    """The REST channel's messages for one item reply (text, then the custom card)."""
+    step: dict[str, Any] = {} if number is None else {"step_number": number, "end_reached": end}
+    return [{"recipient_id": "s", "text": f"Here's {item_id}."},
+            {"recipient_id": "s", "custom": {"type": "gradrec_answer" if answer else "gradrec_item",
+                                             "item": {"id": item_id, "category": kind}, "step": step}}]
+
+
+def good_transcript() -> load.Transcript:
+    """seed -> a -> b, back to a, back to seed, back again (nothing before the seed), c."""
+    t = load.Transcript("s", "seed", KIND)
+    t.turns += [('/search_item{"item_id": "seed"}', item("seed")),
+                ("something darker", item("a", 1)),
+                ("a bit lighter", item("b", 2)),
+                ("go back", item("a", 1)),
+                ("go back", item("seed", 0)),
+                ("go back", [{"recipient_id": "s", "text": load.FIRST_ITEM + "; there's nothing before it."}]),
+                ("something darker", item("c", 1)),
+                ("a bit lighter", item("c", 2, end=True, answer=True))]
+    return t
+
+
+def final(**changes: Any) -> load.FinalState:
+    base = dict(engine_current="c", engine_active_steps=1, engine_seen=frozenset({"seed", "a", "b", "c"}),
+                tracker_current_item="c", tracker_user_turns=8)
+    return load.FinalState(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def counts(problems: dict[str, list[str]]) -> dict[str, int]:
+    return {k: len(v) for k, v in problems.items()}
+
+
+def test_a_consistent_conversation_has_no_problem() -> None:
+    assert counts(load.check_conversation(good_transcript(), final())) == {"lost": 0, "duplicated": 0, "mixed": 0}
+
+
+def test_a_turn_without_an_answer_is_lost() -> None:
+    t = good_transcript()
+    t.turns[2] = ("a bit lighter", None)
+    assert counts(load.check_conversation(t, final()))["lost"] == 1
+
+
+def test_a_step_applied_twice_is_duplicated() -> None:
+    t = good_transcript()
+    t.turns[2] = ("a bit lighter", item("b", 3))  # the engine counted one step more than was asked
+    problems = load.check_conversation(t, final())
+    assert counts(problems)["duplicated"] == 1 and "step number 3, expected 2" in problems["duplicated"][0]
+    assert counts(load.check_conversation(good_transcript(), final(tracker_user_turns=9)))["duplicated"] == 1
+    assert counts(load.check_conversation(good_transcript(), final(engine_active_steps=2)))["duplicated"] == 1
+
+
+def test_another_conversations_item_or_state_is_mixed() -> None:
+    t = good_transcript()
+    t.turns[3] = ("go back", item("x", 1))  # back to an item this walk never showed
+    assert counts(load.check_conversation(t, final()))["mixed"] >= 1
+    t = good_transcript()
+    t.turns[1] = ("something darker", item("a", 1, kind="skirt"))
+    assert counts(load.check_conversation(t, final()))["mixed"] == 1
+    t = good_transcript()
+    t.turns[6] = ("something darker", item("a", 1))  # an item already seen in this conversation
+    assert counts(load.check_conversation(t, final()))["mixed"] >= 1
+    for wrong in (final(engine_current="x"), final(tracker_current_item="x"),
+                  final(engine_seen=frozenset({"seed", "a", "b", "c", "x"}))):
+        assert counts(load.check_conversation(good_transcript(), wrong))["mixed"] == 1, wrong
+
+
+def test_no_engine_session_at_the_end_is_lost() -> None:
+    assert counts(load.check_conversation(good_transcript(), None))["lost"] == 1
+
+
+def test_seeds_are_distinct_and_cover_every_kind(sample_index_dir: Path) -> None:
+    from gradrec_core import load_index
+
+    index = load_index(sample_index_dir)
+    kinds = {i.category for i in index.items}
+    seeds = load.pick_seeds(sample_index_dir, 2 * len(kinds))
+    assert len({s for s, _ in seeds}) == len(seeds) == 2 * len(kinds)
+    assert {k for _, k in seeds} == kinds
+    assert all(index.items[index.row(s)].category == k for s, k in seeds)
+
+
+def test_baseline_config_is_this_config_with_tedpolicy() -> None:
+    import yaml
+
+    from assistant.settings import ROOT
+
+    now = yaml.safe_load((ROOT / "config.yml").read_text())
+    before = yaml.safe_load(load.baseline_config())
+    assert before["pipeline"] == now["pipeline"]
+    assert before["policies"][: len(now["policies"])] == now["policies"]
+    assert [p["name"] for p in before["policies"][len(now["policies"]):]] in ([], ["TEDPolicy"])
+    assert any(p["name"] == "TEDPolicy" for p in before["policies"])
+
+
+def test_every_phase_runs_against_the_real_servers(assistant_servers: Any) -> None:
+    """A tiny run of phases (a)-(c) on the shared test servers: every turn answered, the
+    integrity check finds nothing, and the report renders its targets."""
+    settings = assistant_servers
+    url = f"http://{settings.host}:{settings.rasa_port}"
+    sizes = {"single": 2, "concurrent": (2, 1), "baseline_concurrent": (2, 1), "integrity": (3, 5)}
+    out = load.phases(settings, url, None, sizes, True, "smoke")
+    assert out["single"]["refine_turns"] == 2 and out["concurrent"]["refine_turns"] == 2
+    i = out["integrity"]
+    assert i["turns"] == i["answered"] == 15
+    assert (i["lost"], i["duplicated"], i["mixed"]) == (0, 0, 0), i["examples"]
+    assert i["walk_steps"] >= 1
+    text = load.markdown({"after": out, "engine_only": {"turns": 0, "p50_ms": None, "p95_ms": None},
+                          "today_turns_per_s": load.TODAY_TURNS_PER_S})
+    assert "0 lost, duplicated or mixed" in text and "turns/s" in text
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
