@@ -113,18 +113,24 @@ class Page:
         return card
 
 
+def card_item(card: dict[str, Any], base_url: str, index: Any) -> Any:
+    """The catalog item behind a card: its image URL names it; the image really loaded; its title
+    and alt text are the item's name."""
+    assert card["src"].startswith(f"{base_url}/images/"), card
+    assert card["width"] > 0, f"the image did not load: {card}"
+    assert card["alt"] and card["alt"] == card["title"].strip(), card
+    found = index.item(card["src"].rsplit("/", 1)[1])
+    assert card["title"] == found.metadata["name"], card
+    return found
+
+
 def test_shopping_in_the_web_chat(assistant_servers: Settings, browser: Any) -> None:
     settings = assistant_servers
     index = load_index(settings.index_dir)
     page = Page(browser)
 
     def item(card: dict[str, Any]) -> Any:
-        """The catalog item behind a card: its image URL names it; the image really loaded."""
-        assert card["src"].startswith(f"{settings.base_url}/images/"), card
-        assert card["width"] > 0, f"the image did not load: {card}"
-        assert card["alt"] and card["alt"] == card["title"].strip(), card  # alt text: the item's name
-        found = index.item(card["src"].rsplit("/", 1)[1])
-        assert card["title"] == found.metadata["name"]
+        found = card_item(card, settings.base_url, index)
         assert str(found.metadata["price"]) in card["subtitle"], card
         return found
 
@@ -216,11 +222,7 @@ def test_what_colours_shows_a_carousel_to_pick_from(assistant_servers: Settings,
     page = Page(browser)
 
     def item(card: dict[str, Any]) -> Any:
-        assert card["src"].startswith(f"{settings.base_url}/images/"), card
-        assert card["width"] > 0, f"the image did not load: {card}"
-        found = index.item(card["src"].rsplit("/", 1)[1])
-        assert card["title"] == found.metadata["name"] and card["alt"] == card["title"].strip(), card
-        return found
+        return card_item(card, settings.base_url, index)
 
     browser.get(settings.chat_url)
     wait(lambda: browser.find_elements("css selector", ".rw-response"), "the greeting")
