@@ -26,7 +26,7 @@ import signal
 import sys
 import uuid
 from types import FrameType
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .gate import Gate
 from .servers import Assistant, StartError, send, stop_all
@@ -133,8 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--shop {args.shop}: no index at {settings.shops_dir / args.shop} "
                      "(build one with `gradrec index ... --out` there)")
     assistant = Assistant(settings)
-    _install_signal_handlers()
-    try:
+
+    def run() -> None:
         log.info("starting the action server on %s:%d and the Rasa server on %s:%d (logs in %s)",
                  settings.host, settings.action_port, settings.host, settings.rasa_port, settings.var_dir / "logs")
         assistant.start()
@@ -149,18 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             assistant.supervise()
         else:
             chat(assistant, args.sender or f"terminal-{uuid.uuid4().hex[:8]}", args.shop)
-    except StartError as err:
-        log.error("%s", err)
-        return 2
-    except Shutdown as stop:
-        log.info("stopping (%s)", signal.Signals(stop.signum).name)
-    except KeyboardInterrupt:
-        log.info("stopping")
-    finally:
+
+    def stop() -> None:
         assistant.stop()
         stop_all()  # anything started but not yet handed to the assistant
-        log.info("stopped")
-    return 0
+
+    return _until_stopped(run, stop, StartError)
 
 
 def services(settings: Settings) -> int:
@@ -170,8 +164,7 @@ def services(settings: Settings) -> int:
 
     from .services import ServiceError, local_services, stop_services
 
-    _install_signal_handlers()
-    try:
+    def run() -> None:
         with local_services(settings.var_dir) as (postgres_url, redis_url):
             print("# PostgreSQL and Redis are up; in another shell, before `gradrec-assistant serve`:")
             print(f"export GRADREC_DB_URL='{postgres_url}'")
@@ -181,15 +174,25 @@ def services(settings: Settings) -> int:
             log.info("running until Ctrl-C (data in %s and %s)", settings.var_dir / "pg", settings.var_dir / "redis")
             while True:
                 time.sleep(3600)
-    except ServiceError as err:
+
+    return _until_stopped(run, stop_services, ServiceError)
+
+
+def _until_stopped(run: Callable[[], None], stop: Callable[[], None], failure: type[Exception]) -> int:
+    """`run` until it returns or a stop signal arrives, then `stop`, whatever happened; exit status 2
+    (the error logged) when `run` raises `failure`."""
+    _install_signal_handlers()
+    try:
+        run()
+    except failure as err:
         log.error("%s", err)
         return 2
-    except Shutdown as stop:
-        log.info("stopping (%s)", signal.Signals(stop.signum).name)
+    except Shutdown as signalled:
+        log.info("stopping (%s)", signal.Signals(signalled.signum).name)
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        stop_services()
+        stop()
         log.info("stopped")
     return 0
 
