@@ -428,3 +428,24 @@ def test_critique_command_on_another_catalog(other_catalog: Path) -> None:
     else:
         assert cheaper["end_reached"] and "nothing" in cheaper["answer"]
     assert price["plan"]["kind"] == "question" and price["item"] is None
+
+
+def test_a_colour_column_under_another_name_answers_what_colours(tmp_path: Path) -> None:
+    """A shop whose colour column is 'shade' (its values are colour names; 'fabric' is not)."""
+    rng = random.Random(8)
+    rows = [{"ref": f"R{i:03d}", "label": f"{c.title()} {m} jacket", "type": "jacket", "shade": c,
+             "fabric": m, "eur": round(rng.uniform(20, 200), 2)}
+            for i, (c, m) in enumerate((rng.choice(["navy", "black", "olive", "cream", "dark red"]),
+                                         rng.choice(["wool", "cotton", "nylon"])) for _ in range(40))]
+    with open(tmp_path / "shop.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    index_catalog(tmp_path / "shop.csv", tmp_path / "index", CatalogSpec(
+        id_column="ref", text_columns=("label",), category_column="type", numeric_columns=("eur",),
+        attribute_columns=("shade", "fabric")))
+    engine = Engine.open(tmp_path / "index")
+    engine.start("s", "R000")
+    turn = take_turn(engine, "s", "what colours does it come in?")
+    assert turn.values is not None
+    assert {v for v, _ in turn.values.values} == {r["shade"] for r in rows}

@@ -27,7 +27,7 @@ import dataclasses
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..ops import Comparative, NumericComparative, Op, Range, Require, RequireText
 from ..schema import CatalogSchema, column_words
@@ -102,7 +102,18 @@ def topic_column(schema: CatalogSchema, topic: str) -> tuple[str | None, bool]:
     numeric = [c for c in schema.numeric if set(column_words(c.name)) & set(words)]
     if numeric:
         return numeric[0].name, True
+    if topic == "colour":  # a column under another name ("shade", "finish") whose values are colours
+        coloured = [c for c in schema.attributes if c.values and _mostly_colours(c.values)]
+        if coloured:
+            return min(coloured, key=lambda c: (len(c.values), c.name)).name, False
     return None, False
+
+
+def _mostly_colours(values: Iterable[str], share: float = 0.8) -> bool:
+    """True when at least `share` of the values are colour names as a whole ('navy', 'dark red')."""
+    split = [str(v).lower().split() for v in values]
+    named = sum(1 for words in split if words and P._colour_span(words, 0) == len(words))
+    return named >= share * len(split)
 
 
 def item_phrase(item: Item, schema: CatalogSchema) -> str:
