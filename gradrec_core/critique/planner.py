@@ -17,8 +17,9 @@ Critique kinds (one plan may hold several: a compound critique is one step):
   `Question` on the matching column.
 
 Columns are found through the index's schema (`gradrec_core.schema`), never by a catalog's
-column names: a column answers "colour" when its name says colour/color, "made of" when it
-says material/fabric, and so on (English words, any shop).
+column names: a column answers "colour" when its name says colour/color (else when its values
+are colour names, as in a "shade" column), "made of" when it says material/fabric, and so on
+(English words, any shop).
 """
 
 from __future__ import annotations
