@@ -113,10 +113,6 @@ def _item_events(item: Item | None, step_number: int) -> Events:
     return [SlotSet("current_item", item.id if item else None), SlotSet("step_number", float(step_number))]
 
 
-def _clear_critique_slots() -> Events:
-    return [SlotSet("attribute", None), SlotSet("direction", None), SlotSet("intensity", None)]
-
-
 def _step_payload(step: WalkStep) -> dict[str, Any]:
     return {
         "attribute": step.attribute,
@@ -201,7 +197,7 @@ class ActionSearchItem(Action):
             item = found[0].item
         eng.start(tracker.sender_id, item.id)
         _show(dispatcher, tracker, f"How about this one: {spoken_name(item)}?", item)
-        return _item_events(item, 0) + _clear_critique_slots()
+        return _item_events(item, 0)
 
 
 class ActionRefine(Action):
@@ -216,7 +212,7 @@ class ActionRefine(Action):
         started = time.perf_counter()
         state = _current_state(dispatcher, tracker)
         if state is None:
-            return _clear_critique_slots()
+            return []
         entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])
                     if isinstance(e, dict) and e.get("entity") in ("attribute", "direction", "intensity")}
         planned = time.perf_counter()
@@ -229,15 +225,15 @@ class ActionRefine(Action):
         shown = turn.step.item if turn.step and turn.step.item else None
         if shown is not None:
             _show(dispatcher, tracker, turn.answer, shown, payload)
-            return _item_events(shown, turn.step.number) + _clear_critique_slots()  # type: ignore[union-attr]
+            return _item_events(shown, turn.step.number)  # type: ignore[union-attr]
         if _voice(tracker):
             question = turn.plan.question
             _say(dispatcher, tracker, turn.answer, about_price=bool(question and question.topic == "price"))
-            return _clear_critique_slots()
+            return []
         text = turn.answer + (" Pick one to see it." if payload["examples"] and _carousels(tracker) else "")
         dispatcher.utter_message(text=text, json_message={
             "type": "gradrec_answer", "item": item_card(state.current), "step": payload})  # type: ignore[arg-type]
-        return _clear_critique_slots()
+        return []
 
 
 class ActionAnother(Action):

@@ -50,6 +50,14 @@ for a local PostgreSQL and Redis, `gradrec-assistant services`):
     GRADREC_ACTION_REPLICAS  action servers, on GRADREC_ACTION_PORT, +1, ...; Rasa process
                              i calls action server i mod this                          (1)
 
+Rasa's per-turn costs (README, "Many shoppers at once"; assistant/rasa_main.py):
+
+    GRADREC_TRACKER_CACHE    conversations whose tracker each Rasa process keeps in memory
+                             between turns (checked against the tracker store every turn); 0: none
+                                                                                      (2000)
+    GRADREC_RASA_AS_SHIPPED  1: start `rasa run` as shipped, without assistant.rasa_main's cuts
+                             (the load benchmark's baseline; to rule them out)        (off)
+
 Relative paths are taken from the repository root, so the servers behave the same from any
 working directory.
 """
@@ -137,6 +145,8 @@ class Settings:
     action_replicas: int = 1
     shops_dir: Path = ROOT / "var" / "shops"
     jwt_secret: str | None = field(default=None, repr=False)
+    tracker_cache: int = 2000
+    rasa_as_shipped: bool = False
 
     def child_env(self) -> dict[str, str]:
         """What both servers read from their environment to route shops and check tokens."""
@@ -189,6 +199,8 @@ class Settings:
             lock_lifetime=_number("GRADREC_LOCK_LIFETIME", 60.0, 1.0),
             rasa_replicas=int(_number("GRADREC_RASA_REPLICAS", 1, 1)),
             action_replicas=int(_number("GRADREC_ACTION_REPLICAS", 1, 1)),
+            tracker_cache=int(_number("GRADREC_TRACKER_CACHE", 2000, 0)),
+            rasa_as_shipped=_flag("GRADREC_RASA_AS_SHIPPED"),
         )
 
 

@@ -17,10 +17,11 @@ connection per conversation). Three phases:
     the last item shown). The final engine state is read from the session store, the tracker's
     from Rasa's SQLite tracker store.
 
-Phases (a) and (b) run twice in the same run, on the model trained from `config.yml` (this
-change) and on a baseline model trained from the same config with the previous TEDPolicy added
-back (cached in var/bench/load/baseline-<hash>/), so the table compares the two on the same
-machine state. The engine's own share is timed in-process (`take_turn`: the planner and
+Phases (a) and (b) run twice in the same run on the same model: with Rasa started the way the
+launcher starts it (`assistant.rasa_main`: Rasa's per-turn costs cut) and, as the baseline, with
+`rasa run` as shipped (GRADREC_RASA_AS_SHIPPED), so the table compares the two on the same
+machine state. (The previous change's baseline, a model with TEDPolicy, is in docs/RESULTS.md.)
+The engine's own share is timed in-process (`take_turn`: the planner and
 `Engine.apply`). The CPU time each server and this load generator used is read from /proc.
 
     python benchmarks/load.py [--quick] [--no-baseline] [--index DIR]
@@ -31,12 +32,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import hashlib
 import json
 import logging
 import os
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -54,9 +53,8 @@ REFINES = ("something darker", "a bit lighter")
 SEARCH = "show me a blue polo shirt"
 INTEGRITY_CYCLE = ("something darker", "a bit lighter", "go back", "go back")
 FIRST_ITEM = "This is the first item we looked at"
-TED_POLICY = {"name": "TEDPolicy", "max_history": 5, "epochs": 20, "constrain_similarities": True,
-              "random_seed": 42}
-RASA_DATA = ("data/nlu", "data/stories", "data/rules")
+BEFORE = "`rasa run` as shipped (before)"
+AFTER = "`assistant.rasa_main` (this change)"
 TODAY_TURNS_PER_S = 12.0  # the issue's starting point: ~12 turns/s on 2 cores at any concurrency
 
 FULL = {"single": 30, "concurrent": (100, 4), "baseline_concurrent": (100, 4), "integrity": (200, 20)}
@@ -420,50 +418,9 @@ def engine_only(index_dir: Path, turns: int) -> dict[str, Any]:
             "p95_ms": round(percentile_ms(times, 95), 2)}
 
 
-# --------------------------------------------------------------------------- models
-
-def _rasa_inputs_digest(config_text: str) -> str:
-    h = hashlib.sha256(config_text.encode())
-    for folder in ("domain.yml", *RASA_DATA):
-        for path in sorted((ROOT / folder).rglob("*.yml")) if (ROOT / folder).is_dir() else [ROOT / folder]:
-            h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def baseline_config() -> str:
-    """config.yml with TEDPolicy added back as the last policy (the configuration before this
-    change)."""
-    import yaml
-
-    config = yaml.safe_load((ROOT / "config.yml").read_text())
-    if not any(p.get("name") == "TEDPolicy" for p in config["policies"]):
-        config["policies"].append(dict(TED_POLICY))
-    return yaml.safe_dump(config, sort_keys=False)
-
-
-def baseline_model(settings: Settings) -> Path:
-    """The folder of a model trained on the baseline config and today's data (trained once per
-    change of config.yml, domain.yml or data/, ~2-4 min on 2 cores)."""
-    text = baseline_config()
-    folder = VAR_BENCH / "load" / f"baseline-{_rasa_inputs_digest(text)}"
-    if list(folder.glob("*.tar.gz")):
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.yml").write_text(text)
-    print(f"training the baseline model (config.yml + TEDPolicy) into {folder}", file=sys.stderr, flush=True)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
-    r = subprocess.run([str(settings.rasa_venv / "bin" / "rasa"), "train", "--config", str(folder / "config.yml"),
-                        "--domain", "domain.yml", "--data", *RASA_DATA, "--out", str(folder),
-                        "--fixed-model-name", "gradrec"], cwd=ROOT, env=env, capture_output=True, text=True)
-    if r.returncode != 0 or not list(folder.glob("*.tar.gz")):
-        raise SystemExit(f"training the baseline model failed (status {r.returncode}):\n{r.stdout[-2000:]}"
-                         f"{r.stderr[-2000:]}")
-    return folder
-
-
 # --------------------------------------------------------------------------- the run
 
-def _settings(label: str, models_dir: Path, index: str | None) -> Settings:
+def _settings(label: str, models_dir: Path, index: str | None, as_shipped: bool = False) -> Settings:
     base = Settings.from_env()
     var = VAR_BENCH / "load" / label
     var.mkdir(parents=True, exist_ok=True)
@@ -471,7 +428,8 @@ def _settings(label: str, models_dir: Path, index: str | None) -> Settings:
         old.unlink()
     return dataclasses.replace(
         base, index_dir=Path(index) if index else base.index_dir, models_dir=models_dir,
-        db_url=f"sqlite:///{var / 'sessions.db'}", var_dir=var, action_port=free_port(), rasa_port=free_port())
+        db_url=f"sqlite:///{var / 'sessions.db'}", var_dir=var, action_port=free_port(), rasa_port=free_port(),
+        rasa_as_shipped=as_shipped)
 
 
 def phases(settings: Settings, url: str, pgids: tuple[int, int] | None, sizes: dict[str, Any],
@@ -513,10 +471,10 @@ def run(quick: bool = False, index: str | None = None, baseline: bool | None = N
     result: dict[str, Any] = {"quick": quick, "started": started, "sizes": sizes,
                               "today_turns_per_s": TODAY_TURNS_PER_S}
     current = _settings("after", Settings.from_env().models_dir, index)
-    result["after"] = run_model("rules + memoization (this change)", current, sizes, True)
+    result["after"] = run_model(AFTER, current, sizes, True)
     if with_baseline:
-        base = _settings("before", baseline_model(current), index)
-        result["before"] = run_model("with TEDPolicy (before)", base, sizes, False)
+        base = _settings("before", current.models_dir, index, as_shipped=True)
+        result["before"] = run_model(BEFORE, base, sizes, False)
     result["engine_only"] = engine_only(current.index_dir, 10 if quick else 60)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     result["load_start"], result["load_end"] = load_start, os.getloadavg()[0]
@@ -533,7 +491,7 @@ def _verdict(ok: bool) -> str:
 
 def markdown(r: dict[str, Any]) -> str:
     rows = []
-    for key, label in (("before", "with TEDPolicy (before)"), ("after", "rules + memoization (this change)")):
+    for key, label in (("before", BEFORE), ("after", AFTER)):
         m = r.get(key)
         if not m:
             continue
@@ -543,7 +501,7 @@ def markdown(r: dict[str, Any]) -> str:
             rows.append([label, f"{p['conversations']}", p["p50_ms"]["total"], p["p95_ms"]["total"],
                          p["p50_ms"]["rasa"], p["p50_ms"]["engine"], p["all_p95_ms"], p["turns_per_s"],
                          cpu.get("rasa"), cpu.get("action server"), cpu.get("load generator")])
-    out = [table(["model", "conversations", "refine p50 ms", "refine p95 ms", "Rasa's share p50 ms",
+    out = [table(["Rasa", "conversations", "refine p50 ms", "refine p95 ms", "Rasa's share p50 ms",
                   "engine p50 ms", "any turn p95 ms", "turns/s", "Rasa CPU ms/turn", "action server CPU ms/turn",
                   "load generator CPU ms/turn"], rows, 1), ""]
     after = r["after"]
@@ -578,9 +536,9 @@ def markdown(r: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="tiny sizes, no baseline model (smoke run)")
-    ap.add_argument("--no-baseline", action="store_true", help="skip the model with TEDPolicy")
-    ap.add_argument("--baseline", action="store_true", help="measure the baseline model in a quick run too")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, no baseline (smoke run)")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the baseline (Rasa as shipped)")
+    ap.add_argument("--baseline", action="store_true", help="measure the baseline in a quick run too")
     ap.add_argument("--index", default=None, help="index folder (default var/index/sample)")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -197,7 +197,7 @@ def headline(r: dict[str, Any]) -> list[str]:
         line = (f"* Many shoppers at once (section 7): {after['concurrent']['turns_per_s']:.1f} turns/s with "
                 f"{after['concurrent']['conversations']} concurrent conversations")
         if before:
-            line += f" ({before['concurrent']['turns_per_s']:.1f} with TEDPolicy in the same run"
+            line += f" ({before['concurrent']['turns_per_s']:.1f} with `rasa run` as shipped in the same run"
             line += f"; the issue's starting point: {ld['today_turns_per_s']:.0f})"
         line += (f", a refine turn {after['single']['p95_ms']['total']:.0f} ms p95 with one conversation; "
                  f"{i['conversations']} conversations x {i['turns_per_conversation']} turns: {i['lost']} lost, "
@@ -301,88 +301,101 @@ followed by "go back"), (b) 100 concurrent conversations, each from its own seed
 counted in turns/s, (c) 200 concurrent conversations x 20 turns, each from its own seed item, every
 reply checked against the conversation's own history and the final engine session (session store)
 and `current_item` slot (Rasa's SQLite tracker store) checked against the last item shown. (a) and (b)
-run on the model trained from `config.yml` and, in the same run, on a baseline trained from the same
-config with TEDPolicy added back. CPU per turn is read from /proc for each server's process group and
-for the load generator itself; all three share the 2 cores.
+run on the same model twice in the same run: with Rasa started as the launcher starts it
+(`python -m assistant.rasa_main run`, this change) and with `rasa run` as shipped
+(`GRADREC_RASA_AS_SHIPPED=1`, the baseline); both with this change's model and domain (the
+critique's entities no longer copied into slots: that cut's own effect is in the table of cuts
+below). CPU per turn is read from /proc for each server's process
+group and for the load generator itself; all three share the 2 cores.
 
-### Where Rasa's share of a turn goes (profile)
+### Where Rasa's share of a turn went, and what was cut
 
-Measured in-process (a scratch script: Rasa's `Agent` with the same SQL tracker store on SQLite and the
-real action server, timers around each step of `MessageProcessor`; one conversation, 30 refine / "go
-back" turns, machine nearly idle, model with TEDPolicy): a turn took 112 ms p50, of which
+**First change: TEDPolicy.** Measured in-process (Rasa's `Agent` with the SQL tracker store on SQLite
+and the real action server, timers around each step of `MessageProcessor`; one conversation, 30
+refine / "go back" turns, model with TEDPolicy): a turn took 112 ms p50, of which the action call 48
+ms (the whole tracker and domain serialised; the engine ~6 ms), policies 24.5 ms (11.8 ms per
+prediction with TEDPolicy, 2 per turn), tracker retrieve 16 ms (growing with the conversation: all of
+the session's events are loaded and replayed), save 14 ms (an SQLite commit), NLU 9.6 ms. Every intent
+has a rule (`tests/test_rasa.py::test_every_intent_has_a_rule`) and every test story is predicted by
+rules + memoization alone (`test_stories_are_predicted_without_errors`), so TEDPolicy went. That run
+(2026-12-02 03:20 UTC, load average 1.8 -> 1.1):
 
-| part | ms per turn | notes |
+| model | conversations | refine p50 ms | refine p95 ms | turns/s | Rasa CPU ms/turn | action server CPU ms/turn |
+|---|---|---|---|---|---|---|
+| with TEDPolicy | 1 | 144.3 | 501.3 | 6.0 | 140.2 | 14.6 |
+| with TEDPolicy | 100 | 9,439.8 | 11,876.0 | 10.1 | 87.4 | 20.6 |
+| rules + memoization | 1 | 102.0 | 166.9 | 9.1 | 89.5 | 11.5 |
+| rules + memoization | 100 | 7,953.2 | 10,163.0 | 12.2 | 64.3 | 16.3 |
+
+**Second change: what `rasa run` spends on nothing** (`assistant/rasa_main.py`,
+`assistant/rasa_tracker_store.py`). Sampled in the running server (py-spy 0.4 on `rasa run` as shipped,
+rules + memoization, 40 concurrent conversations, 30 s; shares of all samples of the event-loop
+thread, ~40% of which were idle):
+
+| where | share of samples | what it is |
 |---|---|---|
-| the action call (`_run_action`: tracker serialised to JSON, HTTP to the action server, its work, events applied) | 48 | the whole tracker (every event of the session) and the whole domain (Rasa's selective domain is off) travel with every call; the engine's own part is ~6 ms |
-| policies (2 predictions a turn: the action, then `action_listen`) | 24.5 | 11.8 ms per prediction with TEDPolicy |
-| tracker store: retrieve | 16 | grows with the conversation: 5.7 ms over turns 1-5, 26 ms over turns 26-30 (all of the session's events are loaded and replayed) |
-| tracker store: save | 14 | an SQLite commit per turn |
-| NLU (DIET, featurisers, fallback) | 9.6 | 10.4 ms alone |
+| `jsonschema.validate` in `RemoteAction._validate_action_result` | 37% | 94% of it in `check_schema`: Rasa's response schema checked against the JSON Schema meta-schema on every action call, before the response itself is checked |
+| tracker store save | 14.6% | 11% an SQLite commit: SQLAlchemy 1.4 opens a connection per session on an SQLite file, and closing the last one checkpoints the journal with an fsync, inside the event loop |
+| NLU (the graph: featurisers, DIET, fallback) | 10.4% | DIET's TensorFlow call 8% |
+| tracker store retrieve | 7.4% | every event of the session read and replayed into a new tracker |
+| policies | 5% | `tracker.past_states` over the whole tracker |
 
-Policy prediction alone, the three policy sets in one process on the same tracker prefixes (20 / 60 /
-150 / 291 events; busy machine): with TEDPolicy 10.0 / 9.6 / 12.3 / 37.7 ms; rules + memoization
-(this change) 1.4 / 2.0 / 2.3 / 8.8 ms; RulePolicy alone 0.8 / 1.1 / 1.8 / 10.5 ms (within noise of
-rules + memoization, so memoization stays). Of what is left, cProfile puts ~75% in
-`tracker.past_states` (`Domain.states_for_tracker_history` over the whole tracker, three times per
-prediction: memoization once, RulePolicy twice), so it grows with the conversation too. Logging is
-not a cost: `rasa run` writes no line per turn at its default level.
+Cut, one at a time, in a scratch run of the same harness (the load benchmark's client and servers;
+one conversation x 20 refines, then 40 or 100 conversations x 4 refines, each refine with its "go
+back"; one run each on a shared machine, so +-10%):
 
-Sampled in the running server (py-spy 0.4 on the `rasa run` process, 40 s, 20 concurrent
-conversations, this change's model; wall-clock samples of the one event-loop thread): 19% idle; 23%
-in SQLAlchemy's `do_commit` of the tracker store's save (an SQLite commit, synchronous inside the
-event loop, so every other conversation waits for it); 19-31% in `jsonschema` validating the action
-server's response (`RemoteAction._validate_action_result`: its size grows with what the action
-returns: buttons, the item card, the plan and the alternatives' cards); 7% NLU, 7% tracker retrieve,
-4% policies, the rest HTTP and JSON. TensorFlow is under 5% once TEDPolicy is gone.
+| Rasa | one conversation p50 / p95 ms | conversations | turns/s | Rasa CPU ms/turn |
+|---|---|---|---|---|
+| as shipped | 84 / 151 | 40 | 15.8 | 55.6 |
+| + the response schema compiled once, SQLite in WAL mode with `synchronous=NORMAL` | 64 / 107 | 40 | 24.7 | 32.6 |
+| + SQLite connections kept in a pool (no checkpoint and fsync per turn) | 74 / 96 | 40 | 34.4 | 25.0 |
+| + the tracker store keeps the tracker it read or saved (checked against the database every turn) | 46 / 57 | 40 | 34.6 | 25.4 |
+| + one TensorFlow thread for DIET | 39 / 49 | 100 | 34.4 | 25.3 |
+| + no slots for the critique's entities (domain.yml: up to 6 fewer events per refine turn) | 42 / 49 | 100 | 39.4 | 22.1 |
+| + the save writes the kept tracker's new events without counting the stored ones | 45 / 54 | 100 | 39.9 | 22.2 |
 
-What was cut: **TEDPolicy** (config.yml). Every intent has a rule (`tests/test_rasa.py::
-test_every_intent_has_a_rule`) and every test story is predicted correctly by rules + memoization
-(`test_stories_are_predicted_without_errors`, which now also requires each story of
-`tests/test_stories.yml` in Rasa's successful-stories report). The DIET settings stay: epochs do not
-matter at inference and NLU is ~10 ms of a turn. What was not cut, and why, is under "What bounds
-the misses" below.
+Two Sanic workers for Rasa (`SANIC_WORKERS=2`, which Rasa allows with the Redis lock store; the
+tracker cache is per process and checked against the shared database) gave 40.3 turns/s against
+39.4 with one, in the same session: the 2 cores are then the limit, not the one event loop.
+
+What each cut keeps: the validator is built from the same schema with the same jsonschema class, so
+it accepts and refuses the same responses with Rasa's message (`tests/rasa_side_checks.py`, compared
+with Rasa's own on valid and invalid responses). WAL with `synchronous=NORMAL` (as the engine's own
+session store already ran) loses nothing on a process crash, the kill -9 tests included; a power
+loss may lose the last commits, the database stays consistent; PostgreSQL is untouched. The kept
+tracker is handed out only when the conversation's newest event id in the database is still the one
+seen when it was read or written and the tracker holds exactly the events it held then; anything
+else (another replica wrote, a turn failed before its save, a session started) reads the database
+as Rasa does, and its save then uses Rasa's own count of stored events (tested against Rasa's own
+store reading the same database, with a second process writing in between; the replicas test
+alternates each conversation's turns between two Rasa processes on PostgreSQL). Every turn is
+still committed before its reply is sent.
 
 """
 
 
 LOAD_BOUNDS = """
-### What bounds the misses
+### What bounds the throughput now
 
-- **One Rasa process.** `rasa run` serves every conversation from one Python process (one Sanic
-  worker: Rasa refuses more than one worker with the in-memory lock store, and the SQLite tracker
-  store could not be shared anyway), so Rasa's CPU time per turn caps throughput at
-  1000 / (Rasa CPU ms per turn) turns/s however many cores there are; the table above gives that
-  CPU time. The action server (one rasa-sdk worker) and the load generator take the other core.
-- **Per-turn cost that grows with the conversation.** The SQL tracker store loads and replays all of
-  the session's events on every turn, the policies featurise the whole tracker (three times per
-  prediction), and the whole tracker is serialised to JSON for every action call and parsed again by
-  rasa-sdk; every turn adds ~9 events (the user turn and its featurisation, ~4 slot events: the
-  critique slots set from entities and cleared by the action, `current_item`, `step_number`; the
-  bot's message, the action and `action_listen`). The 20-turn conversations of the integrity phase
-  are slower per turn than the short ones partly for that reason (and their first refines build
-  new directions for each seed's kind and colour, which the engine then caches).
-- **Lost turns are turns that waited too long.** Sanic (under `rasa run`) cancels a request after its
-  response timeout, 60 s by default; Rasa's REST channel then logs `rest.message.received.timeout` and
-  answers an empty list. With 200 conversations sending back to back at N turns/s, a turn waits about
-  200 / N s in Rasa's queue, so below ~4-5 turns/s (a busy machine) turns are lost this way; the
-  checker stops following a conversation at its first lost turn, so the lost count is a count of
-  conversations. `SANIC_RESPONSE_TIMEOUT` in the Rasa server's environment (set by
-  `assistant/servers.py`) would trade them for longer waits; capacity is the fix.
-- **Not tried for lack of time:** Rasa's selective domain, so that the domain is not serialised into
-  every action call: `enable_selective_domain: true` under `action_endpoint` in the endpoints file
-  that `assistant/servers.py` writes (no action in `actions/` reads its `domain` argument).
-- **What would help, outside this change's files:** a smaller action response (`action_refine`
-  returns every alternative's full card in its custom payload; Rasa validates the whole response
-  against a JSON schema on every call); a tracker store commit that does not block the event loop
-  on an fsync (SQLite with `PRAGMA synchronous=NORMAL` and WAL via a custom tracker store class in
-  `endpoints.yml`, written by `assistant/servers.py`); fewer events per turn (the `attribute`,
-  `direction`, `intensity` slots are filled from entities and cleared by `action_refine` on every
-  turn, although the action reads the entities from the message: dropping the three slots from
-  `domain.yml` needs `actions/actions.py` to stop returning `SlotSet` for them); a tracker store that
-  does not replay the session (Redis, or a custom store holding the serialised tracker) together with
-  a lock store other than the in-memory one (Redis), which would also let `rasa run` use more than
-  one Sanic worker (`SANIC_WORKERS`, passed by `assistant/servers.py`); and a shorter
-  `session_expiration_time`, which bounds the replayed events by time, not by turns.
+- **CPU: about 40 ms a turn on 2 cores.** Rasa ~22 ms, the action server ~15 ms, the load
+  generator ~2 ms (the table above): 2 cores give ~50 turns/s only if both were busy all the time
+  with nothing else running. One Rasa process at ~22 ms caps near 45 turns/s; sampled after the
+  cuts but the last (py-spy, 100 concurrent conversations), its busy time was about 40% NLU (the
+  graph run; DIET's TensorFlow call the largest part), 30% the prediction loop (policies, growing
+  with the conversation, and the action call's JSON and HTTP: a new aiohttp session and
+  connection per call), 25% the tracker store (the turn's events inserted and committed, the
+  indexed queries that check the kept tracker).
+- **What would go further, not done:** a cheaper action server (its ~15 ms: the engine's session
+  store reads every step of the session on each turn, the planner's value words, the first use of
+  each direction's prompts on a new kind, and rasa-sdk parsing the whole tracker and domain Rasa
+  sends); reusing one HTTP connection for the action calls (Rasa 3.6 opens an aiohttp session per
+  call); a smaller action response (the alternatives' full cards in the custom payload); Rasa's
+  selective domain (rasa-sdk 3.21 then needs a domain digest that Rasa 3.6 never sends). Several
+  Rasa processes help only with more cores (above).
+- **Lost turns are turns that waited too long.** The launcher sets `SANIC_RESPONSE_TIMEOUT` to Rasa's
+  own 3600 s (without `--enable-api`, Rasa 3.6 leaves Sanic's 60 s, and a turn cancelled after its
+  action ran but before its save was answered as if it had worked); under overload turns now wait
+  instead of being lost.
 - **The shared machine.** The load generator runs on the same 2 cores (its CPU per turn is in the
   table), and other jobs ran during the run (load averages above).
 

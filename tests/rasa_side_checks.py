@@ -1,0 +1,270 @@
+"""Checks of `assistant.rasa_main` that need Rasa itself: run with Rasa's Python (.venv-rasa) by
+tests/test_rasa_main.py, one check per run: `python tests/rasa_side_checks.py CHECK DB_FOLDER`.
+
+Each check raises AssertionError on failure and prints "ok" when it passes. The tracker-store
+checks compare the caching store with Rasa's own `SQLTrackerStore` reading the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import rasa.core.tracker_store as rasa_store
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (ActionExecuted, BotUttered, Event, SessionStarted, SlotSet,
+                                     UserUttered)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from assistant import rasa_main, rasa_tracker_store  # noqa: E402
+
+PLAIN_STORE = rasa_store.SQLTrackerStore  # Rasa's, kept before any install
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+def _turn(text: str, item: str, t: float) -> List[Event]:
+    """The events of one refine turn, as Rasa and the action server produce them."""
+    return [
+        UserUttered(text, {"name": "refine", "confidence": 0.99}, [{"entity": "direction", "value": "darker"}],
+                    timestamp=t),
+        ActionExecuted("action_refine", timestamp=t + 0.01),
+        BotUttered(f"How about {item}?", {"custom": {"item": {"id": item}}}, timestamp=t + 0.02),
+        SlotSet("current_item", item, timestamp=t + 0.03),
+        ActionExecuted("action_listen", timestamp=t + 0.04),
+    ]
+
+
+def _start(t: float) -> List[Event]:
+    return [ActionExecuted("action_session_start", timestamp=t), SessionStarted(timestamp=t + 0.001),
+            ActionExecuted("action_listen", timestamp=t + 0.002)]
+
+
+async def _open(store: Any, sender: str) -> None:
+    """A new conversation: its session start saved."""
+    await store.save(DialogueStateTracker.from_events(sender, _start(1.0), DOMAIN.slots))
+
+
+async def _play(store: Any, sender: str, text: str, item: str, t: float,
+                tracker: Optional[DialogueStateTracker] = None) -> DialogueStateTracker:
+    """One turn: the tracker retrieved (unless given), the turn's events appended, saved."""
+    tracker = tracker if tracker is not None else await store.retrieve(sender)
+    for event in _turn(text, item, t):
+        tracker.update(event)
+    await store.save(tracker)
+    return tracker
+
+
+def _stores(folder: Path, cache_size: int = 100) -> tuple[Any, Any]:
+    db = str(folder / "tracker.db")
+    cached = rasa_tracker_store.CachingSQLTrackerStore(DOMAIN, dialect="sqlite", db=db, cache_size=cache_size)
+    plain = PLAIN_STORE(DOMAIN, dialect="sqlite", db=db)
+    return cached, plain
+
+
+def _state(tracker: DialogueStateTracker) -> Dict[str, Any]:
+    state = tracker.current_state()
+    state["events"] = [e.as_dict() for e in tracker.events]
+    return state
+
+
+async def _same_as_rasa(cached: Any, plain: Any, sender: str) -> DialogueStateTracker:
+    """Retrieve through both stores; the trackers must be the same in every event and slot."""
+    mine, rasas = await cached.retrieve(sender), await plain.retrieve(sender)
+    assert _state(mine) == _state(rasas), (sender, len(mine.events), len(rasas.events))
+    return mine
+
+
+def _rows(db: Path) -> List[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        return c.execute("SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
+                         "ORDER BY id").fetchall()
+
+
+async def check_turns_match_rasa(folder: Path) -> None:
+    """Turn after turn the cached tracker is the one Rasa would read back, and is reused; the
+    rows written are the rows Rasa's own store writes for the same turns."""
+    cached, plain = _stores(folder)
+    (folder / "rasa").mkdir()
+    rasa_only = PLAIN_STORE(DOMAIN, dialect="sqlite", db=str(folder / "rasa" / "tracker.db"))
+    for store in (cached, rasa_only):
+        await _open(store, "a")
+        for n in range(8):
+            await _play(store, "a", "something darker", f"item-{n}", 10.0 + n)
+            if store is cached:
+                await _same_as_rasa(cached, plain, "a")
+    assert _rows(folder / "tracker.db") == _rows(folder / "rasa" / "tracker.db")
+    assert (await cached.retrieve("a")).get_slot("current_item") == "item-7"
+    # the first retrieve after a new session reads the database; the 7 after it are reused
+    assert cached.hits >= 7, (cached.hits, cached.misses)
+    stored = [e.as_dict() for e in (await plain.retrieve_full_tracker("a")).events]
+    assert len(stored) == 3 + 8 * 5, len(stored)  # every event once
+    assert len({(e["event"], e["timestamp"]) for e in stored}) == len(stored)
+
+
+async def check_other_writer_is_seen(folder: Path) -> None:
+    """Another process (here a second store on the same database) writing to the conversation:
+    the next retrieve returns its events, and the next save stores only what is new."""
+    one, plain = _stores(folder)
+    two, _ = _stores(folder)
+    await _open(one, "b")
+    tracker = await _play(one, "b", "darker", "x1", 10.0)
+    assert (await one.retrieve("b")) is tracker  # reused
+    await _play(two, "b", "lighter", "x2", 20.0)
+    seen = await _same_as_rasa(one, plain, "b")
+    assert seen is not tracker and seen.get_slot("current_item") == "x2"
+    await _play(one, "b", "cheaper", "x3", 30.0, seen)
+    final = await _same_as_rasa(one, plain, "b")
+    assert final.get_slot("current_item") == "x3"
+    assert len((await plain.retrieve_full_tracker("b")).events) == 3 + 3 * 5
+
+
+async def check_stale_save_is_not_lost(folder: Path) -> None:
+    """A process saving the tracker it cached after another process wrote in between: Rasa's own
+    count decides what is new (nothing the other wrote is overwritten or duplicated)."""
+    one, plain = _stores(folder)
+    two, _ = _stores(folder)
+    await _open(one, "c")
+    mine = await one.retrieve("c")
+    await one.save(mine)
+    mine = await one.retrieve("c")
+    await _play(two, "c", "lighter", "t1", 10.0)
+    await _play(one, "c", "darker", "m1", 20.0, mine)  # as Rasa's store would: the count of stored events decides
+    rasas = await PLAIN_STORE(DOMAIN, dialect="sqlite", db=str(folder / "plain.db")).retrieve("c")
+    assert rasas is None
+    stored = (await plain.retrieve_full_tracker("c")).events
+    assert len(stored) == 3 + 5 + 0, len(stored)  # Rasa's count: mine has 8 events, 8 stored
+    assert (await one.retrieve("c")).get_slot("current_item") == "t1"
+
+
+async def check_another_tracker_object_is_not_trusted(folder: Path) -> None:
+    """A save of a tracker object other than the kept one (Rasa's API replacing a conversation's
+    events builds a new one): what is stored and read back is decided as Rasa decides."""
+    cached, plain = _stores(folder)
+    await _open(cached, "g")
+    tracker = await _play(cached, "g", "darker", "g1", 10.0)
+    kept = list(tracker.events)
+    other = DialogueStateTracker.from_events("g", [*kept[:-2], SlotSet("current_item", "g2", timestamp=11.0)],
+                                             DOMAIN.slots)
+    await cached.save(other)
+    assert (await _same_as_rasa(cached, plain, "g")).get_slot("current_item") == "g1"
+
+
+async def check_failed_turn_is_forgotten(folder: Path) -> None:
+    """A turn that changed the tracker and then failed before saving: the next retrieve reads the
+    database again, not the half-done tracker."""
+    cached, plain = _stores(folder)
+    await _open(cached, "d")
+    await _play(cached, "d", "darker", "ok-1", 10.0)
+    half = await cached.retrieve("d")
+    half.update(UserUttered("lighter", {"name": "refine", "confidence": 1.0}, timestamp=20.0))
+    half.update(SlotSet("current_item", "never-shown", timestamp=20.1))
+    again = await _same_as_rasa(cached, plain, "d")
+    assert again is not half and again.get_slot("current_item") == "ok-1"
+
+
+async def check_new_session_reads_from_its_start(folder: Path) -> None:
+    """A session that starts within a tracker's events (expiry): the store reads the conversation
+    back from the new session's start, as Rasa does."""
+    cached, plain = _stores(folder)
+    tracker = DialogueStateTracker.from_events("e", _start(1.0), DOMAIN.slots)
+    await cached.save(tracker)
+    tracker = await cached.retrieve("e")
+    for event in [*_turn("darker", "old", 10.0), *_start(5000.0)]:
+        tracker.update(event)
+    await cached.save(tracker)
+    again = await _same_as_rasa(cached, plain, "e")
+    assert again is not tracker and len(again.events) < len(tracker.events)
+
+
+async def check_cache_is_bounded(folder: Path) -> None:
+    """At most `cache_size` conversations are kept, the least recently used leave first, and
+    a cache of 0 keeps none."""
+    cached, plain = _stores(folder, cache_size=3)
+    for n in range(5):
+        tracker = DialogueStateTracker.from_events(f"s{n}", _start(1.0), DOMAIN.slots)
+        await cached.save(tracker)
+        tracker = await cached.retrieve(f"s{n}")
+        tracker.update(SlotSet("current_item", f"i{n}", timestamp=2.0))
+        await cached.save(tracker)
+    assert list(cached._saved) == ["s2", "s3", "s4"]
+    for n in range(5):
+        await _same_as_rasa(cached, plain, f"s{n}")
+    off, _ = _stores(folder, cache_size=0)
+    tracker = await off.retrieve("s1")
+    tracker.update(SlotSet("current_item", "j", timestamp=3.0))
+    await off.save(tracker)
+    assert not off._saved and off.hits == 0
+    assert (await _same_as_rasa(off, plain, "s1")).get_slot("current_item") == "j"
+
+
+def check_action_response_validation(folder: Path) -> None:
+    """The compiled validator accepts and refuses exactly what Rasa's `jsonschema.validate` does,
+    with Rasa's message."""
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
+
+    action = RemoteAction("action_refine", EndpointConfig("http://127.0.0.1:1/webhook"))
+    responses = [
+        {"events": [], "responses": []},
+        {"events": [{"event": "slot", "name": "current_item", "value": "x"}],
+         "responses": [{"text": "hi", "custom": {"item": {"id": "x"}}}]},
+        {"events": [{"event": "followup", "name": "action_listen"}]},
+        {"events": [{"event": "slot", "value": "x"}]},  # no name
+        {"events": [{"event": "no_such_event"}]},
+        {"events": "not a list"},
+        {"responses": [3]},
+    ]
+    original = [_verdict(action._validate_action_result, r) for r in responses]
+    rasa_main.install_action_response_validator()
+    action = RemoteAction("action_refine", EndpointConfig("http://127.0.0.1:1/webhook"))
+    compiled = [_verdict(action._validate_action_result, r) for r in responses]
+    assert compiled == original, (compiled, original)
+    assert original[:3] == ["valid"] * 3 and all(v != "valid" for v in original[3:]), original
+    try:
+        action._validate_action_result({"events": "not a list"})
+    except ValidationError as e:
+        assert "Failed to validate Action server response" in e.message
+    else:
+        raise AssertionError("an invalid response passed")
+
+
+def _verdict(validate: Callable[[Dict[str, Any]], bool], response: Dict[str, Any]) -> str:
+    from jsonschema import ValidationError
+
+    try:
+        return "valid" if validate(response) else "false"
+    except ValidationError as e:
+        return f"invalid: {e.message.split('. Failed')[0]}"
+
+
+def check_sqlite_settings(folder: Path) -> None:
+    """The tracker store's SQLite connections run in WAL mode, synchronous=NORMAL, kept open."""
+    rasa_main.install_sqlite_settings()
+    store = PLAIN_STORE(DOMAIN, dialect="sqlite", db=str(folder / "wal.db"))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    assert type(store.engine.pool).__name__ == "QueuePool", type(store.engine.pool)
+
+
+CHECKS = {name[len("check_"):]: f for name, f in globals().items() if name.startswith("check_")}
+
+
+def main() -> None:
+    name, folder = sys.argv[1], Path(sys.argv[2])
+    result = CHECKS[name](folder)
+    if asyncio.iscoroutine(result):
+        asyncio.run(result)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""`assistant.rasa_main`: Rasa started with its per-turn costs cut (a compiled validator for the
+action server's response, SQLite in WAL mode on kept connections, the tracker store that reuses
+the tracker it last read or saved). Each check runs in Rasa's own environment
+(tests/rasa_side_checks.py); the servers' tests run every conversation through it as well."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import ROOT, Settings
+
+CHECKS = ["turns_match_rasa", "other_writer_is_seen", "stale_save_is_not_lost",
+          "another_tracker_object_is_not_trusted", "failed_turn_is_forgotten",
+          "new_session_reads_from_its_start", "cache_is_bounded", "action_response_validation",
+          "sqlite_settings"]
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_rasa_side(check: str, tmp_path: Path) -> None:
+    python = Settings.from_env().rasa_venv / "bin" / "python"
+    if not python.exists():
+        pytest.fail("the Rasa environment is missing: run `make setup` (make test does)")
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore"}
+    r = subprocess.run([str(python), str(ROOT / "tests" / "rasa_side_checks.py"), check, str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout[-3000:] + r.stderr[-3000:]
+
+
+def test_every_check_is_run() -> None:
+    source = (ROOT / "tests" / "rasa_side_checks.py").read_text()
+    defined = {line.split("def check_")[1].split("(")[0] for line in source.splitlines()
+               if line.lstrip().startswith(("def check_", "async def check_"))}
+    assert defined == set(CHECKS)
+
+
+def test_the_launcher_starts_rasa_through_it() -> None:
+    from assistant.servers import rasa_argv
+
+    settings = Settings.from_env()
+    argv = rasa_argv(settings, 5005, Path("e.yml"), Path("m.tar.gz"))
+    assert argv[1:4] == ["-m", "assistant.rasa_main", "run"] and Path(argv[0]).parent.parent == settings.rasa_venv
