@@ -100,18 +100,18 @@ def test_seeds_are_distinct_and_cover_every_kind(sample_index_dir: Path) -> None
     assert all(index.items[index.row(s)].category == k for s, k in seeds)
 
 
-def test_baseline_config_is_this_config_with_tedpolicy() -> None:
-    import yaml
+def test_baseline_is_rasa_as_shipped() -> None:
+    """The benchmark's baseline starts plain `rasa run`; this change's run goes through
+    `assistant.rasa_main`; both on the same model."""
+    from assistant.servers import rasa_argv
 
-    from assistant.settings import ROOT
-
-    now = yaml.safe_load((ROOT / "config.yml").read_text())
-    before = yaml.safe_load(load.baseline_config())
-    assert before["pipeline"] == now["pipeline"]
-    assert before["policies"][: len(now["policies"])] == now["policies"]
-    assert [p["name"] for p in before["policies"][len(now["policies"]):]] in ([], ["TEDPolicy"])
-    assert any(p["name"] == "TEDPolicy" for p in before["policies"])
-
+    models = Path("models")
+    after, before = load._settings("smoke-after", models, None), load._settings("smoke-before", models, None, True)
+    argv_after = rasa_argv(after, 5005, Path("e.yml"), models / "m.tar.gz")
+    argv_before = rasa_argv(before, 5005, Path("e.yml"), models / "m.tar.gz")
+    assert argv_after[1:4] == ["-m", "assistant.rasa_main", "run"]
+    assert Path(argv_before[0]).name == "rasa" and argv_before[1] == "run" and "assistant.rasa_main" not in argv_before
+    assert argv_after[argv_after.index("--model"):] == argv_before[argv_before.index("--model"):]
 
 def test_every_phase_runs_against_the_real_servers(assistant_servers: Any) -> None:
     """A tiny run of phases (a)-(c) on the shared test servers: every turn answered, the
