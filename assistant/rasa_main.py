@@ -11,7 +11,9 @@ starts the Rasa server as `python -m assistant.rasa_main run ...` instead of the
    no longer waits for an fsync of the journal and the database on the server's one event-loop
    thread. A killed process loses
    nothing committed; a power loss may lose the last commits (the database stays consistent).
-   PostgreSQL (GRADREC_TRACKER_URL) is untouched.
+   Each transaction takes the write lock when it begins, so several Rasa workers
+   (GRADREC_RASA_WORKERS, with the Redis lock store) can share the file. PostgreSQL
+   (GRADREC_TRACKER_URL) is untouched.
 3. The SQL tracker store (SQLite or PostgreSQL) keeps the trackers it saved in memory and reuses
    one when the database shows the conversation unchanged since (`assistant.rasa_tracker_store`),
    instead of reading and replaying the whole session on every turn.
@@ -23,6 +25,9 @@ from __future__ import annotations
 
 import sys
 from typing import Any, Dict
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a Rasa worker waits for another's SQLite write
+_sqlite_installed = False
 
 
 def install_action_response_validator() -> None:
@@ -50,7 +55,12 @@ def install_action_response_validator() -> None:
 def install_sqlite_settings() -> None:
     """WAL journal and `synchronous=NORMAL` on every SQLite connection SQLAlchemy opens here, and
     a pool that keeps them open (SQLAlchemy 1.4 opens and closes a connection per session on a
-    SQLite file, and closing the last one checkpoints the WAL into the database, with an fsync)."""
+    SQLite file, and closing the last one checkpoints the WAL into the database, with an fsync).
+    Installed once per process however often it is called."""
+    global _sqlite_installed
+    if _sqlite_installed:
+        return
+    _sqlite_installed = True
     import sqlite3
 
     import rasa.core.tracker_store as tracker_store
@@ -71,10 +81,20 @@ def install_sqlite_settings() -> None:
     @event.listens_for(Engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.isolation_level = None  # transactions begun below, not by the driver
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
+
+    @event.listens_for(Engine, "begin")
+    def _sqlite_begin(connection: Any) -> None:
+        # Several Rasa workers on one file: a transaction that read and then writes would fail at
+        # once (SQLITE_BUSY_SNAPSHOT) if another worker wrote in between; taking the write lock at
+        # the start makes it wait (busy_timeout) instead. One worker: no difference.
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -99,10 +99,11 @@ def check_security(settings: Settings) -> None:
     if settings.enable_api and not settings.api_token:
         raise StartError("GRADREC_ENABLE_API=1 needs GRADREC_API_TOKEN (the token Rasa's HTTP API will ask "
                          "for); set it in the environment, or leave the API off")
-    if settings.rasa_replicas > 1 and not settings.lock_url:
-        raise StartError(f"GRADREC_RASA_REPLICAS={settings.rasa_replicas} needs GRADREC_LOCK_URL (a Redis lock "
-                         "store; Rasa's in-memory one cannot keep one conversation's turns in order across "
-                         "processes); start one with `gradrec-assistant services`")
+    for name, count in (("GRADREC_RASA_REPLICAS", settings.rasa_replicas), ("GRADREC_RASA_WORKERS", settings.rasa_workers)):
+        if count > 1 and not settings.lock_url:
+            raise StartError(f"{name}={count} needs GRADREC_LOCK_URL (a Redis lock store; Rasa's in-memory one "
+                             "cannot keep one conversation's turns in order across processes); start one with "
+                             "`gradrec-assistant services`")
 
 
 def _yaml_str(value: object) -> str:
@@ -213,6 +214,7 @@ class Server:
     health_path: str = "/health"
     start_timeout: float = 120.0
     failures: int = 0  # health checks failed in a row
+    processes: int = 0  # live processes its group must hold (Rasa with several workers); 0: any
 
     @property
     def pid(self) -> int:
@@ -255,6 +257,7 @@ class Server:
         self.stop()
         server = _spawn(self.name, self.argv, self.env, self.log_path, self.url, self.health_path,
                         self.start_timeout)
+        server.processes = self.processes
         _wait(server, server.health_path, server.start_timeout)
         return server
 
@@ -300,6 +303,14 @@ def stop_all() -> None:
         server.stop()
 
 
+def _one_thread() -> dict[str, str]:
+    """One OpenMP thread per server unless the environment says otherwise: a turn's work (a few
+    prompts through the encoder, DIET on one message) is too small to share, and idle OpenMP
+    threads spin on the cores the other server needs (measured on 2 cores: the action server's
+    CPU per turn 15 -> 10.6 ms, docs/RESULTS.md section 7)."""
+    return {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+
+
 def start_action_server(settings: Settings, port: int, env: dict[str, str] | None = None,
                         timeout: float = 120.0, *, token: str | None = None, wait: bool = True) -> Server:
     """rasa-sdk's action server over `actions/`, bound to the settings' host, refusing calls without
@@ -307,6 +318,7 @@ def start_action_server(settings: Settings, port: int, env: dict[str, str] | Non
     with `wait=False` it returns once the process is started (then `wait_until_up`)."""
     token = token or (env or {}).get(ACTION_TOKEN_ENV) or run_action_token(settings)
     env = {**os.environ, "GRADREC_PUBLIC_URL": settings.base_url, "GRADREC_CURRENCY": settings.currency,
+           **_one_thread(),
            **settings.child_env(), "GRADREC_DB_URL": settings.db_url,  # the settings', not the shell's
            **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
     argv = [sys.executable, "-m", "assistant.action_server", "--actions", "actions", "--port", str(port)]
@@ -381,15 +393,21 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
            # conversation never recorded. Rasa's own default for every app:
            "SANIC_RESPONSE_TIMEOUT": str(RASA_RESPONSE_TIMEOUT),
            "GRADREC_TRACKER_CACHE": str(settings.tracker_cache),
+           # Sanic workers of this Rasa process, on one port (Rasa takes more than one only with a
+           # lock store other than its in-memory one; `check_security` asks for Redis)
+           "SANIC_WORKERS": str(settings.rasa_workers),
            # one TensorFlow thread each for DIET's tiny per-message graph: more only spin on cores
            # the action server needs (measured: no loss in turns/s, lower latency on 2 cores)
            "TF_INTER_OP_PARALLELISM_THREADS": os.environ.get("TF_INTER_OP_PARALLELISM_THREADS", "1"),
            "TF_INTRA_OP_PARALLELISM_THREADS": os.environ.get("TF_INTRA_OP_PARALLELISM_THREADS", "1"),
+           **_one_thread(),
            **(env or {})}
     log_name = "rasa_server.log" if port == settings.rasa_port else f"rasa_server-{port}.log"
     server = _spawn("Rasa server", rasa_argv(settings, port, endpoints, latest_model(settings)), env,
                     settings.var_dir / "logs" / log_name, f"http://{settings.host}:{port}",
                     RASA_HEALTH_PATH, timeout)
+    if settings.rasa_workers > 1:
+        server.processes = settings.rasa_workers + 1  # Sanic's main process and its workers
     if wait:
         _wait(server, RASA_HEALTH_PATH, timeout)
     return server
@@ -443,8 +461,11 @@ class Assistant:
         s = self.settings
         for i, server in enumerate(list(self.servers)):
             code = server.process.poll()
+            live = len(_group_members(server.pid)) if server.processes else 0
             if code is not None:
                 reason = f"exited with status {code}"
+            elif live < server.processes:  # the port still answers from the workers left
+                reason = f"has {live} of its {server.processes} processes left"
             elif server.healthy(s.health_timeout):
                 server.failures = 0
                 continue

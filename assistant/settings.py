@@ -47,6 +47,8 @@ for a local PostgreSQL and Redis, `gradrec-assistant services`):
     GRADREC_LOCK_LIFETIME    seconds a Rasa replica's ticket on a conversation lives; a
                              replica killed mid-turn blocks the conversation that long (60)
     GRADREC_RASA_REPLICAS    Rasa processes, on GRADREC_RASA_PORT, +1, ...            (1)
+    GRADREC_RASA_WORKERS     Sanic workers in each Rasa process, on the same port (Rasa's
+                             SANIC_WORKERS); more than 1 needs GRADREC_LOCK_URL         (1)
     GRADREC_ACTION_REPLICAS  action servers, on GRADREC_ACTION_PORT, +1, ...; Rasa process
                              i calls action server i mod this                          (1)
 
@@ -142,6 +144,7 @@ class Settings:
     lock_url: str | None = field(default=None, repr=False)
     lock_lifetime: float = 60.0
     rasa_replicas: int = 1
+    rasa_workers: int = 1
     action_replicas: int = 1
     shops_dir: Path = ROOT / "var" / "shops"
     jwt_secret: str | None = field(default=None, repr=False)
@@ -198,6 +201,7 @@ class Settings:
             lock_url=_url("GRADREC_LOCK_URL", ("redis", "rediss")),
             lock_lifetime=_number("GRADREC_LOCK_LIFETIME", 60.0, 1.0),
             rasa_replicas=int(_number("GRADREC_RASA_REPLICAS", 1, 1)),
+            rasa_workers=int(_number("GRADREC_RASA_WORKERS", 1, 1)),
             action_replicas=int(_number("GRADREC_ACTION_REPLICAS", 1, 1)),
             tracker_cache=int(_number("GRADREC_TRACKER_CACHE", 2000, 0)),
             rasa_as_shipped=_flag("GRADREC_RASA_AS_SHIPPED"),

@@ -196,6 +196,9 @@ def headline(r: dict[str, Any]) -> list[str]:
         i = after["integrity"]
         line = (f"* Many shoppers at once (section 7): {after['concurrent']['turns_per_s']:.1f} turns/s with "
                 f"{after['concurrent']['conversations']} concurrent conversations")
+        if ld.get("workers"):
+            w = ld["workers"]
+            line += f" ({w['concurrent']['turns_per_s']:.1f} with {w['rasa_workers']} Rasa workers on Redis)"
         if before:
             line += f" ({before['concurrent']['turns_per_s']:.1f} with `rasa run` as shipped in the same run"
             line += f"; the issue's starting point: {ld['today_turns_per_s']:.0f})"
@@ -300,12 +303,14 @@ with asyncio + httpx: (a) one conversation's refine turns ("something darker" / 
 followed by "go back"), (b) 100 concurrent conversations, each from its own seed item, every turn
 counted in turns/s, (c) 200 concurrent conversations x 20 turns, each from its own seed item, every
 reply checked against the conversation's own history and the final engine session (session store)
-and `current_item` slot (Rasa's SQLite tracker store) checked against the last item shown. (a) and (b)
-run on the same model twice in the same run: with Rasa started as the launcher starts it
-(`python -m assistant.rasa_main run`, this change) and with `rasa run` as shipped
-(`GRADREC_RASA_AS_SHIPPED=1`, the baseline); both with this change's model and domain (the
-critique's entities no longer copied into slots: that cut's own effect is in the table of cuts
-below). CPU per turn is read from /proc for each server's process
+and `current_item` slot (Rasa's SQLite tracker store) checked against the last item shown. Three
+configurations on the same model in the same run: Rasa started as the launcher starts it (`python -m
+assistant.rasa_main run`, this change; phases (a)-(c)); the same with two Sanic workers in the Rasa
+process (`GRADREC_RASA_WORKERS=2`) on a throw-away Redis lock store, both workers on the one SQLite
+tracker store (phases (a)-(c)); and `rasa run` as shipped (`GRADREC_RASA_AS_SHIPPED=1`, the baseline;
+phases (a) and (b)). All three use this change's model and domain (the critique's entities no longer
+copied into slots: that cut's own effect is in the table of cuts below). Redis's own CPU is not
+counted. CPU per turn is read from /proc for each server's process
 group and for the load generator itself; all three share the 2 cores.
 
 ### Where Rasa's share of a turn went, and what was cut
@@ -353,10 +358,16 @@ back"; one run each on a shared machine, so +-10%):
 | + one TensorFlow thread for DIET | 39 / 49 | 100 | 34.4 | 25.3 |
 | + no slots for the critique's entities (domain.yml: up to 6 fewer events per refine turn) | 42 / 49 | 100 | 39.4 | 22.1 |
 | + the save writes the kept tracker's new events without counting the stored ones | 45 / 54 | 100 | 39.9 | 22.2 |
+| + one OpenMP thread per server (`OMP_NUM_THREADS=1`: torch's idle threads in the action server spun on the core Rasa needed; the action server's CPU per turn 15.1 -> 10.6 ms) | 33 / 54 | 100 | 44.4 | 21.6 |
+| + two Sanic workers in the Rasa process (`GRADREC_RASA_WORKERS=2`, Redis lock store, one SQLite tracker store) | 37 / 49 | 100 | 51.8 | 23.7 |
 
-Two Sanic workers for Rasa (`SANIC_WORKERS=2`, which Rasa allows with the Redis lock store; the
-tracker cache is per process and checked against the shared database) gave 40.3 turns/s against
-39.4 with one, in the same session: the 2 cores are then the limit, not the one event loop.
+Before the OpenMP cut, two Rasa workers gave 40.3 turns/s against 39.4 with one in the same
+session: the cores, not the one event loop, were the limit; with the action server's spinning gone
+the second worker pays. The benchmark run below measured less than this scratch run for the same
+configuration (46.6 turns/s; its 100 conversations start from 100 other seed items, and each
+new kind's first refines build directions). The two workers share one listening socket (Sanic
+21.12), so each of the client's keep-alive connections stays with the worker that accepted it,
+and how evenly the 100 connections spread decides how much the second worker takes.
 
 What each cut keeps: the validator is built from the same schema with the same jsonschema class, so
 it accepts and refuses the same responses with Rasa's message (`tests/rasa_side_checks.py`, compared
@@ -377,14 +388,15 @@ still committed before its reply is sent.
 LOAD_BOUNDS = """
 ### What bounds the throughput now
 
-- **CPU: about 40 ms a turn on 2 cores.** Rasa ~22 ms, the action server ~15 ms, the load
-  generator ~2 ms (the table above): 2 cores give ~50 turns/s only if both were busy all the time
-  with nothing else running. One Rasa process at ~22 ms caps near 45 turns/s; sampled after the
-  cuts but the last (py-spy, 100 concurrent conversations), its busy time was about 40% NLU (the
-  graph run; DIET's TensorFlow call the largest part), 30% the prediction loop (policies, growing
-  with the conversation, and the action call's JSON and HTTP: a new aiohttp session and
-  connection per call), 25% the tracker store (the turn's events inserted and committed, the
-  indexed queries that check the kept tracker).
+- **CPU: about 40 ms a turn on 2 cores.** With two Rasa workers: Rasa ~26 ms (two processes on two
+  cores cost a little more per turn than one), the action server ~11 ms, the load generator ~3 ms
+  (the table above): 2 cores give 50 turns/s only if both were busy all the time with nothing else
+  running; the run above kept them ~90% busy. Sampled after the cuts but the last three (py-spy,
+  100 concurrent conversations), Rasa's busy time was about 40% NLU (the graph run; DIET's
+  TensorFlow call the largest part), 30% the prediction loop (policies, growing with the
+  conversation, and the action call's JSON and HTTP: a new aiohttp session and connection per
+  call), 25% the tracker store (the turn's events inserted and committed, the indexed queries that
+  check the kept tracker).
 - **What would go further, not done:** a cheaper action server (its ~15 ms: the engine's session
   store reads every step of the session on each turn, the planner's value words, the first use of
   each direction's prompts on a new kind, and rasa-sdk parsing the whole tracker and domain Rasa

@@ -255,6 +255,41 @@ def check_sqlite_settings(folder: Path) -> None:
     assert type(store.engine.pool).__name__ == "QueuePool", type(store.engine.pool)
 
 
+def _worker(db: str, name: str, turns: int) -> None:
+    """One Rasa worker's share of `check_workers_share_sqlite` (a forked process)."""
+    rasa_main.install_sqlite_settings()
+
+    async def play() -> None:
+        store = rasa_tracker_store.CachingSQLTrackerStore(DOMAIN, dialect="sqlite", db=db)
+        for sender in (f"{name}-{k}" for k in range(3)):
+            await _open(store, sender)
+        for n in range(turns):
+            await _play(store, f"{name}-{n % 3}", "darker", f"{name}-item-{n}", 10.0 + n)
+
+    asyncio.run(play())
+
+
+def check_workers_share_sqlite(folder: Path) -> None:
+    """Two processes (as two Sanic workers of Rasa) writing turns to one SQLite file at once:
+    no write fails (each transaction takes the write lock when it begins and waits for the
+    other's), every event is stored once."""
+    import multiprocessing
+
+    db = str(folder / "shared.db")
+    rasa_main.install_sqlite_settings()
+    PLAIN_STORE(DOMAIN, dialect="sqlite", db=db)  # the tables, as Rasa's start-up creates them
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_worker, args=(db, name, 60)) for name in ("w1", "w2")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(240)
+    assert [w.exitcode for w in workers] == [0, 0], [w.exitcode for w in workers]
+    rows = _rows(Path(db))
+    assert len(rows) == 2 * (3 * 3 + 60 * 5), len(rows)
+    assert len(set(rows)) == len(rows)
+
+
 CHECKS = {name[len("check_"):]: f for name, f in globals().items() if name.startswith("check_")}
 
 

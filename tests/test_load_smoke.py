@@ -130,5 +130,69 @@ def test_every_phase_runs_against_the_real_servers(assistant_servers: Any) -> No
     assert "0 lost, duplicated or mixed" in text and "turns/s" in text
 
 
+
+def _cpu_s(pid: int) -> float:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rfind(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / load._TICK
+
+
+@pytest.mark.slow
+def test_two_rasa_workers_on_redis_share_the_load_and_lose_nothing(
+        sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """GRADREC_RASA_WORKERS=2 with a Redis lock store (the configuration the load benchmark
+    measures next to one worker): one port, Sanic's main process and two workers; concurrent
+    conversations, each turn on a connection of its own so that one conversation's turns land on
+    both workers (each uses CPU for them), are every one answered, in order, with engine and
+    tracker agreeing (the benchmark's checker). Both workers share the SQLite tracker store, each
+    with its own kept trackers, so a turn after one on the other worker must read the store."""
+    import asyncio
+
+    from assistant.servers import _group_members, running
+    from assistant.services import temporary_services
+    from conftest import private_settings
+
+    with temporary_services(postgres=False) as (_, redis):
+        assert redis is not None
+        settings = private_settings(tmp_path_factory, "two-workers", sample_index_dir, public_url=None,
+                                    rasa_workers=2, lock_url=redis.url)
+        with running(settings) as (_actions, rasa):
+            members = _group_members(rasa.pid)
+            assert rasa.processes == 3 and len(members) == 3, members
+            workers = [pid for pid in members if pid != rasa.pid]
+            before = {pid: _cpu_s(pid) for pid in workers}
+            i = asyncio.run(load.integrity(settings, None, 24, 8, keep_alive=False))
+            used = {pid: _cpu_s(pid) - before[pid] for pid in workers}
+    assert i["turns"] == i["answered"] == 24 * 8
+    assert (i["lost"], i["duplicated"], i["mixed"]) == (0, 0, 0), i["examples"]
+    assert min(used.values()) >= 0.1 * sum(used.values()), used  # both workers served turns
+
+
+def test_a_rasa_process_missing_a_worker_is_restarted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Supervision counts a multi-worker Rasa's processes: with one gone (its port still answered
+    by the other worker) the server is restarted at the next check, without waiting for failed
+    health checks."""
+    import dataclasses
+    import subprocess
+
+    from assistant import servers
+    from assistant.settings import Settings
+
+    process = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        server = servers.Server("Rasa server", process, "http://127.0.0.1:9", tmp_path / "log", processes=3)
+        restarted: list[servers.Server] = []
+        monkeypatch.setattr(servers.Server, "restart", lambda self: restarted.append(self) or self)
+        assistant = servers.Assistant(dataclasses.replace(Settings.from_env(), health_failures=3), [server])
+        assistant.check()
+        assert restarted == [server]
+        server.processes, restarted[:] = 0, []
+        assistant.check()  # any number of processes: one failed health check is not yet a restart
+        assert restarted == [] and server.failures == 1
+    finally:
+        process.kill()
+        process.wait()
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
