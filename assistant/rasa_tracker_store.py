@@ -1,5 +1,5 @@
-"""Rasa's SQL tracker store with the trackers it last saved kept in memory (Rasa's Python 3.10;
-installed by `assistant.rasa_main`).
+"""Rasa's SQL tracker store with the trackers it last read or saved kept in memory (Rasa's Python
+3.10; installed by `assistant.rasa_main`).
 
 Rasa 3.6's `SQLTrackerStore.retrieve` loads every event of the conversation's session and replays
 them into a new tracker on every turn (so a turn costs more the longer the conversation), and
@@ -8,9 +8,11 @@ read or saved is kept (bounded, least recently used first out) and handed to the
 same conversation when the database shows nothing happened in between: the conversation's newest
 event id is still the one seen when it was read or written, and the tracker holds exactly the
 events it held then; its save then writes only the events appended since (no count of the stored
-events; the new rows' ids are the conversation's newest). Anything else (another Rasa process or replica wrote to the conversation, a turn failed
-between retrieve and save, a session started) falls back to Rasa's own retrieve. Every turn is
+events; the new rows' ids are the conversation's newest). Anything else (another Rasa process or
+replica wrote to the conversation, a turn failed between retrieve and save, a session started, a
+tracker object other than the kept one) falls back to Rasa's own read and count. Every turn is
 still committed to the database before its reply goes out, so a killed process loses nothing.
+Like Rasa's own store, it relies on the lock store to run one conversation's turns one at a time.
 
 `GRADREC_TRACKER_CACHE`: how many conversations to keep (default 2000; 0 turns the cache off).
 """
@@ -42,7 +44,7 @@ class _Saved:
 
 
 class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
-    """`SQLTrackerStore` that reuses the tracker it saved last when the database agrees."""
+    """`SQLTrackerStore` that reuses the tracker it read or saved last when the database agrees."""
 
     def __init__(self, *args: Any, cache_size: Optional[int] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
