@@ -1,20 +1,19 @@
-"""`rasa` (run in Rasa's Python 3.10 environment) with two fixes to what a turn costs; the launcher
+"""`rasa` (run in Rasa's Python 3.10 environment) with three cuts to what a turn costs; the launcher
 starts the Rasa server as `python -m assistant.rasa_main run ...` instead of the `rasa` script.
 
 1. The action server's response is validated against Rasa's own schema with a validator built
    once. Rasa 3.6 calls `jsonschema.validate` on every action response, and `validate` first checks
    the schema itself against the JSON Schema meta-schema: measured with py-spy on the running
-   server under load, that check was about half of Rasa's CPU time per turn (docs/RESULTS.md,
+   server under load, that check was about 60% of Rasa's busy time (docs/RESULTS.md,
    section 7). Same schema, same errors, same message; only the repeated meta-schema check goes.
 2. Rasa's SQL tracker store on SQLite (the embedded default) writes in WAL mode with
    `synchronous=NORMAL`, as the engine's session store does, on connections kept open: a commit
    no longer waits for an fsync of the journal and the database on the server's one event-loop
-   thread. A killed process loses
-   nothing committed; a power loss may lose the last commits (the database stays consistent).
-   Each transaction takes the write lock when it begins, so several Rasa workers
-   (GRADREC_RASA_WORKERS, with the Redis lock store) can share the file. PostgreSQL
+   thread. A killed process loses nothing committed; a power loss may lose the last commits (the
+   database stays consistent). Each transaction takes the write lock when it begins, so several
+   Rasa workers (GRADREC_RASA_WORKERS, with the Redis lock store) can share the file. PostgreSQL
    (GRADREC_TRACKER_URL) is untouched.
-3. The SQL tracker store (SQLite or PostgreSQL) keeps the trackers it saved in memory and reuses
+3. The SQL tracker store (SQLite or PostgreSQL) keeps the trackers it read or saved in memory and reuses
    one when the database shows the conversation unchanged since (`assistant.rasa_tracker_store`),
    instead of reading and replaying the whole session on every turn.
 
@@ -98,7 +97,7 @@ def install_sqlite_settings() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`rasa ARGV...` with the fixes above installed first."""
+    """`rasa ARGV...` with the cuts above installed first."""
     install_action_response_validator()
     install_sqlite_settings()
     from assistant import rasa_tracker_store

@@ -116,16 +116,16 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
         sender_id = tracker.sender_id
         with self.session_scope() as session:
             saved = self._unchanged(session, sender_id)
-            known = saved is not None and saved.tracker is tracker and len(tracker.events) >= saved.events
-            start = saved.events if saved is not None and known else 0
-            new = (list(itertools.islice(tracker.events, start, len(tracker.events))) if known
+            kept = (saved if saved is not None and saved.tracker is tracker and len(tracker.events) >= saved.events
+                    else None)
+            new = (list(itertools.islice(tracker.events, kept.events, len(tracker.events))) if kept is not None
                    else list(super()._additional_events(session, tracker)))
             rows = [self._row(sender_id, event) for event in new]
             session.add_all(rows)
             session.flush()  # the rows get their ids
             last_id = max((row.id for row in rows), default=saved.last_id if saved is not None else 0)
             session.commit()
-        if not known or any(isinstance(event, SessionStarted) for event in new):
+        if kept is None or any(isinstance(event, SessionStarted) for event in new):
             self._saved.pop(sender_id, None)
             return
         self._keep(sender_id, _Saved(tracker, len(tracker.events), last_id))

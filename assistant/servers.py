@@ -303,12 +303,11 @@ def stop_all() -> None:
         server.stop()
 
 
-def _one_thread() -> dict[str, str]:
-    """One OpenMP thread per server unless the environment says otherwise: a turn's work (a few
-    prompts through the encoder, DIET on one message) is too small to share, and idle OpenMP
-    threads spin on the cores the other server needs (measured on 2 cores: the action server's
-    CPU per turn 15 -> 10.6 ms, docs/RESULTS.md section 7)."""
-    return {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+# One OpenMP thread per server unless the environment says otherwise (these come before the
+# environment in each server's): a turn's work (a few prompts through the encoder, DIET on one
+# message) is too small to share, and idle OpenMP threads spin on the cores the other server needs
+# (measured on 2 cores: the action server's CPU per turn 15 -> 10.6 ms, docs/RESULTS.md section 7).
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}
 
 
 def start_action_server(settings: Settings, port: int, env: dict[str, str] | None = None,
@@ -317,8 +316,7 @@ def start_action_server(settings: Settings, port: int, env: dict[str, str] | Non
     the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`);
     with `wait=False` it returns once the process is started (then `wait_until_up`)."""
     token = token or (env or {}).get(ACTION_TOKEN_ENV) or run_action_token(settings)
-    env = {**os.environ, "GRADREC_PUBLIC_URL": settings.base_url, "GRADREC_CURRENCY": settings.currency,
-           **_one_thread(),
+    env = {**ONE_THREAD, **os.environ, "GRADREC_PUBLIC_URL": settings.base_url, "GRADREC_CURRENCY": settings.currency,
            **settings.child_env(), "GRADREC_DB_URL": settings.db_url,  # the settings', not the shell's
            **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
     argv = [sys.executable, "-m", "assistant.action_server", "--actions", "actions", "--port", str(port)]
@@ -379,10 +377,13 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
         raise StartError(f"{rasa} not found; run `make setup` first")
     endpoints = write_endpoints(settings, action_port, settings.var_dir / "run" / f"endpoints-{port}.yml",
                                 action_token)
-    # the channels in assistant/ (the guarded REST channel, the web channel) are imported from
-    # this folder; the web channel serves /images/<id> from this index; Sanic refuses request
-    # bodies over its size limit with 413 before anything reads them
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    # one TensorFlow thread each for DIET's tiny per-message graph unless the environment says
+    # otherwise: more only spin on cores the action server needs (measured: no loss in turns/s,
+    # lower latency on 2 cores); the channels in assistant/ (the guarded REST channel, the web
+    # channel) are imported from this folder; the web channel serves /images/<id> from this index;
+    # Sanic refuses request bodies over its size limit with 413 before anything reads them
+    env = {**ONE_THREAD, "TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+           **os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), **settings.child_env(),
            # how long a ticket on a conversation in the lock store lives (Rasa reads it at import)
            "TICKET_LOCK_LIFETIME": str(max(1, round(settings.lock_lifetime))),
@@ -396,11 +397,6 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
            # Sanic workers of this Rasa process, on one port (Rasa takes more than one only with a
            # lock store other than its in-memory one; `check_security` asks for Redis)
            "SANIC_WORKERS": str(settings.rasa_workers),
-           # one TensorFlow thread each for DIET's tiny per-message graph: more only spin on cores
-           # the action server needs (measured: no loss in turns/s, lower latency on 2 cores)
-           "TF_INTER_OP_PARALLELISM_THREADS": os.environ.get("TF_INTER_OP_PARALLELISM_THREADS", "1"),
-           "TF_INTRA_OP_PARALLELISM_THREADS": os.environ.get("TF_INTRA_OP_PARALLELISM_THREADS", "1"),
-           **_one_thread(),
            **(env or {})}
     log_name = "rasa_server.log" if port == settings.rasa_port else f"rasa_server-{port}.log"
     server = _spawn("Rasa server", rasa_argv(settings, port, endpoints, latest_model(settings)), env,

@@ -107,18 +107,20 @@ class Client:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process `pid` from /proc (0 when it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rfind(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def group_cpu_s(pgid: int) -> float:
     """User + system CPU seconds of the live processes in process group `pgid` (the servers run
     in their own groups; the launcher lists a group's members), from /proc."""
-    total = 0
-    for pid in _group_members(pgid):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / _TICK
+    return sum(process_cpu_s(pid) for pid in _group_members(pgid))
 
 
 class CpuMeter:
@@ -540,7 +542,7 @@ def markdown(r: dict[str, Any]) -> str:
     out.append(f"- a refine turn under 100 ms p95 with one conversation: {_verdict(one < 100)} ({fmt(one, 1)} ms"
                + (f"; before: {fmt(r['before']['single']['p95_ms']['total'], 1)} ms)" if r.get("before") else ")"))
     many = [(label, m["concurrent"]) for label, m in runs]
-    best_label, best = max(many, key=lambda lm: lm[1]["turns_per_s"])
+    best = max((c for _, c in many), key=lambda c: c["turns_per_s"])
     out.append(f"- >= 50 turns/s sustained with {best['conversations']} concurrent conversations: "
                f"{_verdict(best['turns_per_s'] >= 50 and best['conversations'] >= 100)} ("
                + "; ".join(f"{fmt(c['turns_per_s'], 1)} turns/s with {label}" for label, c in many)

@@ -113,6 +113,7 @@ def test_baseline_is_rasa_as_shipped() -> None:
     assert Path(argv_before[0]).name == "rasa" and argv_before[1] == "run" and "assistant.rasa_main" not in argv_before
     assert argv_after[argv_after.index("--model"):] == argv_before[argv_before.index("--model"):]
 
+
 def test_every_phase_runs_against_the_real_servers(assistant_servers: Any) -> None:
     """A tiny run of phases (a)-(c) on the shared test servers: every turn answered, the
     integrity check finds nothing, and the report renders its targets."""
@@ -128,13 +129,6 @@ def test_every_phase_runs_against_the_real_servers(assistant_servers: Any) -> No
     text = load.markdown({"after": out, "engine_only": {"turns": 0, "p50_ms": None, "p95_ms": None},
                           "today_turns_per_s": load.TODAY_TURNS_PER_S})
     assert "0 lost, duplicated or mixed" in text and "turns/s" in text
-
-
-
-def _cpu_s(pid: int) -> float:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rfind(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / load._TICK
 
 
 @pytest.mark.slow
@@ -160,9 +154,9 @@ def test_two_rasa_workers_on_redis_share_the_load_and_lose_nothing(
             members = _group_members(rasa.pid)
             assert rasa.processes == 3 and len(members) == 3, members
             workers = [pid for pid in members if pid != rasa.pid]
-            before = {pid: _cpu_s(pid) for pid in workers}
+            before = {pid: load.process_cpu_s(pid) for pid in workers}
             i = asyncio.run(load.integrity(settings, None, 24, 8, keep_alive=False))
-            used = {pid: _cpu_s(pid) - before[pid] for pid in workers}
+            used = {pid: load.process_cpu_s(pid) - before[pid] for pid in workers}
     assert i["turns"] == i["answered"] == 24 * 8
     assert (i["lost"], i["duplicated"], i["mixed"]) == (0, 0, 0), i["examples"]
     assert min(used.values()) >= 0.1 * sum(used.values()), used  # both workers served turns
