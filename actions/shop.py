@@ -109,7 +109,8 @@ def item_card(item: Item) -> dict[str, Any]:
         attributes = {k: v for k, v in md.items() if isinstance(v, (str, int, float)) and len(str(v)) <= 40}
     return {
         "id": item.id,
-        "name": str(md.get("name") or item.text.split(".")[0]),
+        "name": str(md.get(engine().index.schema.name_column or "name") or md.get("name")
+                    or item.text.split(".")[0]),
         "image": image_url(item),
         "category": item.category,
         "attributes": attributes,
@@ -132,9 +133,11 @@ _ANY_CHIPS = ("cheaper", "in black", "go back", "I'll take it")
 
 
 def chips(item: Item) -> list[str]:
-    """The chips for this item's kind, then the ones for any item."""
+    """The chips for this item's kind, then the ones for any item ("cheaper" only where the
+    shop's catalog has prices)."""
     kind = (item.category or "").lower()
+    any_chips = [c for c in _ANY_CHIPS if c != "cheaper" or engine().index.schema.price is not None]
     for words, kind_chips in _KIND_CHIPS:
         if any(w in kind for w in words):
-            return [*kind_chips, *_ANY_CHIPS]
-    return ["darker", "lighter", *_ANY_CHIPS]
+            return [*kind_chips, *any_chips]
+    return ["darker", "lighter", *any_chips]

@@ -37,6 +37,7 @@ class CatalogSpec:
     attribute_columns: tuple[str, ...] | None = None
     name_column: str | None = None
     swatch_column: str | None = None
+    price_column: str | None = None  # None: the first numeric column named like a price, if any
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class CatalogSpec:
             "attribute_columns": None if self.attribute_columns is None else list(self.attribute_columns),
             "name_column": self.name_column,
             "swatch_column": self.swatch_column,
+            "price_column": self.price_column,
         }
 
 

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="flat = exact (default); hnsw = approximate, for large catalogs")
     ix.add_argument("--numeric-columns", help="comma-separated numeric columns for structured critiques "
                     "(\"cheaper\", \"under 50\"); default: columns named like a price")
+    ix.add_argument("--price-column", help="the numeric column holding prices (\"cheaper\", \"under 50\", "
+                    "\"how much is it?\"); default: the first numeric column named like a price (price, cost, "
+                    "msrp, usd, eur, ...). Without one the assistant says it has no prices")
     ix.add_argument("--attribute-columns", help="comma-separated categorical columns (\"in black\", "
                     "\"what colours does it come in?\"); default: inferred (short values, few distinct)")
     ix.add_argument("--name-column", help="the item's display name (default: the first text column)")
@@ -143,6 +146,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         attribute_columns=_columns(args.attribute_columns),
         name_column=args.name_column,
         swatch_column=args.swatch_column,
+        price_column=args.price_column,
     )
     report = index_catalog(args.catalog, args.out, spec, args.encoder, args.model,
                            IndexConfig(type=args.index_type), force=args.force)

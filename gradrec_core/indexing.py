@@ -44,7 +44,8 @@ def index_catalog(
         text_columns=catalog.text_columns,
         reserved=[c for c in (spec.id_column, spec.category_column, spec.image_column) if c],
         numeric_columns=spec.numeric_columns, attribute_columns=spec.attribute_columns,
-        name_column=spec.name_column, swatch_column=spec.swatch_column, source=str(catalog_path),
+        name_column=spec.name_column, swatch_column=spec.swatch_column,
+        price_column=spec.price_column, source=str(catalog_path),
     )
     enc = encoder_instance or get_encoder(encoder, model)
     images = image_fingerprint(catalog.items) if encoder == "clip" else ""

@@ -5,8 +5,12 @@ colours does it come in?").
 Nothing here names a particular catalog's columns. `gradrec index` records the schema in the
 index manifest, from its flags or, where a flag is not given, inferred from the data:
 
-- numeric columns: every column named like a price (`price`, `cost`, `*_price`) whose values
-  are all numbers; others only when declared (`--numeric-columns price,heel_cm`);
+- numeric columns: every column named like a price (`price`, `cost`, `*_price`, `msrp`, or a
+  currency code: `usd`, `eur`, `gbp`, `inr`) whose values are all numbers; others only when
+  declared (`--numeric-columns price,heel_cm`);
+- the price column ("cheaper", "under 50"): `--price-column`, else the first numeric column named
+  like a price. A catalog without one has no prices: the dialogue says so instead of guessing
+  "cheaper" from the item texts;
 - attribute columns: short-valued text columns with few distinct values relative to the
   catalog (at most `MAX_VALUES` values, each used by more than one item on average), or the
   declared ones (`--attribute-columns colour,material`);
@@ -27,7 +31,8 @@ from .types import CatalogError, Item
 
 MAX_VALUES = 1_000  # an attribute column with more distinct values is free text, not a facet
 MAX_VALUE_CHARS = 40
-_PRICE_RE = re.compile(r"(^|[_\s-])(price|cost)($|[_\s-])|^(price|cost)", re.IGNORECASE)
+_PRICE_WORDS = r"price|cost|msrp|mrp|rrp|usd|eur|gbp|inr"
+_PRICE_RE = re.compile(rf"(^|[_\s-])({_PRICE_WORDS})($|[_\s-])|^({_PRICE_WORDS})", re.IGNORECASE)
 
 
 def column_words(column: str) -> list[str]:
@@ -125,6 +130,7 @@ def infer_schema(
     attribute_columns: Sequence[str] | None = None,
     name_column: str | None = None,
     swatch_column: str | None = None,
+    price_column: str | None = None,
     source: str = "catalog",
 ) -> CatalogSchema:
     """The schema of `items` (metadata columns). Declared columns must exist and fit their
@@ -135,6 +141,8 @@ def infer_schema(
         for c in declared:
             if c not in metadata_columns:
                 raise CatalogError(f"{source}: no {role} column '{c}' (columns: {', '.join(sorted(metadata_columns))})")
+    if price_column is not None and price_column not in metadata_columns:
+        raise CatalogError(f"{source}: no price column '{price_column}' (columns: {', '.join(sorted(metadata_columns))})")
     if name_column is not None and name_column not in metadata_columns:
         raise CatalogError(f"{source}: no name column '{name_column}' (columns: {', '.join(sorted(metadata_columns))})")
     if swatch_column is not None:
@@ -152,7 +160,10 @@ def infer_schema(
     numeric: list[NumericColumn] = []
     wanted_numeric = list(numeric_columns) if numeric_columns is not None else [
         c for c in columns if _PRICE_RE.search(c)]
+    if price_column is not None and price_column not in wanted_numeric:
+        wanted_numeric.insert(0, price_column)
     for c in wanted_numeric:
+        declared = numeric_columns is not None or c == price_column
         values: list[float] = []
         for item in items:
             raw = item.metadata.get(c)
@@ -160,13 +171,17 @@ def infer_schema(
                 continue
             number = _number(raw)
             if number is None:
-                if numeric_columns is None:  # an inferred price column that is not numeric: skip it
+                if not declared:  # an inferred price column that is not numeric: skip it
                     values = []
                     break
-                raise CatalogError(f"{source}: numeric column '{c}': item '{item.id}' has '{str(raw)[:40]}', not a number")
+                role = "price" if c == price_column else "numeric"
+                raise CatalogError(f"{source}: {role} column '{c}': item '{item.id}' has '{str(raw)[:40]}', not a number")
             values.append(number)
         if values:
-            numeric.append(NumericColumn(c, min(values), max(values), bool(_PRICE_RE.search(c))))
+            is_price = c == price_column if price_column is not None else bool(_PRICE_RE.search(c))
+            numeric.append(NumericColumn(c, min(values), max(values), is_price))
+        elif c == price_column:
+            raise CatalogError(f"{source}: price column '{c}' has no values")
 
     numeric_names = {c.name for c in numeric}
     attributes: list[AttributeColumn] = []

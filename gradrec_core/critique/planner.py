@@ -8,7 +8,8 @@ Critique kinds (one plan may hold several: a compound critique is one step):
 - comparative: "darker", "a bit shorter", "much more formal", "not so high", "greener" ->
   `Comparative` (GradREC prompts from the item's phrase, the lexicon's poles and opposite);
 - structured, on the catalog's price column: "cheaper", "more expensive" -> `NumericComparative`;
-  "under 50", "over 100", "between 40 and 60" -> `Range`;
+  "under 50", "over 100", "between 40 and 60" -> `Range`; a catalog without a price column gets
+  no op for them: they are named in `Plan.unknown` (never guessed from the item texts);
 - substitution: "does it come in black?", "in leather", "with long sleeves", "a floral one" ->
   `Require` on the attribute column holding that value (the one with the fewest values when
   several do: "black" is a colour family before it is a colour name); with no such column,
@@ -56,6 +57,7 @@ class Plan:
     phrases: tuple[str, ...] = ()  # what each operation asked, as a reply says it: "darker", "in black"
     refused: tuple[str, ...] = ()  # entity values refused (not short strings), named for the log/reply
     already: tuple[str, ...] = ()  # substitutions the current item already satisfies
+    unknown: tuple[str, ...] = ()  # what was asked of data the catalog lacks: "cheaper" with no prices
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,7 @@ class Plan:
             "phrases": list(self.phrases),
             "refused": list(self.refused),
             "already": list(self.already),
+            "unknown": list(self.unknown),
         }
 
 
@@ -155,29 +158,32 @@ def _num(s: str) -> float:
 
 
 def _price_ops(text: str, schema: CatalogSchema) -> tuple[list[Op], list[str], str]:
-    """Budget phrases -> Range on the price column; returns (ops, phrases, text left over)."""
+    """Budget phrases -> Range on the price column; returns (ops, phrases, text left over).
+    Without a price column the phrases are still found and taken out of the text (the caller
+    names them as unknown); no op is made."""
     price = schema.price
-    if price is None:
-        return [], [], text
     ops: list[Op] = []
     phrases: list[str] = []
+
+    def add(lo: float | None, hi: float | None, said: str) -> None:
+        phrases.append(said)
+        if price is not None:
+            ops.append(Range(price.name, lo, hi, said))
+
     m = _BETWEEN_RE.search(text) or _RANGE_RE.search(text)
     if m:
         lo, hi = sorted((_num(m.group(1)), _num(m.group(2))))
-        ops.append(Range(price.name, lo, hi, f"between {lo:g} and {hi:g}"))
-        phrases.append(f"between {lo:g} and {hi:g}")
+        add(lo, hi, f"between {lo:g} and {hi:g}")
         return ops, phrases, text[: m.start()] + " " + text[m.end():]
     m = _UNDER_RE.search(text)
     if m:
         hi = _num(m.group(2))
-        ops.append(Range(price.name, None, hi, f"under {hi:g}"))
-        phrases.append(f"under {hi:g}")
+        add(None, hi, f"under {hi:g}")
         text = text[: m.start()] + " " + text[m.end():]
     m = _OVER_RE.search(text)
     if m:
         lo = _num(m.group(2))
-        ops.append(Range(price.name, lo, None, f"over {lo:g}"))
-        phrases.append(f"over {lo:g}")
+        add(lo, None, f"over {lo:g}")
         text = text[: m.start()] + " " + text[m.end():]
     return ops, phrases, text
 
@@ -288,9 +294,10 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     ops: list[Op] = []
     phrases: list[str] = []
     already: list[str] = []
+    unknown: list[str] = []
     range_ops, range_phrases, rest = _price_ops(lowered, schema)
     ops += range_ops
-    phrases += range_phrases
+    (phrases if schema.price is not None else unknown).extend(range_phrases)
 
     critiques = [c for c in P.parse_critiques(rest, attribute=ents.get("attribute"),
                                                direction=ents.get("direction"),
@@ -310,6 +317,10 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
             continue
         if set(c.attribute.split()) & sub_words:
             continue  # "floral", "long sleeves" said as a value
+        sense = P._LEXICON.get(c.lemma)
+        if sense is not None and sense.dimension == "price" and schema.price is None:
+            unknown.append(c.text.strip() or c.lemma)  # no prices: not guessed from the item texts
+            continue
         op, said = _comparative_op(c, item, phrase, schema)
         ops.append(op)
         phrases.append(said)
@@ -339,8 +350,8 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
                                        open_value))
                 phrases.append(f"in {open_value}")
     if not ops:
-        return Plan("none", refused=tuple(refused), already=tuple(already))
-    return Plan("critique", tuple(ops), None, tuple(phrases), tuple(refused), tuple(already))
+        return Plan("none", refused=tuple(refused), already=tuple(already), unknown=tuple(unknown))
+    return Plan("critique", tuple(ops), None, tuple(phrases), tuple(refused), tuple(already), tuple(unknown))
 
 
 _OPEN_SUB_RE = re.compile(

@@ -35,10 +35,18 @@ def render_turn(plan: Plan, before: Item, step: CritiqueStep | None, values: Att
                 schema: CatalogSchema) -> str:
     if plan.kind == "question" and plan.question is not None:
         return _answer_question(plan, before, values, schema)
+    unknown = (f"I don't have prices for this shop's items, so I can't find one {_join(list(plan.unknown))}."
+               if plan.unknown else "")
     if plan.kind == "none" or step is None:
+        if unknown:
+            return unknown + (f" This one is already {_join(list(plan.already))}." if plan.already else "")
         if plan.already:
             return f"This one is already {_join(list(plan.already))}. " + HOW_TO
         return "How should it change? " + HOW_TO
+    return _say_step(plan, before, step, schema) + (" " + unknown if unknown else "")
+
+
+def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchema) -> str:
     said = _join(list(plan.phrases))
     if step.item is None:
         comparative = any(o.get("op") in ("comparative", "numeric_comparative") for o in step.ops)
