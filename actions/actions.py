@@ -216,7 +216,7 @@ class ActionRefine(Action):
         entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])
                     if isinstance(e, dict) and e.get("entity") in ("attribute", "direction", "intensity")}
         planned = time.perf_counter()
-        turn = take_turn(engine(), tracker.sender_id, _text(tracker), entities)
+        turn = take_turn(engine(), tracker.sender_id, _text(tracker), entities, state)
         payload = _turn_payload(turn)  # timings for the latency benchmark (and a widget's network tab)
         payload["timing_ms"] = {"action": round((time.perf_counter() - started) * 1000, 3),
                                 "engine": round((time.perf_counter() - planned) * 1000, 3)}

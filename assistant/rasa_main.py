@@ -1,4 +1,4 @@
-"""`rasa` (run in Rasa's Python 3.10 environment) with three cuts to what a turn costs; the launcher
+"""`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs; the launcher
 starts the Rasa server as `python -m assistant.rasa_main run ...` instead of the `rasa` script.
 
 1. The action server's response is validated against Rasa's own schema with a validator built
@@ -15,17 +15,30 @@ starts the Rasa server as `python -m assistant.rasa_main run ...` instead of the
    (GRADREC_TRACKER_URL) is untouched.
 3. The SQL tracker store (SQLite or PostgreSQL) keeps the trackers it read or saved in memory and reuses
    one when the database shows the conversation unchanged since (`assistant.rasa_tracker_store`),
-   instead of reading and replaying the whole session on every turn.
+   instead of reading and replaying the whole session on every turn; new events are written with
+   one Core INSERT instead of the ORM's unit of work.
+4. Rasa's model graph (NLU on every message, the policies on every prediction, two or more per
+   turn) is run node by node in dependency order instead of through dask's scheduler: the same
+   nodes with the same inputs, each run once; dask's bookkeeping (ordering a graph of a dozen
+   nodes, its task queue) was about 7% of Rasa's busy time under load.
+5. A call to the action server carries the events of the conversation's last
+   `GRADREC_ACTION_CALL_TURNS` user turns (3 by default; 0: every event), not every event since
+   the conversation began (the slots, the latest message and the latest input channel are sent
+   whole, as before): Rasa serialised, and the action server parsed, the whole history on every
+   call, so a turn cost more the longer the conversation.
+   The actions here read no further back than the previous reply ("repeat that").
 
 Only the standard library, Rasa and its dependencies are imported here.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a Rasa worker waits for another's SQLite write
+ACTION_CALL_TURNS = 3  # user turns whose events an action call carries (GRADREC_ACTION_CALL_TURNS)
 _sqlite_installed = False
 
 
@@ -49,6 +62,87 @@ def install_action_response_validator() -> None:
 
     _validate_action_result.__doc__ = original.__doc__
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def install_action_call_window(turns: int = ACTION_CALL_TURNS) -> None:
+    """Replace `RemoteAction._action_call_format` by one that sends the events from the
+    `turns`-th last user message on (all of them when there are fewer), everything else as Rasa
+    sends it."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import EventVerbosity
+
+    original = RemoteAction._action_call_format
+
+    def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Dict[str, Any]:
+        result = original(self, _Stateless(tracker), domain)
+        window: List[Any] = []
+        users = 0
+        for event in reversed(tracker.events):
+            window.append(event)
+            if isinstance(event, UserUttered):
+                users += 1
+                if users >= turns:
+                    break
+        result["tracker"]["events"] = [event.as_dict() for event in reversed(window)]
+        return result
+
+    class _Stateless:
+        """The tracker, its `current_state` asked for no events (they are added above)."""
+
+        def __init__(self, tracker: Any) -> None:
+            self._tracker = tracker
+
+        def current_state(self, _verbosity: Any = None) -> Dict[str, Any]:
+            return self._tracker.current_state(EventVerbosity.NONE)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._tracker, name)
+
+    _action_call_format.__doc__ = original.__doc__
+    RemoteAction._action_call_format = _action_call_format  # type: ignore[method-assign]
+
+
+def install_graph_runner() -> None:
+    """Replace `DaskGraphRunner.run` by a plain recursive evaluation of the same graph (see the
+    module's docstring): a node runs once its needs have run, with their `(name, output)` pairs as
+    arguments, as dask calls it; an input is `(name, value)`; a need that is neither is passed as
+    its name (dask passes a key it cannot resolve as the literal, which `GraphNode` reports)."""
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def run(self: DaskGraphRunner, inputs: Optional[Dict[str, Any]] = None,
+            targets: Optional[List[str]] = None) -> Dict[str, Any]:
+        run_targets = targets if targets else self._graph_schema.target_names
+        key = tuple(run_targets)
+        cache = self.__dict__.setdefault("_gradrec_minimal_schemas", {})
+        if key not in cache:
+            cache[key] = self._graph_schema.minimal_graph_schema(run_targets).nodes
+        nodes = cache[key]
+        results: Dict[str, Any] = {}
+        for name, value in (inputs or {}).items():
+            if isinstance(value, str) and value in nodes:
+                raise GraphRunError(
+                    f"Input value '{value}' clashes with a node name. Make sure that none of the input "
+                    f"names passed to the `run` method are the same as node names in the graph schema.")
+            results[name] = (name, value)
+
+        def compute(name: str) -> Any:
+            if name in results:
+                return results[name]
+            if name not in nodes:
+                return name
+            args = [compute(need) for need in nodes[name].needs.values()]
+            results[name] = self._instantiated_nodes[name](*args)
+            return results[name]
+
+        try:
+            return dict(compute(target) for target in run_targets)
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+
+    run.__doc__ = DaskGraphRunner.run.__doc__
+    DaskGraphRunner.run = run  # type: ignore[method-assign]
 
 
 def install_sqlite_settings() -> None:
@@ -99,6 +193,10 @@ def install_sqlite_settings() -> None:
 def main(argv: list[str] | None = None) -> None:
     """`rasa ARGV...` with the cuts above installed first."""
     install_action_response_validator()
+    turns = int(os.environ.get("GRADREC_ACTION_CALL_TURNS", ACTION_CALL_TURNS))
+    if turns > 0:
+        install_action_call_window(turns)
+    install_graph_runner()
     install_sqlite_settings()
     from assistant import rasa_tracker_store
 

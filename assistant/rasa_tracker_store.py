@@ -24,7 +24,7 @@ import json
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Dict, Optional
 
 import rasa.core.tracker_store as rasa_tracker_store
 import sqlalchemy as sa
@@ -56,6 +56,7 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
         self._saved: OrderedDict[str, _Saved] = OrderedDict()
         self.hits = self.misses = 0
         events = self.SQLEvent.__table__
+        self._insert = events.insert()
         self._last_id_query = sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id"))
 
     def _last_id(self, session: Any, sender_id: str) -> int:
@@ -96,12 +97,12 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
             self._keep(sender_id, _Saved(tracker, len(tracker.events), last_id))
         return tracker
 
-    def _row(self, sender_id: str, event: Any) -> Any:
+    def _row(self, sender_id: str, event: Any) -> Dict[str, Any]:
         """The database row of one event, as Rasa's `SQLTrackerStore.save` builds it."""
         data = event.as_dict()
-        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                             action_name=data.get("name"), data=json.dumps(data))
+        return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                "action_name": data.get("name"), "data": json.dumps(data)}
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the events not stored yet and commit (before this returns). They are the events
@@ -121,9 +122,11 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
             new = (list(itertools.islice(tracker.events, kept.events, len(tracker.events))) if kept is not None
                    else list(super()._additional_events(session, tracker)))
             rows = [self._row(sender_id, event) for event in new]
-            session.add_all(rows)
-            session.flush()  # the rows get their ids
-            last_id = max((row.id for row in rows), default=saved.last_id if saved is not None else 0)
+            if rows:  # one INSERT of every new row; the last one's id is the conversation's newest
+                session.execute(self._insert, rows)
+                last_id = self._last_id(session, sender_id)
+            else:
+                last_id = saved.last_id if saved is not None else self._last_id(session, sender_id)
             session.commit()
         if kept is None or any(isinstance(event, SessionStarted) for event in new):
             self._saved.pop(sender_id, None)

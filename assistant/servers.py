@@ -394,6 +394,7 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
            # conversation never recorded. Rasa's own default for every app:
            "SANIC_RESPONSE_TIMEOUT": str(RASA_RESPONSE_TIMEOUT),
            "GRADREC_TRACKER_CACHE": str(settings.tracker_cache),
+           "GRADREC_ACTION_CALL_TURNS": str(settings.action_call_turns),
            # Sanic workers of this Rasa process, on one port (Rasa takes more than one only with a
            # lock store other than its in-memory one; `check_security` asks for Redis)
            "SANIC_WORKERS": str(settings.rasa_workers),

@@ -57,6 +57,9 @@ Rasa's per-turn costs (README, "Many shoppers at once"; assistant/rasa_main.py):
     GRADREC_TRACKER_CACHE    conversations whose tracker each Rasa process keeps in memory
                              between turns (checked against the tracker store every turn); 0: none
                                                                                       (2000)
+    GRADREC_ACTION_CALL_TURNS  user turns whose events a call to the action server carries
+                             (the slots and the latest message always); 0: every event, as
+                             Rasa sends them                                          (3)
     GRADREC_RASA_AS_SHIPPED  1: start `rasa run` as shipped, without assistant.rasa_main's cuts
                              (the load benchmark's baseline; to rule them out)        (off)
 
@@ -149,6 +152,7 @@ class Settings:
     shops_dir: Path = ROOT / "var" / "shops"
     jwt_secret: str | None = field(default=None, repr=False)
     tracker_cache: int = 2000
+    action_call_turns: int = 3
     rasa_as_shipped: bool = False
 
     def child_env(self) -> dict[str, str]:
@@ -204,6 +208,7 @@ class Settings:
             rasa_workers=int(_number("GRADREC_RASA_WORKERS", 1, 1)),
             action_replicas=int(_number("GRADREC_ACTION_REPLICAS", 1, 1)),
             tracker_cache=int(_number("GRADREC_TRACKER_CACHE", 2000, 0)),
+            action_call_turns=int(_number("GRADREC_ACTION_CALL_TURNS", 3, 0)),
             rasa_as_shipped=_flag("GRADREC_RASA_AS_SHIPPED"),
         )
 

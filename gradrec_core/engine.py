@@ -219,7 +219,8 @@ class Engine:
                     # the last undo's reply never reached the shopper: they still see its item
                     self.store.set_active(tx, session, undone[-1].id, True)
                     log.warning("session %s: took back an undo the shopper never saw", session_id)
-            return self._state(tx, session_id)
+                return self._state(tx, session_id)
+            return self._state(tx, session_id, steps)  # nothing changed: the steps just read
 
     def reset(self, session_id: str) -> None:
         with self.store.transaction() as tx:
@@ -610,8 +611,10 @@ class Engine:
         return WalkStep(current.number + 1, "another", "", "", "", 1.0, None, True, 1.0, False, None, None,
                         None, "no unseen item of this kind is left")
 
-    def _state(self, tx, session_id: str) -> SessionState:  # type: ignore[no-untyped-def]
-        steps = self.store.active_steps(tx, session_id)
+    def _state(self, tx, session_id: str, steps: list[StepRow] | None = None) -> SessionState:  # type: ignore[no-untyped-def]
+        """The session's state; `steps`: its active steps when the caller read them in `tx`."""
+        if steps is None:
+            steps = self.store.active_steps(tx, session_id)
         seen = frozenset(self.store.seen(tx, session_id))
         walk_steps = tuple(self._as_walk_step(s) for s in steps[1:])
         current = self.index.item(steps[-1].item_id) if steps else None

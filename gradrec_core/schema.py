@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .colour import parse_hex
 from .types import CatalogError, Item
@@ -80,6 +80,7 @@ class CatalogSchema:
     attributes: tuple[AttributeColumn, ...] = ()
     swatch_column: str | None = None
     _by_name: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_name.update({c.name: c for c in self.numeric})
@@ -88,6 +89,13 @@ class CatalogSchema:
     @property
     def price(self) -> NumericColumn | None:
         return next((c for c in self.numeric if c.is_price), None)
+
+    def memo(self, key: str, build: Callable[["CatalogSchema"], Any]) -> Any:
+        """`build(self)`, computed once per schema and key (lookup tables the planner derives
+        from the columns' values, instead of on every turn)."""
+        if key not in self._memo:
+            self._memo[key] = build(self)
+        return self._memo[key]
 
     def numeric_column(self, name: str) -> NumericColumn | None:
         c = self._by_name.get(name)

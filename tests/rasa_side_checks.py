@@ -290,6 +290,88 @@ def check_workers_share_sqlite(folder: Path) -> None:
     assert len(set(rows)) == len(rows)
 
 
+def check_action_call_window(folder: Path) -> None:
+    """An action call carries the events of the last `ACTION_CALL_TURNS` user turns and, apart
+    from the events, exactly what Rasa sends; a short conversation's events whole."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoint = EndpointConfig("http://127.0.0.1:1/webhook")
+    action = RemoteAction("action_refine", endpoint)
+    long = DialogueStateTracker.from_events("w", _start(1.0), DOMAIN.slots)
+    for n in range(12):
+        for event in _turn(f"darker {n}", f"item-{n}", 10.0 + n):
+            long.update(event)
+    short = DialogueStateTracker.from_events("v", _start(1.0), DOMAIN.slots)
+    for event in _turn("darker", "item-0", 10.0):
+        short.update(event)
+    as_rasa = {name: action._action_call_format(t, DOMAIN) for name, t in (("long", long), ("short", short))}
+    rasa_main.install_action_call_window()
+    action = RemoteAction("action_refine", endpoint)
+    windowed = {name: action._action_call_format(t, DOMAIN) for name, t in (("long", long), ("short", short))}
+    turns = rasa_main.ACTION_CALL_TURNS
+    for name in ("long", "short"):
+        full, cut = as_rasa[name]["tracker"].pop("events"), windowed[name]["tracker"].pop("events")
+        assert windowed[name] == as_rasa[name], name
+        users = [i for i, e in enumerate(full) if e["event"] == "user"]
+        start = users[-turns] if len(users) >= turns else 0
+        assert cut == full[start:], (name, len(cut), len(full))
+    assert len(cut) == len(full)  # the short one: everything
+    assert len(users) == 1
+
+
+def check_graph_runner_matches_dask(folder: Path) -> None:
+    """The trained model's NLU and policy graphs give the same outputs run node by node as
+    through dask: intents with their confidences, entities, and the policies' predictions for
+    trackers of a conversation (the model: GRADREC_CHECK_MODEL)."""
+    import os
+
+    from rasa.core.agent import Agent
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.core.channels.channel import UserMessage
+
+    through_dask = DaskGraphRunner.run
+    agent = Agent.load(os.environ["GRADREC_CHECK_MODEL"])
+    processor = agent.processor
+    assert processor is not None
+    runner = processor.graph_runner
+    nlu_target = processor.model_metadata.nlu_target
+    core_target = processor.model_metadata.core_target
+    texts = ["show me a blue polo shirt", "something darker", "a bit shorter, in black", "go back",
+             "what colours does it come in?", "hi", "I'll take it", "\u00e9\u00e9 !!", "cheaper please"]
+
+    def nlu(run: Callable[..., Dict[str, Any]], text: str) -> Any:
+        blank = DialogueStateTracker.from_events("g", _start(1.0), DOMAIN.slots)
+        out = run(runner, inputs={"__message__": [UserMessage(text)], "__tracker__": blank}, targets=[nlu_target])
+        data = out[nlu_target][0].as_dict(only_output_properties=True)
+        return (data.get("intent"), data.get("entities"), data.get("intent_ranking"))
+
+    expected = [nlu(through_dask, t) for t in texts]
+    tracker = DialogueStateTracker.from_events("g", _start(1.0), DOMAIN.slots)
+    trackers = []
+    for n, text in enumerate(texts):
+        intent = expected[n][0] or {"name": "nlu_fallback", "confidence": 1.0}
+        tracker.update(UserUttered(text, intent, expected[n][1], timestamp=2.0 + n))
+        trackers.append(tracker.copy())
+        tracker.update(ActionExecuted("action_refine", timestamp=2.5 + n))
+        trackers.append(tracker.copy())
+        tracker.update(ActionExecuted("action_listen", timestamp=2.6 + n))
+
+    def core(run: Callable[..., Dict[str, Any]], t: DialogueStateTracker) -> Any:
+        prediction = run(runner, inputs={"__tracker__": t}, targets=[core_target])[core_target]
+        return (prediction.max_confidence_index, prediction.policy_name, list(prediction.probabilities))
+
+    expected_core = [core(through_dask, t) for t in trackers]
+    rasa_main.install_graph_runner()
+    assert DaskGraphRunner.run is not through_dask
+    got = [nlu(DaskGraphRunner.run, t) for t in texts]
+    assert got == expected, (got, expected)
+    got_core = [core(DaskGraphRunner.run, t) for t in trackers]
+    assert got_core == expected_core, (got_core, expected_core)
+    assert len({c[0] for c in expected_core}) > 1  # the checked predictions are not all alike
+    assert {e[0]["name"] for e in expected if e[0]} >= {"refine", "search_item", "undo"}
+
+
 CHECKS = {name[len("check_"):]: f for name, f in globals().items() if name.startswith("check_")}
 
 

@@ -16,7 +16,8 @@ from assistant.settings import ROOT, Settings
 CHECKS = ["turns_match_rasa", "other_writer_is_seen", "stale_save_is_not_lost",
           "another_tracker_object_is_not_trusted", "failed_turn_is_forgotten",
           "new_session_reads_from_its_start", "cache_is_bounded", "action_response_validation",
-          "sqlite_settings", "workers_share_sqlite"]
+          "sqlite_settings", "workers_share_sqlite", "graph_runner_matches_dask",
+          "action_call_window"]
 
 
 @pytest.mark.parametrize("check", CHECKS)
@@ -24,7 +25,8 @@ def test_rasa_side(check: str, tmp_path: Path) -> None:
     python = Settings.from_env().rasa_venv / "bin" / "python"
     if not python.exists():
         pytest.fail("the Rasa environment is missing: run `make setup` (make test does)")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+           "GRADREC_CHECK_MODEL": str(Settings.from_env().models_dir / "gradrec.tar.gz")}
     r = subprocess.run([str(python), str(ROOT / "tests" / "rasa_side_checks.py"), check, str(tmp_path)],
                        cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout[-3000:] + r.stderr[-3000:]

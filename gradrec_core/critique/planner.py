@@ -95,6 +95,11 @@ _COLUMN_WORDS: dict[str, tuple[str, ...]] = {
 def topic_column(schema: CatalogSchema, topic: str) -> tuple[str | None, bool]:
     """The schema column about `topic`: (name, numeric). Among several, the one with the fewest
     distinct values (the colour family answers "what colours" better than 600 colour names)."""
+    found: tuple[str | None, bool] = schema.memo(f"topic:{topic}", lambda s: _topic_column(s, topic))
+    return found
+
+
+def _topic_column(schema: CatalogSchema, topic: str) -> tuple[str | None, bool]:
     if topic == "price":
         price = schema.price
         return (price.name, True) if price else (None, True)
@@ -213,18 +218,12 @@ def _find_substitutions(tokens: list[str], schema: CatalogSchema, critique_words
     message is little more than the value; words a comparative uses are left to it."""
     found: list[_Substitution] = []
     taken = [False] * len(tokens)
-    candidates: list[tuple[int, str, str]] = []  # (words, column, value)
-    for c in schema.attributes:
-        for v in c.values:
-            w = _value_words(v)
-            if 0 < len(w) <= 4:
-                candidates.append((len(w), c.name, v))
-    candidates.sort(key=lambda t: -t[0])
+    by_first: dict[str, list[tuple[tuple[str, ...], str, str]]] = schema.memo("value_words", _values_by_first_word)
     by_span: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    for n, column, value in candidates:
-        w = _value_words(value)
-        for i in range(len(tokens) - n + 1):
-            if tokens[i:i + n] == w and not any(taken[i:i + n]):
+    for i, token in enumerate(tokens):
+        for words, column, value in by_first.get(token, ()):
+            n = len(words)
+            if tuple(tokens[i:i + n]) == words:
                 by_span.setdefault((i, i + n), []).append((column, value))
     spans = sorted(by_span, key=lambda s: (-(s[1] - s[0]), s[0]))
     for start, end in spans:
@@ -256,6 +255,17 @@ def _find_substitutions(tokens: list[str], schema: CatalogSchema, critique_words
         found.append(_Substitution(column, values, " ".join(tokens[start:end + (1 if noun_hits else 0)]),
                                    start, end))
     return sorted(found, key=lambda s: s.start)
+
+
+def _values_by_first_word(schema: CatalogSchema) -> dict[str, list[tuple[tuple[str, ...], str, str]]]:
+    """The attribute values of 1-4 words, as (words, column, value), by their first word."""
+    out: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+    for c in schema.attributes:
+        for v in c.values:
+            words = tuple(_value_words(v))
+            if 0 < len(words) <= 4:
+                out.setdefault(words[0], []).append((words, c.name, v))
+    return out
 
 
 def _cued(tokens: list[str], i: int) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..engine import Engine
-from ..types import AttributeValues, CritiqueStep, Item, SessionError
+from ..types import AttributeValues, CritiqueStep, Item, SessionError, SessionState
 from .planner import Plan, plan_turn
 from .render import render_turn
 
@@ -43,9 +43,12 @@ class Turn:
 
 
 def take_turn(engine: Engine, session_id: str, text: str,
-              entities: Mapping[str, Any] | None = None) -> Turn:
-    """Plan `text` against the session's current item and execute it."""
-    state = engine.state(session_id)
+              entities: Mapping[str, Any] | None = None, state: SessionState | None = None) -> Turn:
+    """Plan `text` against the session's current item and execute it. `state`: the session's
+    state when the caller has just read it (else it is read here); the step itself re-reads the
+    session under its lock."""
+    if state is None or state.session_id != session_id:
+        state = engine.state(session_id)
     if state is None or state.current is None:
         raise SessionError(f"no session '{session_id}': start one with an item first")
     item = state.current
