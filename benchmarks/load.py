@@ -427,6 +427,18 @@ def engine_only(index_dir: Path, turns: int) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- the run
 
+def cpu_probe_ms(repeats: int = 5) -> float:
+    """The fastest of `repeats` runs of a fixed pure-Python loop, in ms of this process's CPU: how
+    fast the shared machine ran then (a run whose probe is slower ran on a slower machine; CPU per
+    turn in different runs compares only next to it)."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.process_time()
+        sum(i * i for i in range(2_000_000))
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 1)
+
+
 def _settings(label: str, models_dir: Path, index: str | None, as_shipped: bool = False) -> Settings:
     base = Settings.from_env()
     var = VAR_BENCH / "load" / label
@@ -479,6 +491,7 @@ def run(quick: bool = False, index: str | None = None, baseline: bool | None = N
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     t0 = time.perf_counter()
     load_start = os.getloadavg()[0]
+    result_probe = [cpu_probe_ms()]
     result: dict[str, Any] = {"quick": quick, "started": started, "sizes": sizes,
                               "today_turns_per_s": TODAY_TURNS_PER_S}
     current = _settings("after", Settings.from_env().models_dir, index)
@@ -497,6 +510,7 @@ def run(quick: bool = False, index: str | None = None, baseline: bool | None = N
     result["engine_only"] = engine_only(current.index_dir, 10 if quick else 60)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     result["load_start"], result["load_end"] = load_start, os.getloadavg()[0]
+    result["cpu_probe_ms"] = [*result_probe, cpu_probe_ms()]
     save("load" + ("_quick" if quick else ""), result)
     print(markdown(result))
     return result

@@ -363,7 +363,7 @@ back"; one run each on a shared machine, so +-10%):
 
 Before the OpenMP cut, two Rasa workers gave 40.3 turns/s against 39.4 with one in the same
 session: the cores, not the one event loop, were the limit; with the action server's spinning gone
-the second worker pays. The benchmark run below measured less than this scratch run for the same
+the second worker pays. The previous change's benchmark run measured less than this scratch run for the same
 configuration (46.6 turns/s; its 100 conversations start from 100 other seed items, and each
 new kind's first refines build directions). The two workers share one listening socket (Sanic
 21.12), so each of the client's keep-alive connections stays with the worker that accepted it,
@@ -382,34 +382,68 @@ store reading the same database, with a second process writing in between; the r
 alternates each conversation's turns between two Rasa processes on PostgreSQL). Every turn is
 still committed before its reply is sent.
 
+**Third change: the graph scheduler, the history sent with every action call, the action server's
+repeated work.** Sampled after the second change (py-spy, 100 concurrent conversations x 4 refines,
+one Rasa worker; shares of the Rasa process's samples, ~85% busy): NLU 36.5% (DIET 24.8%: its
+TensorFlow call 15.6%, building its model data 8.5%), the prediction loop 25.4% (the policies 14.4%,
+the action call 10%: its JSON and HTTP 6.3%, the response's validation 2%), the tracker store's save
+11% (the ORM's flush 4.6%) and retrieve 6.4%; dask's scheduling around the graph's nodes (ordering,
+its task queue) about 7% of the whole. With longer conversations (50 conversations x 15 refines)
+`tracker.past_states` in the policies took 12.7% and the action call's request 11.9%: Rasa's CPU per
+turn grew from 27.5 to 31.3 to 41.6 ms as the conversations grew from 9 to 18 to 27 turns, since
+every action call carried every event since the conversation began. In the action server,
+`_find_substitutions` (the planner re-splitting every attribute value of the catalog on every turn)
+took 12.9% of its samples, and the refine action read the session twice before the step read it a
+third time. Cut: Rasa's graph is run node by node in dependency order (same nodes, same inputs; the
+trained model's NLU and policy outputs checked equal both ways by `tests/rasa_side_checks.py`); an
+action call carries the last 3 user turns' events (`GRADREC_ACTION_CALL_TURNS`; slots, latest
+message and input channel whole, as before); the tracker store inserts a turn's events with one
+Core INSERT; the planner's value index and topic columns are built once per catalog schema; the
+refine action's session read is reused by the planner. A scratch A/B (the load benchmark's client;
+100 conversations x 4 refines, each with its "go back", one Rasa worker; each pair run back to back
+on the same machine state, the machine slowing down between pairs):
+
+| pair | Rasa, action server | turns/s | Rasa CPU ms/turn | action server CPU ms/turn |
+|---|---|---|---|---|
+| 1 | before the third change | 35.8 | 26.9 | 13.5 |
+| 1 | after | 47.9 | 19.8 | 8.6 |
+| 2 | before the third change | 27.8 | 34.7 | 17.4 |
+| 2 | after | 40.8 | 23.3 | 10.3 |
+
+Tried and dropped: Rasa's `enable_selective_domain` (rasa-sdk 3.21 then answers 449 "missing domain
+context" on every call, as Rasa 3.6 sends no domain digest; serialising this domain costs 0.03 ms
+anyway).
+
 """
 
 
 LOAD_BOUNDS = """
 ### What bounds the throughput now
 
-- **CPU: about 40 ms a turn on 2 cores.** With two Rasa workers: Rasa ~26 ms (two processes on two
-  cores cost a little more per turn than one), the action server ~11 ms, the load generator ~3 ms
-  (the table above): 2 cores give 50 turns/s only if both were busy all the time with nothing else
-  running; the run above kept them ~90% busy. Sampled after the cuts but the last three (py-spy,
-  100 concurrent conversations), Rasa's busy time was about 40% NLU (the graph run; DIET's
-  TensorFlow call the largest part), 30% the prediction loop (policies, growing with the
-  conversation, and the action call's JSON and HTTP: a new aiohttp session and connection per
-  call), 25% the tracker store (the turn's events inserted and committed, the indexed queries that
-  check the kept tracker).
-- **What would go further, not done:** a cheaper action server (its ~15 ms: the engine's session
-  store reads every step of the session on each turn, the planner's value words, the first use of
-  each direction's prompts on a new kind, and rasa-sdk parsing the whole tracker and domain Rasa
-  sends); reusing one HTTP connection for the action calls (Rasa 3.6 opens an aiohttp session per
-  call); a smaller action response (the alternatives' full cards in the custom payload); Rasa's
-  selective domain (rasa-sdk 3.21 then needs a domain digest that Rasa 3.6 never sends). Several
-  Rasa processes help only with more cores (above).
+- **CPU: about 30 ms a turn in all on 2 cores, when the machine runs at full speed.** In the scratch
+  A/B above, after the third change: Rasa ~20-23 ms, the action server ~9-10 ms, the load generator
+  ~2.5 ms, which caps 2 cores at about 60 turns/s if both were busy all the time with nothing else
+  running. The same code's CPU per turn differs by up to 1.7x between runs on this shared machine
+  (compare the probe line above with the run's own baseline: `rasa run` as shipped measured 62 ms
+  of Rasa CPU per turn at 100 conversations in the previous change's run and 110 ms in the run
+  above, on a slower machine); only figures from one run compare.
+- **Rasa's share that is left:** NLU is now the largest part (DIET's TensorFlow call, its Python
+  dispatch and building its model data from sparse features, ~8 ms a message), then the policies'
+  `tracker.past_states` over the whole tracker (it still grows with the conversation: the
+  action-call window took the other half of that growth away), the action call (Rasa 3.6 opens an
+  aiohttp session and connection per call) and the tracker store's commit.
+- **What would go further, not done:** batching DIET over concurrent messages (Rasa runs one message
+  at a time through the graph); states computed once per turn instead of per policy and prediction;
+  one HTTP connection kept for the action calls; in the action server, the session store's reads
+  (every active step on each turn) and the first use of each kind's prompts. Several Rasa workers
+  help only while the cores are not already busy; more cores or more machines (README, "Replicas")
+  are the way past what 2 cores give.
 - **Lost turns are turns that waited too long.** The launcher sets `SANIC_RESPONSE_TIMEOUT` to Rasa's
   own 3600 s (without `--enable-api`, Rasa 3.6 leaves Sanic's 60 s, and a turn cancelled after its
   action ran but before its save was answered as if it had worked); under overload turns now wait
   instead of being lost.
 - **The shared machine.** The load generator runs on the same 2 cores (its CPU per turn is in the
-  table), and other jobs ran during the run (load averages above).
+  table), and other jobs ran during the run (load averages and the CPU probe above).
 
 """
 
@@ -533,8 +567,11 @@ def render(r: dict[str, Any]) -> str:
     ld = r.get("load")
     if ld:
         out.append(LOAD)
+        probe = ld.get("cpu_probe_ms")
         out.append(f"This section's run started {ld['started']} and took {ld['seconds'] / 60:.1f} min; load "
-                   f"average {ld['load_start']:.1f} at its start, {ld['load_end']:.1f} at its end.\n")
+                   f"average {ld['load_start']:.1f} at its start, {ld['load_end']:.1f} at its end"
+                   + (f"; a fixed pure-Python loop took {probe[0]:g} ms of CPU at its start and {probe[1]:g} ms at "
+                      f"its end (`load.cpu_probe_ms`: how fast the shared machine ran)" if probe else "") + ".\n")
         out.append(load.markdown(ld))
         out.append(LOAD_BOUNDS)
     return "\n".join(out) + "\n"
