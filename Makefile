@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 WEB     := web
 WIDGET  := $(WEB)/node_modules/rasa-webchat/lib/index.js
 
-.PHONY: help setup run chat serve demo test bench index catalog venv rasa-venv train validate web browser services clean
+.PHONY: help setup run chat serve demo test bench index catalog venv rasa-venv train validate web browser services speech clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -83,7 +83,15 @@ services: ## postgresql + redis-server (Debian packages), installed when missing
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; \
 	fi
 
-setup: venv catalog index rasa-venv train web browser services ## everything the main job and the tests need
+# espeak-ng for the voice demo's WAV (`make voice-demo`, tests/test_voice.py): apt-get only when missing.
+speech: ## espeak-ng (Debian package), installed when missing
+	@if ! command -v espeak-ng >/dev/null; then \
+	    echo "installing espeak-ng (apt-get)"; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq espeak-ng >/dev/null; \
+	fi
+
+setup: venv catalog index rasa-venv train web browser services speech ## everything the main job and the tests need
 
 demo: setup ## a walk on the sample catalog: a mid-blue polo shirt, darker step by step
 	@seed=$$($(BIN)/gradrec search --index $(INDEX) --query "blue polo shirt" --k 1 --json \

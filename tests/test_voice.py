@@ -242,7 +242,7 @@ def test_only_calls_signed_by_twilio_are_answered(signed_servers: Settings) -> N
     import wave
 
     if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed: the WAV demo is not checked")
+        pytest.fail("espeak-ng is missing: run `make setup` (make test does)")
     out = settings.var_dir / "voice" / "reply.wav"
     done = subprocess.run([sys.executable, "-m", "assistant.voice_demo", "--url", settings.base_url, "--out", str(out),
                            "show me a red maxi dress", "what colours does it come in?"], capture_output=True,
