@@ -109,8 +109,7 @@ def item_card(item: Item) -> dict[str, Any]:
         attributes = {k: v for k, v in md.items() if isinstance(v, (str, int, float)) and len(str(v)) <= 40}
     return {
         "id": item.id,
-        "name": str(md.get(engine().index.schema.name_column or "name") or md.get("name")
-                    or item.text.split(".")[0]),
+        "name": render.display_name(item, engine().index.schema),
         "image": image_url(item),
         "category": item.category,
         "attributes": attributes,

@@ -11,11 +11,16 @@ HOW_TO = ("Say how it should change: \"darker\", \"a bit shorter\", \"cheaper\",
           "or ask \"what colours does it come in?\".")
 
 
+def display_name(item: Item, schema: CatalogSchema | None = None) -> str:
+    """The item's name as the catalog writes it: the schema's name column, else `name`, else the
+    first sentence of its text."""
+    column = schema.name_column if schema else None
+    return str(item.metadata.get(column) or item.metadata.get("name") or item.text.split(".")[0])
+
+
 def spoken_name(item: Item, schema: CatalogSchema | None = None) -> str:
     """The item's name as a sentence says it: "a navy slim-fit polo shirt"."""
-    column = schema.name_column if schema else None
-    name = str(item.metadata.get(column) or item.metadata.get("name") or item.text.split(".")[0])
-    name = " ".join(name.split()).strip().lower()[:120]
+    name = " ".join(display_name(item, schema).split()).strip().lower()[:120]
     article = "an" if name[:1] in "aeiou" else "a"
     return f"{article} {name}"
 
