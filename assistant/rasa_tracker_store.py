@@ -8,7 +8,9 @@ read or saved is kept (bounded, least recently used first out) and handed to the
 same conversation when the database shows nothing happened in between: the conversation's newest
 event id is still the one seen when it was read or written, and the tracker holds exactly the
 events it held then; its save then writes only the events appended since (no count of the stored
-events; the new rows' ids are the conversation's newest). Anything else (another Rasa process or
+events; the new rows' ids are the conversation's newest). A new conversation (no event of it
+stored) is not read back at all: its retrieve returns None after one look at the newest event id,
+and its first save writes every event without a count and keeps the tracker. Anything else (another Rasa process or
 replica wrote to the conversation, a turn failed between retrieve and save, a session started, a
 tracker object other than the kept one) falls back to Rasa's own read and count. Every turn is
 still committed to the database before its reply goes out, so a killed process loses nothing.
@@ -92,6 +94,8 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
             self._saved.pop(sender_id, None)
             last_id = self._last_id(session, sender_id)  # read first: a later write shows as a change
         self.misses += 1
+        if last_id == 0:  # no event of the conversation stored: Rasa's query would find none
+            return None
         tracker = await super().retrieve(sender_id)
         if tracker is not None:
             self._keep(sender_id, _Saved(tracker, len(tracker.events), last_id))
@@ -107,9 +111,10 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the events not stored yet and commit (before this returns). They are the events
         after the kept ones when this is the kept tracker and the database still ends where it
-        did; else, as Rasa decides, those after as many events as the database holds, and the
-        tracker is not kept (nor when a new session started within it: that is read back from
-        the session's start)."""
+        did; all of them when the database holds no event of the conversation (kept then too);
+        else, as Rasa decides, those after as many events as the database holds, and the tracker
+        is not kept (nor when a new session started within it: that is read back from the
+        session's start)."""
         if not self.cache_size:
             await super().save(tracker)
             return
@@ -119,8 +124,13 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
             saved = self._unchanged(session, sender_id)
             kept = (saved if saved is not None and saved.tracker is tracker and len(tracker.events) >= saved.events
                     else None)
-            new = (list(itertools.islice(tracker.events, kept.events, len(tracker.events))) if kept is not None
-                   else list(super()._additional_events(session, tracker)))
+            # a conversation the database holds no event of (a new one): every event is new, as
+            # Rasa's count (0) would say, and the tracker can be kept like one read back
+            first = kept is None and saved is None and self._last_id(session, sender_id) == 0
+            if kept is not None:
+                new = list(itertools.islice(tracker.events, kept.events, len(tracker.events)))
+            else:
+                new = list(tracker.events) if first else list(super()._additional_events(session, tracker))
             rows = [self._row(sender_id, event) for event in new]
             if rows:  # one INSERT of every new row; the last one's id is the conversation's newest
                 session.execute(self._insert, rows)
@@ -128,7 +138,7 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
             else:
                 last_id = saved.last_id if saved is not None else self._last_id(session, sender_id)
             session.commit()
-        if kept is None or any(isinstance(event, SessionStarted) for event in new):
+        if (kept is None and not (first and rows)) or any(isinstance(event, SessionStarted) for event in new):
             self._saved.pop(sender_id, None)
             return
         self._keep(sender_id, _Saved(tracker, len(tracker.events), last_id))

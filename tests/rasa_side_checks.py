@@ -8,6 +8,7 @@ checks compare the caching store with Rasa's own `SQLTrackerStore` reading the s
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -79,12 +80,25 @@ async def _same_as_rasa(cached: Any, plain: Any, sender: str) -> DialogueStateTr
     return mine
 
 
-def _rows(db: Path) -> List[tuple]:
+def _rows(db: Path, clock: bool = False) -> List[tuple]:
+    """The stored rows in order; with `clock`, the time of the events stamped with the wall
+    clock (`get_or_create_tracker`'s first `action_listen`; the scripted events' times are
+    small numbers) left out."""
     import sqlite3
 
     with sqlite3.connect(db) as c:
-        return c.execute("SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
+        rows = c.execute("SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
                          "ORDER BY id").fetchall()
+    if not clock:
+        return rows
+    out = []
+    for sender, type_name, timestamp, intent, action, data in rows:
+        if timestamp > 1e9:
+            parsed = json.loads(data)
+            parsed.pop("timestamp")
+            timestamp, data = None, json.dumps(parsed)
+        out.append((sender, type_name, timestamp, intent, action, data))
+    return out
 
 
 async def check_turns_match_rasa(folder: Path) -> None:
@@ -106,6 +120,45 @@ async def check_turns_match_rasa(folder: Path) -> None:
     stored = [e.as_dict() for e in (await plain.retrieve_full_tracker("a")).events]
     assert len(stored) == 3 + 8 * 5, len(stored)  # every event once
     assert len({(e["event"], e["timestamp"]) for e in stored}) == len(stored)
+
+
+async def check_new_conversation_matches_rasa(folder: Path) -> None:
+    """A conversation the database has never seen, as Rasa's processor runs its first turns
+    (`get_or_create_tracker`, the session start and the turn appended to that tracker, saved;
+    then the next turns): the same rows as Rasa's own store writes, the same tracker read back,
+    and neither Rasa's count of stored events nor its event query run for it."""
+    cached, plain = _stores(folder)
+    (folder / "rasa").mkdir()
+    rasa_only = PLAIN_STORE(DOMAIN, dialect="sqlite", db=str(folder / "rasa" / "tracker.db"))
+    counted: List[str] = []
+    count = PLAIN_STORE._additional_events
+
+    def _counting(store: Any, session: Any, tracker: DialogueStateTracker) -> Any:
+        counted.append(tracker.sender_id)
+        return count(store, session, tracker)
+
+    PLAIN_STORE._additional_events = _counting  # type: ignore[method-assign]
+    try:
+        for store in (cached, rasa_only):
+            for sender in ("n1", "n2"):
+                counted.clear()
+                tracker = await store.get_or_create_tracker(sender)
+                assert [e.as_dict()["event"] for e in tracker.events] == ["action"]
+                for event in [*_start(2.0), *_turn("something darker", f"{sender}-0", 3.0)]:
+                    tracker.update(event)
+                await store.save(tracker)
+                if store is cached:
+                    assert counted == [], counted  # no count: the database held nothing, then the kept tracker
+                for n in range(1, 3):
+                    await _play(store, sender, "a bit lighter", f"{sender}-{n}", 10.0 + n)
+                if store is cached:
+                    assert counted == [], counted
+                    await _same_as_rasa(cached, plain, sender)
+    finally:
+        PLAIN_STORE._additional_events = count  # type: ignore[method-assign]
+    assert _rows(folder / "tracker.db", clock=True) == _rows(folder / "rasa" / "tracker.db", clock=True)
+    assert (await cached.retrieve("n2")).get_slot("current_item") == "n2-2"
+    assert await cached.retrieve("never") is None and await plain.retrieve("never") is None
 
 
 async def check_other_writer_is_seen(folder: Path) -> None:
