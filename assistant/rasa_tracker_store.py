@@ -9,10 +9,11 @@ same conversation when the database shows nothing happened in between: the conve
 event id is still the one seen when it was read or written, and the tracker holds exactly the
 events it held then; its save then writes only the events appended since (no count of the stored
 events; the new rows' ids are the conversation's newest). A new conversation (no event of it
-stored) is not read back at all: its retrieve returns None after one look at the newest event id,
-and its first save writes every event without a count and keeps the tracker. Anything else (another Rasa process or
-replica wrote to the conversation, a turn failed between retrieve and save, a session started, a
-tracker object other than the kept one) falls back to Rasa's own read and count. Every turn is
+stored) is not read back at all: its retrieve returns None after one look at the newest event
+id, and its first save writes every event without a count and keeps the tracker. Anything else
+(another Rasa process or replica wrote to the conversation, a turn failed between retrieve and
+save, a session started, a tracker object other than the kept one) falls back to Rasa's own read
+and count. Every turn is
 still committed to the database before its reply goes out, so a killed process loses nothing.
 Like Rasa's own store, it relies on the lock store to run one conversation's turns one at a time.
 
