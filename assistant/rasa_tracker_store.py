@@ -13,8 +13,8 @@ stored) is not read back at all: its retrieve returns None after one look at the
 id, and its first save writes every event without a count and keeps the tracker. Anything else
 (another Rasa process or replica wrote to the conversation, a turn failed between retrieve and
 save, a session started, a tracker object other than the kept one) falls back to Rasa's own read
-and count. Every turn is
-still committed to the database before its reply goes out, so a killed process loses nothing.
+and count. Every turn is still committed to the database before its reply goes out, so a killed
+process loses nothing.
 Like Rasa's own store, it relies on the lock store to run one conversation's turns one at a time.
 
 `GRADREC_TRACKER_CACHE`: how many conversations to keep (default 2000; 0 turns the cache off).
@@ -130,8 +130,10 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
             first = kept is None and saved is None and self._last_id(session, sender_id) == 0
             if kept is not None:
                 new = list(itertools.islice(tracker.events, kept.events, len(tracker.events)))
+            elif first:
+                new = list(tracker.events)
             else:
-                new = list(tracker.events) if first else list(super()._additional_events(session, tracker))
+                new = list(super()._additional_events(session, tracker))
             rows = [self._row(sender_id, event) for event in new]
             if rows:  # one INSERT of every new row; the last one's id is the conversation's newest
                 session.execute(self._insert, rows)
@@ -139,7 +141,8 @@ class CachingSQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
             else:
                 last_id = saved.last_id if saved is not None else self._last_id(session, sender_id)
             session.commit()
-        if (kept is None and not (first and rows)) or any(isinstance(event, SessionStarted) for event in new):
+        keep = (kept is not None or (first and bool(rows))) and not any(isinstance(e, SessionStarted) for e in new)
+        if not keep:
             self._saved.pop(sender_id, None)
             return
         self._keep(sender_id, _Saved(tracker, len(tracker.events), last_id))
