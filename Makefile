@@ -30,7 +30,7 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed ## the Python 3.11 environment (.venv) with the gradrec command
 
-$(CATALOG): data/catalog/generate.py $(BIN)/.installed
+$(CATALOG): data/catalog/generate.py $(wildcard data/catalog/samplegen/*.py) $(BIN)/.installed
 	$(BIN)/python data/catalog/generate.py --out data/catalog/sample
 
 catalog: $(CATALOG) ## the sample catalog (CSV + PNG images), generated deterministically

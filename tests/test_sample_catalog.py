@@ -6,6 +6,7 @@ to compare garment lengths and heel heights.
 """
 
 import csv
+import hashlib
 import importlib.util
 import io
 import re
@@ -28,6 +29,12 @@ EXPECTED_COLUMNS = [
     "sleeve_name", "heel_cm", "formality", "formality_name", "fit", "material", "pattern",
     "price", "image",
 ]
+#: The generator was split by concern (data/catalog/samplegen/) with the same output: sha256 of
+#: items.csv (seed 20221, 3,400 rows) as the single-file generate.py wrote it before the split...
+CSV_SHA256 = "493672fd13d08917252b8d255e891ad8f45c044304c53496f016c90b8f04ca3c"
+#: ...and over (id, decoded RGB pixels) of the first two images of each kind (pixels, not PNG
+#: bytes, so a zlib change cannot fail it; taken with Pillow 13.0).
+PIXELS_SHA256 = "c0413cd4a15f0675cf3dfdb6837cd8d21052ea0a181e772e2789fb1b8c42d6da"
 SLEEVED_KINDS = {"polo shirt", "t-shirt", "shirt", "dress", "jacket", "coat"}
 LENGTH_KINDS = {"dress", "skirt", "trousers", "shorts"}
 HEEL_RANGES = {"heels": (3.0, 12.0), "flats": (0.0, 2.0), "sneakers": (2.0, 5.0)}
@@ -134,6 +141,7 @@ def test_csv_is_deterministic_and_seeded(gen: ModuleType, tmp_path: Path) -> Non
                    check=True, capture_output=True)
     data = (out / "items.csv").read_bytes()
     assert data == a
+    assert hashlib.sha256(data).hexdigest() == CSV_SHA256
     assert data.split(b"\n", 1)[0].decode() == ",".join(EXPECTED_COLUMNS)
     assert not (out / "images").exists()
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
@@ -146,6 +154,17 @@ def test_images_are_deterministic(gen: ModuleType, sample_dir: Path, tmp_path: P
     assert len(again_rows) == 36
     for r in again_rows:
         assert (again / r["image"]).read_bytes() == (sample_dir / r["image"]).read_bytes()
+
+
+def test_images_are_the_same_as_before_the_split(sample_dir: Path) -> None:
+    rows = list(csv.DictReader(open(sample_dir / "items.csv", encoding="utf-8")))
+    first_two = [r for r in rows if int(r["id"].rsplit("-", 1)[1]) <= 2]
+    assert len(first_two) == 24
+    h = hashlib.sha256()
+    for r in first_two:
+        h.update(r["id"].encode())
+        h.update(np.asarray(Image.open(sample_dir / r["image"]).convert("RGB")).tobytes())
+    assert h.hexdigest() == PIXELS_SHA256
 
 
 # ------------------------------------------------------------------ colours
