@@ -13,12 +13,14 @@ RASA_DATA := data/nlu data/stories data/rules
 RASA_INPUTS := config.yml domain.yml $(shell find $(RASA_DATA) -name '*.yml' 2>/dev/null)
 CATALOG := data/catalog/sample/items.csv
 INDEX   := var/index/sample
+RETAIL  := data/catalog/retail/items.csv
+RETAIL_INDEX := var/index/retail
 export RASA_TELEMETRY_ENABLED := false
 
 WEB     := web
 WIDGET  := $(WEB)/node_modules/rasa-webchat/lib/index.js
 
-.PHONY: help setup run chat serve demo test bench index catalog venv rasa-venv train validate web browser services speech clean
+.PHONY: help setup run chat serve demo test bench index catalog retail venv rasa-venv train validate web browser services speech clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,6 +43,18 @@ $(INDEX)/manifest.json: $(CATALOG) $(BIN)/.installed
 	touch $@
 
 index: $(INDEX)/manifest.json ## the sample catalog's index (MiniLM text embeddings, exact FAISS)
+
+# The second test catalog: another shape (colour names only, brand inside the name, one-word usage
+# column, no prices, no images). Not part of setup: indexing its 6,000 names takes ~20-40 s.
+$(RETAIL): data/catalog/retail.py $(BIN)/.installed
+	$(BIN)/python data/catalog/retail.py --out data/catalog/retail
+
+$(RETAIL_INDEX)/manifest.json: $(RETAIL) $(BIN)/.installed
+	$(BIN)/gradrec index $(RETAIL) --out $(RETAIL_INDEX) --text-columns productDisplayName \
+	    --category-column articleType --name-column productDisplayName
+	touch $@
+
+retail: $(RETAIL_INDEX)/manifest.json ## the second test catalog (6,000 retail-shaped products) and its index
 
 $(RASA_VENV)/bin/.installed: requirements-rasa.txt
 	test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
