@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     missing = [k for k, v in results.items() if v is None]
     if missing:
         raise SystemExit(f"no results for {', '.join(missing)}: run without --report-only first")
+    results["shopper"] = load(f"shopper{suffix}")  # optional: `benchmarks/shopper.py` needs `make retail`
     text = render(results)
     out = (VAR_BENCH / "RESULTS_quick.md") if args.quick else (DOCS / "RESULTS.md")
     out.parent.mkdir(parents=True, exist_ok=True)

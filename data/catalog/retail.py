@@ -297,10 +297,9 @@ def brand_of(row: dict[str, str]) -> str:
 
 def rows_to_csv(rows: Sequence[dict[str, str]]) -> bytes:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: r[k] for k in CSV_COLUMNS})
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n", extrasaction="raise")
+    writer.writeheader()
+    writer.writerows(rows)
     return buf.getvalue().encode("utf-8")
 
 
