@@ -128,7 +128,7 @@ voice-demo: setup ## a phone call, heard: both servers, three turns posted as Tw
 test: setup ## set up, then run every test
 	$(BIN)/python -m pytest -q
 
-bench: setup ## the benchmarks: docs/RESULTS.md and its plots, load included (~40-55 min on 2 cores; BENCH_ARGS=--quick for a smoke run)
+bench: setup retail ## the benchmarks: docs/RESULTS.md and its plots, load and the shopper simulation included (~45-70 min on 2 cores; BENCH_ARGS=--quick for a smoke run)
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean: ## remove everything set-up made

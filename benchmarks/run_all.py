@@ -1,6 +1,6 @@
 """Run every benchmark and write docs/RESULTS.md (tables, plots, machine and timing header).
 
-    python benchmarks/run_all.py            # everything (~35-50 min on 2 cores)
+    python benchmarks/run_all.py            # everything (~45-65 min on 2 cores; needs `make retail`)
     python benchmarks/run_all.py --quick    # smoke run (< 5 min); writes var/bench/RESULTS_quick.md
     python benchmarks/run_all.py --report-only   # rebuild docs/RESULTS.md from docs/results/*.json
 """
@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import chat_latency, critiques, discovery, gradient_metrics, speed  # noqa: E402
 from benchmarks import load as load_bench  # noqa: E402
+from benchmarks import shopper as shopper_bench  # noqa: E402
 from benchmarks.common import DOCS, VAR_BENCH, Stopwatch, load, machine, save  # noqa: E402
 from benchmarks.report import render  # noqa: E402
 
@@ -35,7 +36,8 @@ def main(argv: list[str] | None = None) -> None:
                          ("speed", lambda: speed.run(args.quick, None, args.index)),
                          ("chat_latency", lambda: chat_latency.run(args.quick, args.index)),
                          ("critiques", lambda: critiques.run(args.quick, args.index)),
-                         ("load", lambda: load_bench.run(args.quick, args.index))):
+                         ("load", lambda: load_bench.run(args.quick, args.index)),
+                         ("shopper", lambda: shopper_bench.run(args.quick))):
             print(f"== {name}", file=sys.stderr, flush=True)
             t = time.perf_counter()
             fn()

@@ -195,6 +195,7 @@ class Outcome:
     turns: int = 0
     undid: int = 0
     no_item: int = 0
+    named: dict[str, list[int]] = field(default_factory=dict)  # attribute -> [critiques after which it is right, critiques]
     said: list[tuple[str, str | None]] = field(default_factory=list)  # (sentence, item shown after it)
 
 
@@ -211,9 +212,12 @@ def next_critique(cat: Catalog, ep: Episode, shown: str, rng: random.Random) -> 
 def score_turn(cat: Catalog, out: Outcome, before: str, after: str | None, target: str, named: str) -> str:
     """Count the turn; returns the item shown after it."""
     out.turns += 1
+    tally = out.named.setdefault(named, [0, 0])
+    tally[1] += 1
     if after is None or after not in cat.rows:
         out.no_item += 1
         return before
+    tally[0] += named not in wrong(cat, after, target)
     right_before = set(cat.attributes) - set(wrong(cat, before, target)) - {named}
     if right_before & set(wrong(cat, after, target)):
         out.undid += 1
@@ -304,6 +308,9 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "undo_share": sum(o.undid for o in outcomes) / critiques if critiques else 0.0,
         "no_item_share": sum(o.no_item for o in outcomes) / critiques if critiques else 0.0,
         "critiques": critiques,
+        "named_right": {a: sum(o.named.get(a, [0, 0])[0] for o in outcomes) /
+                        max(1, sum(o.named.get(a, [0, 0])[1] for o in outcomes))
+                        for a in sorted({a for o in outcomes for a in o.named})},
     }
 
 
@@ -361,14 +368,17 @@ def run_catalog(name: str, episodes: int, seed: int, concurrency: int) -> dict[s
 
 
 def markdown(result: dict[str, Any]) -> str:
-    rows = []
+    rows, named = [], []
     for name, r in result["catalogs"].items():
         for who, label in (("assistant", "assistant (REST, Rasa NLU)"), ("search", "retyping into search")):
             s = r[who]
             rows.append([name, label, s["episodes"], s["reached"], s["mean_turns"], s["mean_oracle"],
                          s["undo_share"], s["no_item_share"]])
-    return table(["catalog", "shopper", "episodes", f"reached in {MAX_TURNS}", "mean turns (reached)",
-                  "oracle (same)", "critiques undoing a right attribute", "turns with no item"], rows)
+            named.append([name, label, ", ".join(f"{a} {fmt(v)}" for a, v in s.get("named_right", {}).items())])
+    return (table(["catalog", "shopper", "episodes", f"reached in {MAX_TURNS}", "mean turns (reached)",
+                   "oracle (same)", "critiques undoing a right attribute", "turns with no item"], rows)
+            + "\n\nShare of critiques after which the attribute named is right, by attribute:\n\n"
+            + table(["catalog", "shopper", "attribute named: right after the turn"], named) + "\n")
 
 
 def run(quick: bool = False, catalogs: Sequence[str] = ("sample", "retail"), episodes: int | None = None,

@@ -100,6 +100,7 @@ def test_a_critique_that_breaks_a_right_attribute_counts_as_an_undo() -> None:
     assert shopper.score_turn(cat, out, "1", None, "0", "kind") == "1"
     assert out.no_item == 1 and out.undid == 1 and out.turns == 2
     assert shopper.score_turn(cat, out, "1", "0", "0", "kind") == "0" and out.undid == 1
+    assert out.named == {"brand": [1, 1], "kind": [1, 2]}  # the turn with no item counts as a miss
 
 
 def test_the_retyping_baseline_searches_every_known_attribute() -> None:
@@ -144,3 +145,5 @@ def test_smoke_through_the_shared_servers(assistant_servers: Any) -> None:
         assert out.reached == (not shopper.wrong(cat, shown[-1], ep.target))
     summary = shopper.summarise(outs)
     assert summary["episodes"] == 2 and 0.0 <= summary["undo_share"] <= 1.0
+    table = shopper.markdown({"catalogs": {"sample": {"assistant": summary, "search": summary}}})
+    assert "| sample | assistant (REST, Rasa NLU) | 2 |" in table
