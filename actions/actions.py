@@ -25,7 +25,9 @@ from gradrec_core.types import Alternatives
 
 from gradrec_core.critique import Turn, take_turn
 
-from .shop import chips, conversation, engine, image_url, item_card, spoken_name
+from gradrec_core.critique.render import say_price
+
+from .shop import chips, conversation, currency, engine, image_url, item_card, spoken_name
 from .speech import for_voice, is_voice
 
 log = logging.getLogger("actions")
@@ -76,9 +78,30 @@ def _carousels(tracker: Tracker) -> bool:
     return tracker.get_latest_input_channel() in CAROUSEL_CHANNELS
 
 
-def _say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, about_price: bool = False) -> None:
-    """A reply with no item: on a voice channel, said aloud (see actions/speech.py)."""
-    dispatcher.utter_message(text=for_voice(text, about_price) if _voice(tracker) else text)
+def _say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, about_price: bool = False,
+         with_chips: bool = False) -> None:
+    """A reply with no item: on a voice channel, said aloud (see actions/speech.py); elsewhere,
+    `with_chips`: with the chips for the current item (what the shopper may say next)."""
+    if _voice(tracker):
+        dispatcher.utter_message(text=for_voice(text, about_price))
+    elif with_chips:
+        dispatcher.utter_message(text=text, buttons=_buttons(tracker))
+    else:
+        dispatcher.utter_message(text=text)
+
+
+def _buttons(tracker: Tracker) -> list[dict[str, str]]:
+    return [{"title": chip, "payload": chip} for chip in chips(tracker.sender_id)]
+
+
+def _price(item: Item) -> str:
+    """" It's $29.99." in the shop's currency, or nothing for an item without a price."""
+    column = engine().index.schema.price
+    raw = item.metadata.get(column.name) if column else None
+    try:
+        return f" It's {say_price(float(raw), currency())}." if raw not in (None, "") else ""
+    except (TypeError, ValueError):
+        return ""
 
 
 def _show(dispatcher: CollectingDispatcher, tracker: Tracker, sentence: str, item: Item,
@@ -91,7 +114,7 @@ def _show(dispatcher: CollectingDispatcher, tracker: Tracker, sentence: str, ite
     dispatcher.utter_message(
         text=sentence,
         image=image_url(item),
-        buttons=[{"title": chip, "payload": chip} for chip in chips(item)],
+        buttons=_buttons(tracker),
         json_message={"type": kind, "item": item_card(item), "step": step or {}},
     )
 
@@ -216,7 +239,7 @@ class ActionRefine(Action):
         entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])
                     if isinstance(e, dict) and e.get("entity") in ("attribute", "direction", "intensity")}
         planned = time.perf_counter()
-        turn = take_turn(engine(), tracker.sender_id, _text(tracker), entities, state)
+        turn = take_turn(engine(), tracker.sender_id, _text(tracker), entities, state, currency=currency())
         payload = _turn_payload(turn)  # timings for the latency benchmark (and a widget's network tab)
         payload["timing_ms"] = {"action": round((time.perf_counter() - started) * 1000, 3),
                                 "engine": round((time.perf_counter() - planned) * 1000, 3)}
@@ -231,7 +254,7 @@ class ActionRefine(Action):
             _say(dispatcher, tracker, turn.answer, about_price=bool(question and question.topic == "price"))
             return []
         text = turn.answer + (" Pick one to see it." if payload["examples"] and _carousels(tracker) else "")
-        dispatcher.utter_message(text=text, json_message={
+        dispatcher.utter_message(text=text, buttons=_buttons(tracker), json_message={
             "type": "gradrec_answer", "item": item_card(state.current), "step": payload})  # type: ignore[arg-type]
         return []
 
@@ -266,20 +289,21 @@ class ActionAnother(Action):
         if not _carousels(tracker):  # no row of cards to pick from (a caller, a REST client): the next one
             step = eng.another(tracker.sender_id)
             if step.item is None:
-                _say(dispatcher, tracker, LAST_ONE)
+                _say(dispatcher, tracker, LAST_ONE, with_chips=True)
                 return []
             _show(dispatcher, tracker, f"Here's another one: {spoken_name(step.item)}.", step.item,
                   _step_payload(step))
             return _item_events(step.item, step.number)
         offered = eng.alternatives(tracker.sender_id, ALTERNATIVES)
         if offered.end_reached:
-            _say(dispatcher, tracker, LAST_ONE)
+            _say(dispatcher, tracker, LAST_ONE, with_chips=True)
             return []
-        _offer(dispatcher, offered, len(state.steps))
+        _offer(dispatcher, offered, len(state.steps), _buttons(tracker))
         return []
 
 
-def _offer(dispatcher: CollectingDispatcher, offered: Alternatives, step_number: int) -> None:
+def _offer(dispatcher: CollectingDispatcher, offered: Alternatives, step_number: int,
+           buttons: list[dict[str, str]]) -> None:
     """Alternatives as cards the shopper picks from, with the chips for the current item."""
     items = offered.items
     names = [spoken_name(i) for i in items]
@@ -288,7 +312,7 @@ def _offer(dispatcher: CollectingDispatcher, offered: Alternatives, step_number:
     head = "Here's one other" if len(items) == 1 else f"Here are {count}"
     dispatcher.utter_message(
         text=f"{head} like it: {said}. Pick one to go on from it.",
-        buttons=[{"title": chip, "payload": chip} for chip in chips(offered.current)],
+        buttons=buttons,
         json_message={"type": "gradrec_alternatives", "item": item_card(offered.current),
                       "step": {"step_number": step_number,
                                "choices": [_pick(i, "Pick this one") for i in items]}},
@@ -310,7 +334,8 @@ class ActionUndo(Action):
         try:
             state = eng.undo(tracker.sender_id)
         except SessionError:
-            _say(dispatcher, tracker, "This is the first item we looked at; there's nothing before it.")
+            _say(dispatcher, tracker, "This is the first item we looked at; there's nothing before it.",
+                 with_chips=True)
             return []
         assert state.current is not None
         _show(dispatcher, tracker, f"Back to the previous one: {spoken_name(state.current)}.", state.current,
@@ -331,9 +356,7 @@ class ActionChoose(Action):
             _say(dispatcher, tracker, "There's nothing picked yet. " + NO_ITEM)
             return []
         item = state.current
-        price = item.metadata.get("price")
-        cost = f" It's {price}." if price not in (None, "") else ""
-        text = f"Great choice: {spoken_name(item)}.{cost} It's saved for you; say \"start over\" to keep shopping."
+        text = f"Great choice: {spoken_name(item)}.{_price(item)} It's saved for you; say \"start over\" to keep shopping."
         if _voice(tracker):
             _say(dispatcher, tracker, text)
             return []
@@ -393,8 +416,6 @@ class ActionDescribe(Action):
             return []
         item = state.current
         assert item is not None
-        price = item.metadata.get("price")
-        cost = f" It's {price}." if price not in (None, "") else ""
-        _show(dispatcher, tracker, f"This is {spoken_name(item)}.{cost}", item,
+        _show(dispatcher, tracker, f"This is {spoken_name(item)}.{_price(item)}", item,
               {"step_number": len(state.steps)})
         return []

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from sqlalchemy.engine import make_url
 
 from gradrec_core import Engine, GradrecError, Item
-from gradrec_core.critique import render
+from gradrec_core.critique import render, suggest
 
 from assistant.gate import Gate, shop_problem, split
 from assistant.settings import Settings
@@ -80,13 +80,9 @@ def reset_engine() -> None:
         _engines.clear()
 
 
-# Metadata worth showing on a card, in order, with the label a shopper reads.
-_CARD_FIELDS = (
-    ("color_name", "colour"), ("kind", "kind"), ("length_name", "length"),
-    ("sleeve_name", "sleeves"), ("heel_cm", "heel (cm)"), ("fit", "fit"),
-    ("material", "material"), ("pattern", "pattern"), ("formality_name", "style"),
-    ("price", "price"),
-)
+def currency() -> str:
+    """The shop's currency (GRADREC_CURRENCY), for every price a reply writes or says."""
+    return Settings.from_env().currency
 
 
 def image_url(item: Item) -> str | None:
@@ -102,17 +98,16 @@ def image_url(item: Item) -> str | None:
 
 
 def item_card(item: Item) -> dict[str, Any]:
-    """What a widget needs to show an item: id, name, image URL and its key attributes."""
-    md = item.metadata
-    attributes = {label: md[key] for key, label in _CARD_FIELDS if md.get(key) not in (None, "")}
-    if not attributes:
-        attributes = {k: v for k, v in md.items() if isinstance(v, (str, int, float)) and len(str(v)) <= 40}
+    """What a widget needs to show an item: id, name, image URL and its attributes, each
+    labelled by its column (`render.card_attributes`: any shop's schema), the price in the
+    shop's currency."""
+    schema = engine().index.schema
     return {
         "id": item.id,
-        "name": render.display_name(item, engine().index.schema),
+        "name": render.display_name(item, schema),
         "image": image_url(item),
         "category": item.category,
-        "attributes": attributes,
+        "attributes": render.card_attributes(item, schema, currency()),
     }
 
 
@@ -121,22 +116,11 @@ def spoken_name(item: Item) -> str:
     return render.spoken_name(item, engine().index.schema)
 
 
-# Quick-reply chips: the likely next critiques for a kind of item (the widget shows them under
-# the card; each sends its text as the shopper's next message).
-_KIND_CHIPS = (
-    (("dress", "skirt"), ("shorter", "longer", "darker", "more formal")),
-    (("shoe", "heel", "pump", "boot", "sandal", "sneaker", "loafer", "flat"), ("higher heel", "flatter", "darker")),
-    (("trouser", "jean", "pant", "short"), ("shorter", "longer", "darker", "slimmer")),
-)
-_ANY_CHIPS = ("cheaper", "in black", "go back", "I'll take it")
-
-
-def chips(item: Item) -> list[str]:
-    """The chips for this item's kind, then the ones for any item ("cheaper" only where the
-    shop's catalog has prices)."""
-    kind = (item.category or "").lower()
-    any_chips = [c for c in _ANY_CHIPS if c != "cheaper" or engine().index.schema.price is not None]
-    for words, kind_chips in _KIND_CHIPS:
-        if any(w in kind for w in words):
-            return [*kind_chips, *any_chips]
-    return ["darker", "lighter", *any_chips]
+def chips(sender_id: str) -> list[str]:
+    """Quick-reply chips for the conversation's current item, from what the item and the
+    catalog allow (`suggest.suggestions`); with no item yet, a few searches to start with."""
+    eng = engine()
+    state = eng.state(sender_id)
+    if state is None or state.current is None:
+        return suggest.greeting_examples(eng)
+    return suggest.suggestions(eng, state)

@@ -17,7 +17,9 @@ _PATH = re.compile(r"(?<![\w])(?:[A-Za-z]:)?(?:/[\w.\-~%]+)+/?")  # /a/b/c.png
 _ID = re.compile(r"\b[a-z]+(?:-[a-z]+)*-\d{3,}\b", re.I)  # polo-0146
 _MARKDOWN = re.compile(r"[*_`#~|<>\[\]{}\\]")
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
-_PRICE = re.compile(r"(?<![\w.])(\d+)\.(\d{2})(?![\d])")  # catalog prices carry two decimals
+_SIGN = "[$€£¥₹]"  # a price as the chat writes it ("$29.99", render.say_price): the sign is said as the unit
+_PRICE = re.compile(rf"(?<![\w.]){_SIGN}?(\d+)\.(\d{{2}})(?![\d])")  # catalog prices carry two decimals
+_SIGNED = re.compile(rf"(?<![\w.]){_SIGN}(\d+)(?![\d.])")  # "$30"
 
 
 def is_voice(channel: str | None) -> bool:
@@ -39,7 +41,7 @@ def say_price(value: float | str, unit: str | None = None) -> str:
     return f"{whole} {whole_unit}" + (f" {part:02d}" if part else "")
 
 
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d{1,2})?(?![\d])")
+_NUMBER = re.compile(rf"(?<![\w.]){_SIGN}?(\d+(?:\.\d{{1,2}})?)(?![\d])")
 
 
 def for_voice(text: str, about_price: bool = False) -> str:
@@ -49,9 +51,10 @@ def for_voice(text: str, about_price: bool = False) -> str:
     text = _PATH.sub("", text)
     text = _ID.sub("this item", text)
     if about_price:
-        text = _NUMBER.sub(lambda m: say_price(m.group(0)), text)
+        text = _NUMBER.sub(lambda m: say_price(m.group(1)), text)
     else:
         text = _PRICE.sub(lambda m: say_price(f"{m.group(1)}.{m.group(2)}"), text)
+        text = _SIGNED.sub(lambda m: say_price(m.group(1)), text)
     text = _EMOJI.sub("", text)
     text = _MARKDOWN.sub("", text)
     text = re.sub(r"\s+([.,!?;:])", r"\1", text)

@@ -35,26 +35,94 @@ from .settings import Settings
 log = logging.getLogger("assistant")
 
 
-def render(message: dict[str, Any]) -> list[str]:
-    """A bot message as terminal lines: the sentence, the item card, the image path."""
+def _card_lines(card: Any, label: str = "") -> list[str]:
+    """An item card: "[id] name", then its labelled attributes (anything not a dict: nothing)."""
+    if not isinstance(card, dict):
+        return []
+    head = f"     [{card.get('id', '?')}] {card.get('name') or ''}".rstrip()
+    if label:
+        head += f" ({label})"
+    lines = [head]
+    attributes = card.get("attributes")
+    if isinstance(attributes, dict) and attributes:
+        lines.append("     " + ", ".join(f"{k}: {v}" for k, v in attributes.items()))
+    return lines
+
+
+def _step_line(step: dict[str, Any]) -> str | None:
+    """"step 2: darker, confidence 0.91": only for a step that moved (a question's step has no
+    number and no confidence)."""
+    number, confidence = step.get("step_number"), step.get("confidence")
+    if not isinstance(number, int) or isinstance(number, bool) or not step.get("phrase"):
+        return None
+    line = f"     step {number}: {step['phrase']}"
+    if isinstance(confidence, (int, float)) and not isinstance(confidence, bool):
+        line += f", confidence {float(confidence):.2f}" + (" (low)" if step.get("low_confidence") else "")
+    if step.get("end_reached"):
+        line += ", as far as it goes"
+    return line
+
+
+def _choices(step: dict[str, Any]) -> list[str]:
+    """The cards a reply offers (one per value, alternatives to pick, the closest ones): each with
+    the message that picks it."""
+    lines: list[str] = []
+    examples = step.get("examples")
+    if isinstance(examples, list) and examples:
+        offered = [(e.get("item"), f"in {e.get('value')}") for e in examples if isinstance(e, dict)]
+    else:
+        offered = next(([(c, "") for c in step.get(key) or [] if isinstance(c, dict)]
+                        for key in ("choices", "alternatives") if isinstance(step.get(key), list) and step.get(key)),
+                       [])
+    for card, label in offered:
+        if not isinstance(card, dict):
+            continue
+        lines += _card_lines(card, label)[:1]
+        pick = card.get("pick")
+        if isinstance(pick, dict) and isinstance(pick.get("payload"), str):
+            lines.append(f"       pick it: {pick['payload']}")
+    return lines
+
+
+def render(messages: Any) -> list[str]:
+    """A turn's bot messages as terminal lines: the sentences, the item card (its attributes, the
+    step), the image URL, the cards offered to pick from, then the chips ("try: ...") last, under
+    the item (Rasa's REST channel sends a reply's text with its chips, its card and its image as
+    separate messages). Any reply kind (an item, a question's answer, an end of walk,
+    alternatives, an error, plain text) and any malformed field renders as text; nothing here
+    raises."""
+    if isinstance(messages, dict) or not isinstance(messages, list):
+        messages = [messages]
+    lines: list[str] = []
+    chips: list[str] = []
+    for message in messages:
+        lines += _message_lines(message)
+        buttons = message.get("buttons") if isinstance(message, dict) else None
+        if isinstance(buttons, list):
+            chips += [str(b.get("title") if isinstance(b, dict) else b) for b in buttons]
+    if chips:
+        lines.append("     try: " + " · ".join(chips))
+    return lines
+
+
+def _message_lines(message: Any) -> list[str]:
+    if not isinstance(message, dict):
+        return [f"bot> {message}"]
     lines = []
     if message.get("text"):
         lines.append(f"bot> {message['text']}")
-    custom = message.get("custom") or {}
-    card = custom.get("item")
-    if card:
-        attrs = ", ".join(f"{k}: {v}" for k, v in card.get("attributes", {}).items())
-        lines.append(f"     [{card['id']}] {card['name']}")
-        if attrs:
-            lines.append(f"     {attrs}")
-        step = custom.get("step") or {}
-        if "confidence" in step:
-            flag = " (low)" if step.get("low_confidence") else ""
-            lines.append(f"     step {step.get('step_number')}: {step.get('phrase')}, confidence {step['confidence']:.2f}{flag}")
-    if message.get("image"):
-        lines.append(f"     image: {message['image']}")
-    if message.get("buttons"):
-        lines.append("     try: " + " · ".join(str(b.get("title")) for b in message["buttons"]))
+    custom = message.get("custom")
+    custom = custom if isinstance(custom, dict) else {}
+    step = custom.get("step")
+    step = step if isinstance(step, dict) else {}
+    if custom.get("type") != "gradrec_answer":  # an answer is about the item already shown
+        lines += _card_lines(custom.get("item"))
+        line = _step_line(step)
+        if line:
+            lines.append(line)
+        if message.get("image"):
+            lines.append(f"     image: {message['image']}")
+    lines += _choices(step)
     return lines
 
 
@@ -71,11 +139,14 @@ def chat(assistant: Assistant, sender: str, shop: str | None = None) -> None:
             return
         try:
             messages = send(assistant.rasa_url, sender, text, shop=shop, token=token)
-        except OSError as err:
+        except (OSError, ValueError) as err:  # no answer, or one that is not JSON
             print(f"(the assistant did not answer: {err})")
             continue
-        for message in messages:
-            print("\n".join(render(message)))
+        try:
+            print("\n".join(render(messages)))
+        except Exception:  # noqa: BLE001 - a reply the terminal cannot draw must not end the chat
+            log.exception("could not show the reply")
+            print(f"(the reply could not be shown: {messages!r:.300})")
         if text.strip().lower() in {"bye", "goodbye", "quit", "exit"}:
             return
 

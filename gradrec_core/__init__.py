@@ -17,6 +17,7 @@ from .types import (
     GradrecError,
     IndexStateError,
     Item,
+    Room,
     ScoredItem,
     SessionError,
     SessionState,
@@ -33,6 +34,6 @@ __all__ = [
     "SessionStore",
     "CatalogError", "Direction", "EncoderError", "GradrecError", "IndexStateError", "Item",
     "ScoredItem", "SessionError", "SessionState", "UnknownItemError", "WalkStep",
-    "Alternatives", "ValueExample",
+    "Alternatives", "Room", "ValueExample",
 ]
 __version__ = "0.1.0"

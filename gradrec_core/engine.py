@@ -24,6 +24,7 @@ from typing import Any, Callable
 import faiss
 import numpy as np
 
+from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
 from .graded import Axis, AxisBuilder, Floor, TurnState, _style, graded_step
 from .index import ItemIndex, load_index
@@ -35,6 +36,7 @@ from .types import (
     CritiqueStep,
     Direction,
     Item,
+    Room,
     ScoredItem,
     SessionError,
     SessionState,
@@ -410,6 +412,40 @@ class Engine:
             score = _style(self.index, rows, row, [], hold, ())  # the colour may change: no colour hold
             found.append(ValueExample(value, self.index.items[int(rows[int(np.argmax(score))])]))
         return tuple(found)
+
+    def room(self, state: SessionState) -> Room:
+        """Which ways the catalog lets `state` go on from its current item, among the unseen
+        items of its kind (numpy over the kind's rows; no encoder, no lock): whether an earlier
+        item exists, each numeric column's smaller / larger values, the swatch's darker /
+        lighter shades, and each categorical column's other values. A chat offers only the
+        chips this allows."""
+        item = state.current
+        if item is None:
+            raise SessionError(f"session '{state.session_id}' has no current item")
+        row = self.index.row(item.id)
+        rows = self.index.rows_in_category(item.category) if item.category else np.arange(len(self.index))
+        seen = [self.index.row_of[i] for i in state.seen | {item.id} if i in self.index.row_of]
+        unseen = rows[~np.isin(rows, np.asarray(seen, dtype=np.int64))]
+        schema = self.index.schema
+        numeric: dict[str, tuple[bool, bool]] = {}
+        for c in schema.numeric:
+            values = self.index.column(c.name)
+            mine = values[row]
+            if np.isfinite(mine):
+                others = values[unseen]
+                numeric[c.name] = (bool(np.any(others < mine)), bool(np.any(others > mine)))
+        shade = None
+        lab = self.index.swatch_lab()
+        if lab is not None and np.isfinite(lab[row, 0]):
+            light = lab[unseen, 0]
+            shade = (bool(np.any(light < lab[row, 0] - JND)), bool(np.any(light > lab[row, 0] + JND)))
+        values_room: dict[str, tuple[str, ...]] = {}
+        for a in schema.attributes:
+            column = self.index.column(a.name)
+            others, counts = np.unique(column[unseen], return_counts=True)
+            order = np.argsort(-counts, kind="stable")
+            values_room[a.name] = tuple(str(others[i]) for i in order if others[i] and others[i] != column[row])
+        return Room(item, len(state.steps) > 0, numeric, shade, values_room)  # steps: after the start
 
     def _check_op(self, op: Op) -> None:
         schema = self.index.schema

@@ -188,3 +188,21 @@ class SessionState:
     current: Item | None
     steps: tuple[WalkStep, ...]  # active steps, oldest first (undone steps excluded)
     seen: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Room:
+    """Which ways the catalog lets a session go on from its current item (`Engine.room`), among
+    the unseen items of the item's kind: what chips a chat can offer without offering one that
+    cannot work."""
+
+    item: Item
+    history: bool  # an earlier item to go back to
+    # numeric column -> (an unseen item has a smaller value, one has a larger value); a column the
+    # current item has no value in is left out
+    numeric: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    # the swatch's lightness: (an unseen item is darker, one is lighter), by more than a
+    # just-noticeable difference; None without a swatch column or a swatch on this item
+    shade: tuple[bool, bool] | None = None
+    # categorical column -> the values unseen items have that this item has not, most common first
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -90,8 +90,12 @@ def test_a_shopping_conversation(domain: dict[str, Any]) -> None:
     seed = item_of(messages)
     assert seed["category"] == "polo shirt" and seed["image"].startswith("http")  # a URL, never a server path
     assert seed["image"].endswith(f"/images/{seed['id']}") and Path(engine_item(seed).image).is_file()
-    assert "colour" in seed["attributes"] and messages[0]["image"] == seed["image"]
-    assert [b["title"] for b in messages[0]["buttons"]][-2:] == ["go back", "I'll take it"]
+    # each card value labelled by its column (color_name -> "color"), the price in the shop's currency
+    md = engine_item(seed).metadata
+    assert seed["attributes"]["color"] == md["color_name"] and messages[0]["image"] == seed["image"]
+    assert seed["attributes"]["price"] == f"${md['price']}"
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles[-1] == "I'll take it" and "go back" not in titles  # the first item: nothing to go back to
     assert SlotSet("current_item", seed["id"]) in events
 
     messages, events = run(ActionRefine(), "something darker", "refine", who, domain,
@@ -100,6 +104,7 @@ def test_a_shopping_conversation(domain: dict[str, Any]) -> None:
     step = messages[0]["custom"]["step"]
     assert messages[0]["text"].startswith("Here's one that's darker: ")
     assert step["step_number"] == 1 and 0 <= step["confidence"] <= 1 and step["end_reached"] is False
+    assert [b["title"] for b in messages[0]["buttons"]][-2:] == ["go back", "I'll take it"]
     assert darker["category"] == "polo shirt" and lightness(darker) < lightness(seed)
     # only the slots the actions own: the critique's words are read from the message, never kept
     assert {e["name"] for e in events if e["event"] == "slot"} == {"current_item", "step_number"}
@@ -422,3 +427,71 @@ def test_alternatives_to_a_step_answer_the_same_critique(domain: dict[str, Any],
     assert pick["id"] == ids[0]
     even = item_of(run(ActionRefine(), "even darker", "refine", who, domain, events=WEB)[0])
     assert L(even["id"]) < L(ids[0]) and truth[even["id"]]["kind"] == "polo shirt"
+
+
+def test_chips_are_what_the_item_and_the_catalog_allow(domain: dict[str, Any], truth: dict[str, dict[str, str]],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each chip checked against the catalog CSV: "darker" / "lighter" only when an item of the
+    kind is darker / lighter (its lightness, by more than a just-noticeable 2 L*), "cheaper" and
+    "higher heel" only when one is cheaper / higher, "shorter" / "longer" never on an item with
+    no length nor toward the end its length names, "in <colour>" never its own colour, "go
+    back" only after a step; and the prices in the shop's currency (GRADREC_CURRENCY)."""
+    from actions.actions import ActionRefine, ActionSearchItem
+
+    monkeypatch.setenv("GRADREC_CURRENCY", "euros")
+    rows = list(truth.values())
+
+    def kind_of(r: dict[str, str]) -> list[dict[str, str]]:
+        return [o for o in rows if o["kind"] == r["kind"] and o["id"] != r["id"]]
+
+    def darkest(kind: str, family: str) -> dict[str, str]:
+        return min((r for r in rows if r["kind"] == kind and r["hue_family"] == family),
+                   key=lambda r: float(r["lightness"]))
+
+    seeds = [darkest("sneakers", "black"), next(r for r in rows if r["kind"] == "skirt" and r["length_name"] == "mini"),
+             next(r for r in rows if r["kind"] == "coat"), next(r for r in rows if r["length_name"] == "maxi"),
+             max((r for r in rows if r["kind"] == "heels"), key=lambda r: float(r["heel_cm"]))]
+    assert seeds[0]["hue_family"] == "black" and seeds[2]["length_name"] == ""
+    for n, r in enumerate(seeds):
+        who = f"chips-{n}"
+        [message], _ = run(ActionSearchItem(), "/search_item", "search_item", who, domain,
+                           entities=[{"entity": "item_id", "value": r["id"]}])
+        chips = [b["title"] for b in message["buttons"]]
+        others = kind_of(r)
+        L, price = float(r["lightness"]), float(r["price"])
+        assert ("darker" in chips) == any(float(o["lightness"]) < L - 2.0 for o in others), (r["id"], chips)
+        assert ("lighter" in chips) == any(float(o["lightness"]) > L + 2.0 for o in others), (r["id"], chips)
+        assert ("cheaper" in chips) == any(float(o["price"]) < price for o in others), (r["id"], chips)
+        if r["heel_cm"]:
+            higher = any(o["heel_cm"] and float(o["heel_cm"]) > float(r["heel_cm"]) for o in others)
+            assert ("higher heel" in chips) == higher, (r["id"], chips)
+        if not r["length_name"]:
+            assert "shorter" not in chips and "longer" not in chips, (r["id"], chips)
+        if r["length_name"] in ("mini", "cropped"):
+            assert "shorter" not in chips and "longer" in chips, (r["id"], chips)
+        if r["length_name"] == "maxi":
+            assert "longer" not in chips and "shorter" in chips, (r["id"], chips)
+        colours = [c[len("in "):] for c in chips if c.startswith("in ")]
+        assert all(c != r["hue_family"] and any(o["hue_family"] == c for o in others) for c in colours), chips
+        assert "go back" not in chips and chips[-1] == "I'll take it"
+        assert message["custom"]["item"]["attributes"]["price"] == f"€{r['price']}"
+    assert "higher heel" not in [b["title"] for b in message["buttons"]]  # the highest heels there are
+
+    # chips after every reply about the current item, not only after a new item
+    who = "chips-0"
+    [answer], _ = run(ActionRefine(), "how much is it?", "ask", who, domain)
+    assert answer["text"].startswith(f"It's €{seeds[0]['price']}.") and answer["buttons"]
+    [already], _ = run(ActionRefine(), "in black", "refine", who, domain)
+    assert "already black" in already["text"] and "in black" not in [b["title"] for b in already["buttons"]]
+    [step], _ = run(ActionRefine(), "a bit lighter", "refine", who, domain)
+    assert "go back" in [b["title"] for b in step["buttons"]]
+    [nothing], _ = run(ActionRefine(), "with long sleeves", "refine", who, domain)  # no sneakers have sleeves
+    assert nothing["custom"]["step"]["end_reached"] and nothing["buttons"], nothing
+    names = [spoken(c) for c in nothing["custom"]["step"]["alternatives"]]
+    assert names and all(name in nothing["text"] for name in names)  # every card shown is named
+
+
+def spoken(card: dict[str, Any]) -> str:
+    from actions.shop import spoken_name
+
+    return spoken_name(engine_item(card))

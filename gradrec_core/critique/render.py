@@ -3,7 +3,10 @@ or paths. The chat and `gradrec critique` both say these; the engine itself neve
 
 from __future__ import annotations
 
-from ..schema import CatalogSchema
+import math
+from typing import Callable, Sequence
+
+from ..schema import CatalogSchema, column_words
 from ..types import AttributeValues, CritiqueStep, Item
 from .planner import Plan
 
@@ -18,16 +21,91 @@ def display_name(item: Item, schema: CatalogSchema | None = None) -> str:
     return str(item.metadata.get(column) or item.metadata.get("name") or item.text.split(".")[0])
 
 
+_DETERMINERS = ("a", "an", "the", "one", "some", "pair", "set")
+_SINGULAR_ENDINGS = ("ss", "us", "is", "ous", "ics")
+# "an" before these vowel letters' words that start with a consonant sound, and the reverse
+_CONSONANT_SOUND = ("uni", "use", "usu", "uti", "eu", "one", "once", "ur")
+_VOWEL_SOUND = ("hour", "honest", "honour", "honor", "heir")
+
+
+def is_plural(noun_phrase: str) -> bool:
+    """Whether a noun phrase's head (its last word) is plural: "high-top sneakers", "jeans";
+    not "dress", "bus", "chinos"-like singular endings ("ss", "us", "is")."""
+    words = noun_phrase.lower().split()
+    last = words[-1].strip(".,;:!?)(") if words else ""
+    return len(last) > 2 and last.endswith("s") and not last.endswith(_SINGULAR_ENDINGS)
+
+
+def article(word_or_phrase: str) -> str:
+    """"a" or "an" for the sound the phrase starts with: "an almost black", "a uniform", "an 8 cm",
+    "an hour"."""
+    first = word_or_phrase.strip().lower().split(" ", 1)[0] if word_or_phrase.strip() else ""
+    if not first:
+        return "a"
+    if first[0].isdigit():
+        number = first.split(".")[0].split(",")[0]
+        digits = "".join(ch for ch in number if ch.isdigit())
+        eight = digits.startswith("8")
+        teen = len(digits) in (2, 5) and digits.startswith(("11", "18"))
+        return "an" if eight or teen else "a"
+    if first.startswith(_VOWEL_SOUND):
+        return "an"
+    if first[0] in "aeiou" and not first.startswith(_CONSONANT_SOUND):
+        return "an"
+    return "a"
+
+
+def with_article(noun_phrase: str) -> str:
+    """"a navy polo shirt", "an almost black dress", "white high-top sneakers" (a plural takes
+    none), a phrase that has its own determiner unchanged."""
+    phrase = noun_phrase.strip()
+    if not phrase or phrase.split(" ", 1)[0].lower() in _DETERMINERS or is_plural(phrase):
+        return phrase
+    return f"{article(phrase)} {phrase}"
+
+
 def spoken_name(item: Item, schema: CatalogSchema | None = None) -> str:
-    """The item's name as a sentence says it: "a navy slim-fit polo shirt"."""
-    name = " ".join(display_name(item, schema).split()).strip().lower()[:120]
-    article = "an" if name[:1] in "aeiou" else "a"
-    return f"{article} {name}"
+    """The item's name as a sentence says it: "a navy slim-fit polo shirt", "white high-top
+    sneakers"."""
+    return with_article(" ".join(display_name(item, schema).split()).strip().lower()[:120])
 
 
-def say_price(value: float) -> str:
-    """29.99 -> "29 dollars 99"? Currency is unknown: "29.99" reads well as "29.99"."""
+# Currency words and codes a shop's settings may name, with the sign written before the amount.
+_SIGNS = {"dollar": "$", "dollars": "$", "usd": "$", "$": "$", "euro": "€", "euros": "€", "eur": "€",
+          "€": "€", "pound": "£", "pounds": "£", "gbp": "£", "£": "£", "yen": "¥", "jpy": "¥", "¥": "¥",
+          "rupee": "₹", "rupees": "₹", "inr": "₹", "₹": "₹"}
+
+
+def say_price(value: float, currency: str | None = None) -> str:
+    """A price as a chat writes it, in the shop's currency (its settings: GRADREC_CURRENCY):
+    29.99 -> "$29.99" (dollars), "€29.99" (euros), "29.99 francs"; with none known, "29.99"."""
+    number = f"{value:.2f}" if value != int(value) else f"{int(value)}"
+    unit = (currency or "").strip()
+    if not unit:
+        return number
+    sign = _SIGNS.get(unit.lower())
+    return f"{sign}{number}" if sign else f"{number} {unit}"
+
+
+def say_number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value)}"
+
+
+def _comparative_phrase(said: str) -> str:
+    """How "Here's one ..." goes on: "that's darker", "that's much more formal", "with a higher
+    heel", "with longer sleeves", "in black", "under 30". A comparative that names a part (a
+    noun after the comparative word) is said with "with"."""
+    if not said or said.startswith(("in ", "with ", "under ", "over ", "between ", "without ")):
+        return said
+    words = said.split()
+    comparative = next((i for i, w in enumerate(words)
+                        if w.endswith("er") or (i > 0 and words[i - 1] in ("more", "less"))), None)
+    if comparative is None or comparative == len(words) - 1:
+        return f"that's {said}"
+    noun = " ".join(words[comparative + 1:])
+    if is_plural(noun) or words[0] in ("a", "an"):
+        return f"with {said}"
+    return f"with {article(said)} {said}"
 
 
 def _join(parts: list[str]) -> str:
@@ -36,10 +114,36 @@ def _join(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def _said(phrases: Sequence[str]) -> str:
+    """The turn's wishes after "Here's one": "that's darker and shorter, with a higher heel"."""
+    parts: list[str] = []
+    for phrase in phrases:
+        part = _comparative_phrase(phrase)
+        if part.startswith("that's ") and any(p.startswith("that's ") for p in parts):
+            part = part[len("that's "):]
+        parts.append(part)
+    return _join(parts)
+
+
+def _wishes(earlier: Sequence[str], now: Sequence[str]) -> str:
+    """The earlier wishes a relaxed step let go of, as the shopper's words: '"under 30" and
+    "dark"' (each wish once, none asked again now)."""
+    named: list[str] = []
+    for label in earlier:
+        for part in label.split(" + "):
+            part = part.strip()
+            if part and part not in named and part not in now:
+                named.append(part)
+    return _join([f'"{w}"' for w in named])
+
+
 def render_turn(plan: Plan, before: Item, step: CritiqueStep | None, values: AttributeValues | None,
-                schema: CatalogSchema) -> str:
+                schema: CatalogSchema, *, currency: str | None = None, earlier: Sequence[str] = ()) -> str:
+    """The turn's sentence. `currency`: the shop's (prices are written with it); `earlier`: the
+    labels of the session's earlier wishes (its steps' attributes), named when a step had to let
+    go of them."""
     if plan.kind == "question" and plan.question is not None:
-        return _answer_question(plan, before, values, schema)
+        return _answer_question(plan, before, values, schema, currency)
     unknown = (f"I don't have prices for this shop's items, so I can't find one {_join(list(plan.unknown))}."
                if plan.unknown else "")
     if plan.kind == "none" or step is None:
@@ -48,34 +152,37 @@ def render_turn(plan: Plan, before: Item, step: CritiqueStep | None, values: Att
         if plan.already:
             return f"This one is already {_join(list(plan.already))}. " + HOW_TO
         return "How should it change? " + HOW_TO
-    return _say_step(plan, before, step, schema) + (" " + unknown if unknown else "")
+    return _say_step(plan, before, step, schema, earlier) + (" " + unknown if unknown else "")
 
 
-def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchema) -> str:
+def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchema,
+              earlier: Sequence[str] = ()) -> str:
     said = _join(list(plan.phrases))
     if step.item is None:
+        # every card the reply shows is named (the chat shows all the alternatives)
+        names = _join([spoken_name(i, schema) for i in step.alternatives])
         comparative = any(o.get("op") in ("comparative", "numeric_comparative") for o in step.ops)
         if not comparative:
             kind = before.category or "item"
-            names = _join([spoken_name(i, schema) for i in step.alternatives[:2]])
             return (f"I have no {kind} {said} like this one." +
                     (f" The closest I have: {names}." if names else ""))
         if step.alternatives:
-            names = _join([spoken_name(i, schema) for i in step.alternatives[:2]])
             return (f"That's as far as it goes in this style: I have nothing {said} like this one. "
                     f"Closest at this level: {names}.")
         return f"I have nothing {said} like this one. Try another change, or \"start over\"."
-    sentence = f"Here's one {said}: {spoken_name(step.item, schema)}."
-    if said and not said.startswith(("in ", "with ", "under ", "over ", "between ")):
-        sentence = f"Here's one that's {said}: {spoken_name(step.item, schema)}."
+    sentence = f"Here's one {_said(plan.phrases)}: {spoken_name(step.item, schema)}."
     if step.relaxed:
-        sentence += " I had to let go of an earlier wish to find it."
+        let_go = _wishes(earlier, [getattr(o, "attribute", "") for o in plan.ops])
+        sentence += (f" To find it I had to let go of your earlier wish {let_go}." if let_go and " and " not in let_go
+                     else f" To find it I had to let go of your earlier wishes {let_go}." if let_go
+                     else " I had to let go of an earlier wish to find it.")
     if step.low_confidence:
         sentence += " I'm not sure I can tell that apart in this shop; if it's not right, try other words."
     return sentence
 
 
-def _answer_question(plan: Plan, item: Item, values: AttributeValues | None, schema: CatalogSchema) -> str:
+def _answer_question(plan: Plan, item: Item, values: AttributeValues | None, schema: CatalogSchema,
+                     currency: str | None = None) -> str:
     q = plan.question
     assert q is not None
     if values is None:
@@ -83,9 +190,11 @@ def _answer_question(plan: Plan, item: Item, values: AttributeValues | None, sch
     if values.numeric:
         if values.current is None:
             return f"I don't know its {q.topic}."
-        text = f"It's {say_price(values.current)}." if q.topic == "price" else f"Its {q.topic} is {say_price(values.current)}."
+        price = schema.price is not None and values.column == schema.price.name
+        say: Callable[[float], str] = (lambda v: say_price(v, currency)) if price else say_number
+        text = f"It's {say(values.current)}." if q.topic == "price" else f"Its {q.topic} is {say(values.current)}."
         if values.minimum is not None and values.maximum is not None and values.minimum < values.maximum:
-            text += f" Similar items range from {say_price(values.minimum)} to {say_price(values.maximum)}."
+            text += f" Similar items range from {say(values.minimum)} to {say(values.maximum)}."
         return text
     names = [v for v, _ in values.values]
     if not names:
@@ -98,3 +207,54 @@ def _answer_question(plan: Plan, item: Item, values: AttributeValues | None, sch
     shown = names[:8]
     return f"Items like this one come in {_join(shown)}." + (
         f" This one is {values.current}." if values.current else "")
+
+
+# Words a column name adds that a shopper does not read ("sleeve_name" is the sleeve), and units
+# written after the label ("heel_cm": "heel (cm)"). English words, not a catalog's columns.
+_FILLER_WORDS = ("name", "names", "value", "label", "desc", "text")
+_UNITS = ("cm", "mm", "m", "in", "inch", "inches", "kg", "g", "lb", "lbs", "oz", "ml", "l", "mah", "w", "v")
+
+
+def column_label(column: str) -> str:
+    """A column's name as a card labels its value: "color_name" -> "color", "heel_cm" ->
+    "heel (cm)", "sleeveLength" -> "sleeve length", "hue_family" -> "hue family"."""
+    words = column_words(column)
+    units = [w for w in words[1:] if w in _UNITS]
+    words = [w for w in words if w not in units]
+    kept = [w for w in words if w not in _FILLER_WORDS] or words
+    label = " ".join(kept) or column
+    return f"{label} ({' '.join(units)})" if units else label
+
+
+def card_attributes(item: Item, schema: CatalogSchema, currency: str | None = None) -> dict[str, str]:
+    """What a card shows under the item's name, each value labelled by its column (any shop's
+    schema: its attribute columns, then its numeric ones, the price last, in the shop's
+    currency). Left out: the kind (the name says it), empty values, and a value another shown
+    value already says ("black" beside "almost black")."""
+    md = item.metadata
+    price = schema.price.name if schema.price else None
+    shown: dict[str, str] = {}
+    columns = [c.name for c in schema.attributes] + [c.name for c in schema.numeric if c.name != price]
+    for column in columns:
+        if column in (schema.kind_column, schema.name_column, schema.swatch_column):
+            continue
+        raw = md.get(column)
+        if raw is None or str(raw).strip() == "":
+            continue
+        value = say_number(float(raw)) if schema.numeric_column(column) and _is_number(raw) else str(raw).strip()
+        shown[column_label(column)] = value
+    words = {label: set(value.lower().split()) for label, value in shown.items()}
+    order = list(words)
+    redundant = {label for i, (label, w) in enumerate(words.items())
+                 if any(w < words[o] or (w == words[o] and j < i) for j, o in enumerate(order) if o != label)}
+    attributes = {label: value for label, value in shown.items() if label not in redundant}
+    if price and _is_number(md.get(price)):
+        attributes["price"] = say_price(float(md[price]), currency)
+    return attributes
+
+
+def _is_number(value: object) -> bool:
+    try:
+        return math.isfinite(float(str(value)))
+    except ValueError:
+        return False

@@ -43,10 +43,11 @@ class Turn:
 
 
 def take_turn(engine: Engine, session_id: str, text: str,
-              entities: Mapping[str, Any] | None = None, state: SessionState | None = None) -> Turn:
+              entities: Mapping[str, Any] | None = None, state: SessionState | None = None, *,
+              currency: str | None = None) -> Turn:
     """Plan `text` against the session's current item and execute it. `state`: the session's
     state when the caller has just read it (else it is read here); the step itself re-reads the
-    session under its lock."""
+    session under its lock. `currency`: the shop's, for prices in the answer."""
     if state is None or state.session_id != session_id:
         state = engine.state(session_id)
     if state is None or state.current is None:
@@ -63,4 +64,5 @@ def take_turn(engine: Engine, session_id: str, text: str,
     else:
         turn = Turn(plan, item)
     return Turn(turn.plan, turn.before, turn.step, turn.values,
-                render_turn(turn.plan, item, turn.step, turn.values, engine.index.schema))
+                render_turn(turn.plan, item, turn.step, turn.values, engine.index.schema, currency=currency,
+                            earlier=[s.attribute for s in state.steps if s.attribute]))
