@@ -189,6 +189,22 @@ class ActionSessionStart(Action):
         return events + [ActionExecuted("action_listen")]
 
 
+class ActionGreet(Action):
+    """"hi": the greeting (domain's `utter_greet`), with chips: a few searches this shop's catalog
+    answers (its most common kinds), or, mid-conversation, the current item's chips."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        if _voice(tracker):
+            dispatcher.utter_message(response="utter_greet")
+        else:
+            dispatcher.utter_message(response="utter_greet", buttons=_buttons(tracker))
+        return []
+
+
 class ActionSearchItem(Action):
     """"show me a blue polo shirt": zero-shot retrieval; the best match seeds the walk.
     A widget may send the item directly: /search_item{"item_id": "polo-0005"}."""

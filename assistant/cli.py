@@ -129,14 +129,18 @@ def _message_lines(message: Any) -> list[str]:
 def chat(assistant: Assistant, sender: str, shop: str | None = None) -> None:
     print(f"Chatting with the shopping assistant at {assistant.rasa_url} (Ctrl-C or 'bye' to quit).")
     print(f"The same assistant in a browser: {assistant.settings.chat_url}")
-    print('Try: "show me a blue polo shirt", "something darker", "go back", "a bit lighter".\n')
+    print("Describe what you're looking for, then say how it should change (the chips after \"try:\" are ideas).\n")
     gate = Gate(assistant.settings.shops_dir, assistant.settings.jwt_secret)
     token = gate.mint(sender, shop, ttl=24 * 3600) if gate.secret else None
+    first = True
     while True:
-        try:
-            text = input("you> ")
-        except EOFError:
-            return
+        if first:  # the greeting, with a few searches this shop's catalog answers
+            text, first = "/greet", False
+        else:
+            try:
+                text = input("you> ")
+            except EOFError:
+                return
         try:
             messages = send(assistant.rasa_url, sender, text, shop=shop, token=token)
         except (OSError, ValueError) as err:  # no answer, or one that is not JSON

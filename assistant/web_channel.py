@@ -204,9 +204,8 @@ def _subtitle(card: Dict[str, Any], step: Dict[str, Any], label: str = "") -> st
     attrs = dict(card.get("attributes") or {})
     parts = [label] if label else []
     if attrs.get("price") not in (None, ""):
-        parts.append(f"price {attrs.pop('price')}")
-    attrs.pop("kind", None)
-    parts += [str(v) for v in list(attrs.values())[:4]]
+        parts.append(str(attrs.pop("price")))  # in the shop's currency: "$29.99"
+    parts += [f"{k}: {v}" for k, v in list(attrs.items())[:4]]  # labelled: "heel (cm): 2.7", "sleeve: long"
     phrase, number = step.get("phrase"), step.get("step_number")
     if step.get("undo"):
         parts.append(f"back to step {number}")

@@ -495,3 +495,22 @@ def spoken(card: dict[str, Any]) -> str:
     from actions.shop import spoken_name
 
     return spoken_name(engine_item(card))
+
+
+def test_the_greeting_offers_searches_this_catalog_answers(domain: dict[str, Any],
+                                                          truth: dict[str, dict[str, str]]) -> None:
+    """"hi": the greeting with chips, each a search for a kind and colour the catalog CSV has;
+    with an item already shown, that item's chips instead."""
+    from actions.actions import ActionGreet, ActionSearchItem
+
+    [message], _ = run(ActionGreet(), "hi", "greet", "greeter", domain)
+    assert message["response"] == "utter_greet"
+    chips = [b["title"] for b in message["buttons"]]
+    assert len(chips) >= 2
+    pairs = {(r["hue_family"], r["kind"]) for r in truth.values()}
+    for chip in chips:
+        assert chip.startswith("show me "), chip
+        assert any(chip.endswith(f"{colour} {kind}") for colour, kind in pairs), chip
+    seed = item_of(run(ActionSearchItem(), "show me a blue polo shirt", "search_item", "greeter", domain)[0])
+    [message], _ = run(ActionGreet(), "hi", "greet", "greeter", domain)
+    assert "I'll take it" in [b["title"] for b in message["buttons"]] and seed

@@ -134,7 +134,9 @@ def test_payloads_carry_image_urls_served_by_the_assistant(assistant_servers: Se
     assert images == [card["image"]] == [f"{settings.base_url}/images/{card['id']}"]
     assert not any(str(index.item(card["id"]).image) in str(m) for m in messages)  # no server path
     chips = [b["title"] for m in messages for b in m.get("buttons", [])]
-    assert chips[:4] == ["shorter", "longer", "darker", "more formal"] and "I'll take it" in chips
+    length = index.item(card["id"]).metadata["length_name"]  # chips checked against the catalog's length
+    assert ("longer" in chips) == (length != "maxi") and ("shorter" in chips) == (length not in ("mini", "cropped"))
+    assert "I'll take it" in chips and length, chips
 
     with urllib.request.urlopen(card["image"], timeout=30) as r:
         assert r.status == 200 and r.headers["Content-Type"] == "image/png"

@@ -152,7 +152,8 @@ def test_shopping_in_the_web_chat(assistant_servers: Settings, browser: Any) -> 
     # the chips: this kind's likely critiques, reachable with the keyboard; click one
     chips = page.chips()
     titles = [c.text for c in chips]
-    assert {"darker", "cheaper", "in black", "go back", "I'll take it"} <= set(titles), titles
+    assert {"darker", "cheaper", "go back", "I'll take it"} <= set(titles), titles  # darker, cheaper polos exist
+    assert all(t != f"in {darker.metadata['hue_family']}" for t in titles), titles  # never its own colour
     assert all(c.get_attribute("tabindex") == "0" and c.get_attribute("role") == "button" for c in chips)
     before = len(page.cards())
     chips[titles.index("darker")].click()
@@ -266,5 +267,96 @@ def test_what_colours_shows_a_carousel_to_pick_from(assistant_servers: Settings,
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "carousel.png"))
+    errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+    assert not errors, errors
+
+
+LAYOUT = """
+var out = {arrows: 0, rows: []};
+document.querySelectorAll('.rw-carousel-arrow').forEach(function (a) {
+  var r = a.getBoundingClientRect(), s = getComputedStyle(a);
+  if (r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none') { out.arrows++; }
+});
+document.querySelectorAll('.rw-carousel-container').forEach(function (row) {
+  var cr = row.getBoundingClientRect(), cards = [];
+  row.querySelectorAll('.rw-carousel-card').forEach(function (card) {
+    card.scrollIntoView({block: 'nearest', inline: 'nearest'});
+    var r = card.getBoundingClientRect(), rr = row.getBoundingClientRect();
+    var bottom = r.top;
+    Array.from(card.children).forEach(function (c) {
+      var b = c.getBoundingClientRect();
+      if (b.height > 0) { bottom = Math.max(bottom, b.bottom + parseFloat(getComputedStyle(c).marginBottom || 0)); }
+    });
+    var title = card.querySelector('.rw-carousel-card-title'), tr = title.getBoundingClientRect();
+    var hit = document.elementFromPoint(tr.left + Math.min(tr.width / 2, 20), tr.top + tr.height / 2);
+    cards.push({id: (card.querySelector('img') || {}).src, left: r.left - rr.left, right: rr.right - r.right,
+                top: r.top - rr.top, below: rr.bottom - r.bottom, empty: r.bottom - bottom,
+                title_seen: !!hit && (hit === title || title.contains(hit))});
+  });
+  out.rows.push({cards: cards, scrolls: row.scrollWidth > row.clientWidth,
+                 overflow: getComputedStyle(row).overflowX});
+});
+return out;
+"""
+
+SENDER = """
+var box = document.querySelector('textarea.rw-new-message, input.rw-new-message');
+var send = document.querySelector('.rw-send'), icon = document.querySelector('.rw-send .rw-send-icon');
+box.focus();
+var s = getComputedStyle(box), r = box.getBoundingClientRect(), b = send.getBoundingClientRect();
+var reach = parseFloat(s.outlineOffset) + parseFloat(s.outlineWidth);
+return {style: s.outlineStyle, ring_right: r.right + reach, ring_left: r.left - reach, send_left: b.left,
+        sender_right: box.closest('.rw-sender').getBoundingClientRect().right, empty: box.value === '',
+        fill: getComputedStyle(icon).fill, icon_width: icon.getBoundingClientRect().width};
+"""
+
+
+def _visible_colour(css: str) -> bool:
+    """A computed colour with some opacity ("rgb(138, 144, 153)"; not "rgba(0, 0, 0, 0)" or "none")."""
+    import re
+
+    numbers = [float(x) for x in re.findall(r"[\d.]+", css)]
+    return css.startswith("rgb") and (len(numbers) == 3 or (len(numbers) == 4 and numbers[3] > 0.2))
+
+
+def test_cards_are_laid_out_whole(assistant_servers: Settings, browser: Any) -> None:
+    """The card layout in the served page: no arrow that does nothing (one card) or covers a card
+    (three), every card of a row inside the row (a wide row scrolls), its title not covered, no
+    empty band under its content; the message box's focus ring whole (not under the send
+    button), the send icon visible while there is nothing to send. A screenshot is saved to
+    var/screenshots/layout.png."""
+    settings = assistant_servers
+    page = Page(browser)
+    browser.get(settings.chat_url)
+    wait(lambda: browser.find_elements("css selector", ".rw-response"), "the greeting")
+
+    sender = page.js(SENDER)
+    assert sender["style"] == "solid" and sender["empty"], sender
+    assert sender["ring_right"] <= sender["send_left"] + 0.5 and sender["ring_right"] <= sender["sender_right"], sender
+    assert _visible_colour(sender["fill"]) and sender["icon_width"] > 0, sender
+
+    page.say("show me a blue polo shirt")  # one card
+    from selenium.webdriver.common.keys import Keys
+
+    box = browser.find_element("css selector", "textarea.rw-new-message, input.rw-new-message")
+    before = len(page.cards())
+    box.send_keys("another one")  # three cards to pick from
+    box.send_keys(Keys.ENTER)
+    wait(lambda: (lambda c: len(c) >= before + 3 and all(x["complete"] for x in c))(page.cards()),
+         "three alternatives")
+    time.sleep(1)
+    layout = page.js(LAYOUT)
+    assert layout["arrows"] == 0, layout
+    sizes = [len(row["cards"]) for row in layout["rows"]]
+    assert 1 in sizes and any(n >= 3 for n in sizes), sizes
+    for row in layout["rows"]:
+        if row["scrolls"]:
+            assert row["overflow"] in ("auto", "scroll"), row  # the shopper can reach every card
+        for c in row["cards"]:
+            assert c["left"] >= -0.5 and c["right"] >= -0.5 and c["top"] >= -0.5 and c["below"] >= -0.5, c
+            assert c["title_seen"], c  # nothing drawn over its title
+            assert c["empty"] <= 16, c  # no empty band under what the card shows
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "layout.png"))
     errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
     assert not errors, errors
