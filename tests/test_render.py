@@ -43,6 +43,7 @@ def test_what_changed_reads_as_english(phrases: tuple[str, ...], said: str) -> N
 
 
 def test_prices_in_the_shops_currency() -> None:
+    assert _said(("under 30", "darker"), "euros") == "under €30 and that's darker"
     assert say_price(29.99, "dollars") == "$29.99" and say_price(30, "euros") == "€30"
     assert say_price(12.5, "GBP") == "£12.50" and say_price(99.0, "francs") == "99 francs"
     assert say_price(29.99, None) == "29.99"

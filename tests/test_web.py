@@ -346,6 +346,8 @@ def test_cards_are_laid_out_whole(assistant_servers: Settings, browser: Any) -> 
          "three alternatives")
     time.sleep(1)
     layout = page.js(LAYOUT)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "layout.png"))
     assert layout["arrows"] == 0, layout
     sizes = [len(row["cards"]) for row in layout["rows"]]
     assert 1 in sizes and any(n >= 3 for n in sizes), sizes
@@ -356,7 +358,5 @@ def test_cards_are_laid_out_whole(assistant_servers: Settings, browser: Any) -> 
             assert c["left"] >= -0.5 and c["right"] >= -0.5 and c["top"] >= -0.5 and c["below"] >= -0.5, c
             assert c["title_seen"], c  # nothing drawn over its title
             assert c["empty"] <= 16, c  # no empty band under what the card shows
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / "layout.png"))
     errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
     assert not errors, errors

@@ -4,6 +4,7 @@ or paths. The chat and `gradrec critique` both say these; the engine itself neve
 from __future__ import annotations
 
 import math
+import re
 from typing import Callable, Sequence
 
 from ..schema import CatalogSchema, column_words
@@ -114,10 +115,17 @@ def _join(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _said(phrases: Sequence[str]) -> str:
-    """The turn's wishes after "Here's one": "that's darker and shorter, with a higher heel"."""
+_BUDGET = re.compile(r"^(under|over|between) ")
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _said(phrases: Sequence[str], currency: str | None = None) -> str:
+    """The turn's wishes after "Here's one": "that's darker and shorter, with a higher heel",
+    "under $30" (a budget in the shop's currency)."""
     parts: list[str] = []
     for phrase in phrases:
+        if _BUDGET.match(phrase):
+            phrase = _AMOUNT.sub(lambda m: say_price(float(m.group(0)), currency), phrase)
         part = _comparative_phrase(phrase)
         if part.startswith("that's ") and any(p.startswith("that's ") for p in parts):
             part = part[len("that's "):]
@@ -152,11 +160,11 @@ def render_turn(plan: Plan, before: Item, step: CritiqueStep | None, values: Att
         if plan.already:
             return f"This one is already {_join(list(plan.already))}. " + HOW_TO
         return "How should it change? " + HOW_TO
-    return _say_step(plan, before, step, schema, earlier) + (" " + unknown if unknown else "")
+    return _say_step(plan, before, step, schema, earlier, currency) + (" " + unknown if unknown else "")
 
 
 def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchema,
-              earlier: Sequence[str] = ()) -> str:
+              earlier: Sequence[str] = (), currency: str | None = None) -> str:
     said = _join(list(plan.phrases))
     if step.item is None:
         # every card the reply shows is named (the chat shows all the alternatives)
@@ -170,7 +178,7 @@ def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchem
             return (f"That's as far as it goes in this style: I have nothing {said} like this one. "
                     f"Closest at this level: {names}.")
         return f"I have nothing {said} like this one. Try another change, or \"start over\"."
-    sentence = f"Here's one {_said(plan.phrases)}: {spoken_name(step.item, schema)}."
+    sentence = f"Here's one {_said(plan.phrases, currency)}: {spoken_name(step.item, schema)}."
     if step.relaxed:
         let_go = _wishes(earlier, [getattr(o, "attribute", "") for o in plan.ops])
         sentence += (f" To find it I had to let go of your earlier wish {let_go}." if let_go and " and " not in let_go
