@@ -30,8 +30,8 @@ _VOWEL_SOUND = ("hour", "honest", "honour", "honor", "heir")
 
 
 def is_plural(noun_phrase: str) -> bool:
-    """Whether a noun phrase's head (its last word) is plural: "high-top sneakers", "jeans";
-    not "dress", "bus", "chinos"-like singular endings ("ss", "us", "is")."""
+    """Whether a noun phrase's head (its last word) is plural: "high-top sneakers", "jeans",
+    "chinos"; not "dress", "cactus", "analysis" (singular endings "ss", "us", "is")."""
     words = noun_phrase.lower().split()
     last = words[-1].strip(".,;:!?)(") if words else ""
     return len(last) > 2 and last.endswith("s") and not last.endswith(_SINGULAR_ENDINGS)
