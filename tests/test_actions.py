@@ -76,7 +76,8 @@ def lightness(card: dict[str, Any]) -> float:
 def test_actions_are_the_domains(domain: dict[str, Any]) -> None:
     from actions import actions
 
-    names = {cls().name() for cls in (actions.ActionSessionStart, actions.ActionSearchItem, actions.ActionRefine,
+    names = {cls().name() for cls in (actions.ActionSessionStart, actions.ActionGreet, actions.ActionSearchItem,
+                                      actions.ActionRefine,
                                       actions.ActionAnother, actions.ActionUndo, actions.ActionChoose,
                                       actions.ActionRestart, actions.ActionRepeat, actions.ActionDescribe)}
     assert names == set(domain["actions"])
