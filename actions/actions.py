@@ -293,7 +293,7 @@ class ActionAnother(Action):
         picked = next(tracker.get_latest_entity_values("item_id"), None)
         if picked:
             try:
-                step = eng.pick(tracker.sender_id, str(picked))
+                step = eng.pick(tracker.sender_id, str(picked), hold=_picked_for(tracker, str(picked)))
             except UnknownItemError:  # the id is not echoed: a widget may render replies as HTML
                 _say(dispatcher, tracker, "I can't find that item in this shop. Say \"another one\" "
                                           "to see others.")
@@ -316,6 +316,25 @@ class ActionAnother(Action):
             return []
         _offer(dispatcher, offered, len(state.steps), _buttons(tracker))
         return []
+
+
+def _picked_for(tracker: Tracker, item_id: str) -> tuple[str, ...]:
+    """The column a picked card was offered for: when the last card reply was a "what colours"
+    answer whose examples hold `item_id`, its column (the picked colour is then kept, as "in
+    blue" would be); else nothing."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "bot":
+            continue
+        custom = (event.get("data") or {}).get("custom")
+        if not isinstance(custom, dict) or not str(custom.get("type", "")).startswith("gradrec_"):
+            continue
+        step = custom.get("step") or {}
+        examples = step.get("examples") or []
+        question = (step.get("plan") or {}).get("question") or {}
+        ids = {((e.get("item") or {}).get("id")) for e in examples if isinstance(e, dict)}
+        column = question.get("column") if isinstance(question, dict) else None
+        return (str(column),) if item_id in ids and isinstance(column, str) and column else ()
+    return ()
 
 
 def _offer(dispatcher: CollectingDispatcher, offered: Alternatives, step_number: int,

@@ -28,7 +28,8 @@ from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
 from .graded import Axis, AxisBuilder, Floor, TurnState, _style, graded_step
 from .index import ItemIndex, load_index
-from .ops import Comparative, NumericComparative, Op, Range, Require, RequireText, op_from_dict, op_to_dict
+from .ops import (Comparative, Exclude, NumericComparative, Op, Range, Require, RequireText, op_from_dict,
+                  op_to_dict)
 from .store import SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
 from .types import (
     Alternatives,
@@ -295,13 +296,18 @@ class Engine:
 
         return self._locked_step(session_id, take)  # type: ignore[return-value]
 
-    def pick(self, session_id: str, item_id: str) -> WalkStep:
+    def pick(self, session_id: str, item_id: str, hold: tuple[str, ...] | list[str] = ()) -> WalkStep:
         """The shopper picked `item_id` (from alternatives, or an example of a value): it becomes
         the current item as one step, so "go back" returns to the one before and the walk goes on
         from it. An earlier filter the picked item does not satisfy ("in black", then a red
-        one picked) is replaced by the picked item's value, as "in red" would."""
+        one picked) is replaced by the picked item's value, as "in red" would. `hold`: columns
+        the pick was about (a "what colours" carousel's column): the picked item's value on each
+        becomes a wish later steps keep, as if the shopper had said "in blue"."""
         row = self.index.row(item_id)
         picked = self.index.items[row]
+        for column in hold:
+            if self.index.schema.attribute(column) is None:
+                raise SessionError(f"no attribute column '{column}' in this catalog's schema")
 
         def take(tx, session, steps: list[StepRow], prepared: _Prepared) -> WalkStep:  # type: ignore[no-untyped-def]
             current = steps[-1]
@@ -316,8 +322,12 @@ class Engine:
             ops: list[Op] = []
             for f in filters:
                 value = str(self.index.column(f.column)[row])
-                if value not in [v.lower() for v in f.values]:
+                if value not in [v.lower() for v in f.values] or f.column in hold:
                     ops.append(Require(f.column, (value,), attribute=value))
+            for column in hold:
+                value = str(self.index.column(column)[row])
+                if value and column not in {f.column for f in filters}:
+                    ops.append(Require(column, (value,), attribute=value))
             plan = json.dumps({"ops": [op_to_dict(op) for op in ops], "floors": [None] * len(ops)}) if ops else ""
             self.store.add_step(tx, session, StepRow(
                 number=current.number + 1, kind="pick", item_id=item_id,
@@ -449,7 +459,7 @@ class Engine:
 
     def _check_op(self, op: Op) -> None:
         schema = self.index.schema
-        if isinstance(op, (Require,)) and schema.attribute(op.column) is None:
+        if isinstance(op, (Require, Exclude)) and schema.attribute(op.column) is None:
             raise SessionError(f"no attribute column '{op.column}' in this catalog's schema")
         if isinstance(op, (Range, NumericComparative)) and schema.numeric_column(op.column) is None:
             raise SessionError(f"no numeric column '{op.column}' in this catalog's schema")
@@ -490,7 +500,7 @@ class Engine:
                 continue
             for d, fl in zip(plan["ops"], plan["floors"]):
                 op = op_from_dict(d)
-                if isinstance(op, (Require, RequireText, Range)):
+                if isinstance(op, (Require, RequireText, Range, Exclude)):
                     filters = [f for f in filters if _same_filter(f, op) is False] + [op]
                 elif fl is not None and self.config.remember_critiques:
                     direction = None
@@ -500,15 +510,17 @@ class Engine:
                             raise _Stale
                     floors.append(Floor(op, float(fl)))
                     floor_axes.append(self.axes.axis(op, direction, rows))
-        # an earlier critique the new one points against is dropped ("darker", then "lighter")
+        # an earlier critique the new one points against is dropped ("darker", then "lighter");
+        # the new one then reaches back no further than the item its last step left
         keep = [i for i, f in enumerate(floors) if not any(_against(f.op, op, prepared, directions) for op in ops)]
         floors = [floors[i] for i in keep]
         floor_axes = [floor_axes[i] for i in keep]
+        caps = self._reversal_caps(steps, ops, axes, prepared, directions)
         seen = {self.index.row_of[i] for i in self.store.seen(tx, session.id) if i in self.index.row_of}
         touched = {ax.source.split(":", 1)[1] for ax in axes if ax is not None and ":" in ax.source}
-        touched |= {op.column for op in ops if isinstance(op, Require)}
+        touched |= {op.column for op in ops if isinstance(op, (Require, Exclude))}
         hold = [c.name for c in self.index.schema.attributes if c.name not in touched]
-        result = graded_step(self.index, TurnState(row, seen, floors, filters), ops, axes, floor_axes,
+        result = graded_step(self.index, TurnState(row, seen, floors, filters, caps), ops, axes, floor_axes,
                              category, hold)
         text_conf = [directions[op.prompts].confidence for op in ops if isinstance(op, Comparative)
                      and axes[ops.index(op)] is not None and axes[ops.index(op)].source == "text"]
@@ -538,6 +550,28 @@ class Engine:
         ))
         return CritiqueStep(number, item, False, "", op_dicts, result.axes, result.levels, (),
                             result.relaxed, confidence, low)
+
+    def _reversal_caps(self, steps: list[StepRow], ops: list[Op], axes: list[Axis | None], prepared: _Prepared,
+                       directions: dict) -> dict[int, float]:  # type: ignore[type-arg]
+        """For each comparative of `ops` that reverses the walk's latest steps ("lighter" after
+        "darker"), the level on its axis of the item before the last step it reverses, when that
+        step was at least the second of a run (one step back is what undo is for; a reversal
+        after a long walk must not land back at its start)."""
+        caps: dict[int, float] = {}
+        for i, (op, ax) in enumerate(zip(ops, axes)):
+            if ax is None:
+                continue
+            run = 0
+            last = None
+            for k in range(len(steps) - 1, 0, -1):
+                if any(_against(old, op, prepared, directions) for old in _plan_ops(steps[k])):
+                    run += 1
+                    last = k if last is None else last
+                elif run:
+                    break
+            if last is not None and run >= 2:
+                caps[i] = float(ax.levels[self.index.row(steps[last - 1].item_id)])
+        return caps
 
     def _cached_direction(self, prompts: tuple[str, str, str]) -> DirectionVector:
         key = self._direction_key(*prompts)
@@ -677,8 +711,10 @@ def _prompts(op: Op) -> list[tuple[str, str, str]]:
 
 def _same_filter(a: Op, b: Op) -> bool:
     """True when `b` replaces the earlier filter `a` (same column, or the same text words)."""
-    if isinstance(a, (Require, Range)) and isinstance(b, (Require, Range)):
-        return a.column == b.column and type(a) is type(b)
+    if isinstance(a, (Require, Exclude)) and isinstance(b, (Require, Exclude)):
+        return a.column == b.column  # "in leather" and "not leather" replace each other
+    if isinstance(a, Range) and isinstance(b, Range):
+        return a.column == b.column
     if isinstance(a, RequireText) and isinstance(b, RequireText):
         return True
     return False
@@ -691,6 +727,8 @@ def _against(old: Op, new: Op, prepared: _Prepared, directions: dict) -> bool:  
     if isinstance(old, Comparative) and isinstance(new, Comparative):
         if old.dimension and old.dimension == new.dimension and set(old.pole) != set(new.pole):
             return True
+        if old.pole and old.counter and new.pole and new.counter and old.dimension != new.dimension:
+            return False  # two named dimensions ("shorter", "more formal"): independent, whatever the encoder says
         a = prepared.directions.get(old.prompts)
         b = directions.get(new.prompts)
         if a is not None and b is not None:

@@ -46,7 +46,7 @@ import numpy as np
 
 from .colour import JND, colour_measure
 from .index import ItemIndex
-from .ops import Comparative, NumericComparative, Op, Range, Require, RequireText
+from .ops import Comparative, Different, Exclude, NumericComparative, Op, Range, Require, RequireText
 from .schema import column_words
 from .walk import DirectionVector
 
@@ -58,6 +58,7 @@ TARGET_FRACTION = {0.5: 0.15, 1.0: 0.3, 2.0: 0.6}
 # plain at most half, "much" at least as far as a plain step aims
 BAND = {0.5: (0.0, 0.25), 1.0: (0.0, 0.5), 2.0: (0.3, 1.0)}
 HOLD_BONUS = 0.15  # ranking bonus per categorical attribute shared with the current item
+NAME_HOLD = 0.3  # ranking bonus for the share of name words in common ("canvas high-top"), asked values' words aside
 COLOUR_HOLD = 1.0  # ranking cost per 100 CIELAB units of colour difference (catalogs with swatches)
 LEVEL_PENALTY = 0.6  # ranking cost per unit of rank-quantile distance from the target
 TEXT_MIN_GAIN = 0.5  # text-only axes: preferred least gain, in spreads of the direction
@@ -113,7 +114,10 @@ class TurnState:
     current_row: int
     seen_rows: set[int]
     floors: list[Floor] = field(default_factory=list)
-    filters: list[Op] = field(default_factory=list)  # Require / RequireText / Range still in force
+    filters: list[Op] = field(default_factory=list)  # Require / RequireText / Range / Exclude still in force
+    # a comparative (by its index in the turn's ops) that reverses a walk ("lighter" after five
+    # "darker"): the level of the item the reversed walk's last step left, the reversal's reach
+    caps: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -260,17 +264,15 @@ class AxisBuilder:
         # value evidence: the value's own words against the two ends ("maxi" vs long / short)
         vecs = self._vectors(column, present)
         text = vecs @ (pole - counter)
-        level = _z(means) + _z(text)
+        items = _z(means)
+        level = items + _z(text)
         # orientation: values that name the asked end must lie above those naming the other
         words_of = [set(_value_words(v)) for v in present]
         a = [level[i] for i, w in enumerate(words_of) if w & set(op.pole)]
         b = [level[i] for i, w in enumerate(words_of) if w & set(op.counter)]
-        if a and b and np.mean(a) < np.mean(b):
-            level = -level
-        elif a and not b and np.mean(a) < np.mean(level):
-            level = -level
-        elif b and not a and np.mean(b) > np.mean(level):
-            level = -level
+        if (a and b and np.mean(a) < np.mean(b)) or (a and not b and np.mean(a) < np.mean(level)) \
+                or (b and not a and np.mean(b) > np.mean(level)):
+            level, items = -level, -items
         # a value that names an end *is* that end ("maxi" is the longest length there is),
         # whatever the encoder makes of the word: it goes past every value naming neither
         at_pole = np.array([bool(w & set(op.pole)) and not w & set(op.counter) for w in words_of])
@@ -286,6 +288,9 @@ class AxisBuilder:
                 at_pole |= absent
                 at_counter &= ~absent
         middle = ~(at_pole | at_counter)
+        # a value naming neither end ("midi", "athleisure") or both ("smart casual") is placed by
+        # its items alone: its words against the poles say little ("casual" in "smart casual")
+        level[middle] = 2.0 * items[middle]
         if middle.any():
             top, bottom = level[middle].max(), level[middle].min()
             if at_pole.any():
@@ -378,10 +383,18 @@ def graded_step(
     unseen = rows[~np.isin(rows, seen)]
 
     comparatives = [(op, ax) for op, ax in zip(ops, axes) if ax is not None]
-    filters_now = [op for op in ops if isinstance(op, (Require, RequireText, Range))]
+    cap_of = {id(ops[i]): c for i, c in state.caps.items() if i < len(ops)}
+    filters_now = [op for op in ops if isinstance(op, (Require, RequireText, Range, Exclude))]
     replaced = {_filter_column(op) for op in filters_now}
-    replaced |= {ax.source.split(":", 1)[1] for _, ax in comparatives if ":" in ax.source}
-    kept_filters = [f for f in state.filters if _filter_column(f) not in replaced]
+    # a comparative on a column changes its value ("longer" after "in midi"), but stays inside a
+    # bound on it ("cheaper" after "under 30" keeps the budget)
+    moved = {ax.source.split(":", 1)[1] for _, ax in comparatives if ":" in ax.source}
+    kept_filters = [f for f in state.filters if _filter_column(f) not in replaced
+                    and not (isinstance(f, (Require, Exclude)) and f.column in moved)]
+    floors_in, floor_axes_in = list(state.floors), list(floor_axes)
+    if any(isinstance(op, Different) for op in ops):
+        return _different(index, unseen, current, [f for f in kept_filters if isinstance(f, Range)] + filters_now,
+                          hold_columns)
 
     def filter_mask(candidates: np.ndarray, filters: Sequence[Op]) -> np.ndarray:
         keep = np.ones(len(candidates), dtype=bool)
@@ -416,6 +429,17 @@ def graded_step(
         target = q0 + fraction * (1.0 - q0)
         low, high = _band(getattr(op, "intensity", 1.0))
         qu = np.array([q_of.get(int(r), np.nan) for r in unseen])
+        cap = cap_of.get(id(op))
+        if cap is not None and cap > l0:
+            # a reversal after a long walk is the next level back, not the walk undone at once:
+            # aim just past the current level, within the item the reversed walk's last step left
+            # (or, with nothing there, the least further)
+            within = finite & (lv > l0 + 1e-12) & (lv <= cap + 1e-12)
+            if not ax.discrete:
+                within &= lv > l0 + TEXT_MIN_GAIN * ax.spread
+            preferred &= within if within.any() else finite & (lv <= np.nanmin(np.where(ahead & finite, lv, np.inf)))
+            targets.append((qu, q0, q0, ax))
+            continue
         preferred &= ~(qu > q0 + high * (1.0 - q0) + 1e-9) & ~(qu < q0 + low * (1.0 - q0) - 1e-9)
         if ax.source.startswith(("numeric:", "swatch:")):
             # a measured axis: the band holds in value too ("a plain step covers at most half")
@@ -438,7 +462,13 @@ def graded_step(
     if not keep.any():
         reason = ("nothing further along in this style" if comparatives
                   else "nothing like this has that")
-        alternatives = _alternatives(index, unseen, current, comparatives, filters_now, hold_columns)
+        # the closest items at the level reached, keeping the earlier wishes where any can be kept
+        wished = filter_mask(unseen, kept_filters)
+        for fl, ax in zip(floors_in, floor_axes_in):
+            lv = ax.levels[unseen]
+            wished &= np.isfinite(lv) & (lv >= fl.floor)
+        alternatives = _alternatives(index, unseen[wished] if wished.any() else unseen, current, comparatives,
+                                     filters_now, hold_columns)
         return TurnResult(None, True, reason, tuple((b, b) for b in before), alternatives, False,
                           tuple(ax.source for _, ax in comparatives), len(unseen))
     if (keep & preferred).any():
@@ -456,7 +486,7 @@ def graded_step(
 
 
 def _filter_column(op: Op) -> str:
-    if isinstance(op, (Require, Range)):
+    if isinstance(op, (Require, Range, Exclude)):
         return op.column
     if isinstance(op, RequireText):
         return "text:" + " ".join(op.words)
@@ -467,6 +497,9 @@ def _satisfies(index: ItemIndex, op: Op, rows: np.ndarray) -> np.ndarray:
     if isinstance(op, Require):
         values = index.column(op.column)[rows]
         return np.isin(values, [v.lower() for v in op.values])
+    if isinstance(op, Exclude):
+        values = index.column(op.column)[rows]
+        return ~np.isin(values, [v.lower() for v in op.values]) & (values != "")
     if isinstance(op, Range):
         values = index.column(op.column)[rows]
         ok = np.isfinite(values)
@@ -519,12 +552,59 @@ def _style(index: ItemIndex, rows: np.ndarray, current: int, directions: Sequenc
         mine = values[current]
         if isinstance(mine, str) and mine:
             score = score + HOLD_BONUS * (values[rows] == mine)
+    words = _name_words(index)
+    if words is not None:
+        # the name says what no column does ("high-top"); the words of the values a turn changes
+        # ("white" -> "black") are set aside
+        held = set(hold_columns)
+        asked = {w for c in index.schema.attributes if c.name not in held for v in c.values
+                 for w in _value_words(v.lower())}
+        anchor_words = words[current] - asked
+        if anchor_words:
+            share = np.array([len(anchor_words & (words[int(r)] - asked)) / len(anchor_words | (words[int(r)] - asked))
+                              for r in rows])
+            score = score + NAME_HOLD * share
     lab = index.swatch_lab()
     if lab is not None and colour_hold and np.isfinite(lab[current]).all():
         held = list(colour_hold)
         delta = np.linalg.norm(lab[rows][:, held] - lab[current][held], axis=1)
         score = score - COLOUR_HOLD * np.nan_to_num(delta, nan=50.0) / 100.0
     return score
+
+
+_NAME_WORDS: dict[str, list[frozenset[str]]] = {}
+_NAME_LOCK = threading.Lock()
+
+
+def _name_words(index: ItemIndex) -> list[frozenset[str]] | None:
+    """Each row's name as a set of lower-case words (hyphens split), or None without a name column."""
+    column = index.schema.name_column
+    if not column:
+        return None
+    key = f"{index.fingerprint}:{column}"
+    with _NAME_LOCK:
+        found = _NAME_WORDS.get(key)
+    if found is None:
+        found = [frozenset(_value_words(str(it.metadata.get(column) or "").lower())) for it in index.items]
+        with _NAME_LOCK:
+            _NAME_WORDS.clear()  # one index per process in practice: keep only the latest
+            _NAME_WORDS[key] = found
+    return found
+
+
+def _different(index: ItemIndex, unseen: np.ndarray, current: int, filters: Sequence[Op],
+               hold_columns: Sequence[str]) -> TurnResult:
+    """"Something completely different": the unseen item of the kind least like the current one
+    in text, attributes and colour, inside the filters kept (a budget)."""
+    keep = np.ones(len(unseen), dtype=bool)
+    for f in filters:
+        keep &= _satisfies(index, f, unseen)
+    candidates = unseen[keep]
+    if not len(candidates):
+        return TurnResult(None, True, "nothing else like this is left", (), (), False, (), len(unseen))
+    score = _style(index, candidates, current, [], hold_columns, (0, 1, 2))
+    best = int(candidates[int(np.argmin(score))])
+    return TurnResult(best, False, "", (), (), False, (), len(unseen))
 
 
 def _alternatives(index: ItemIndex, unseen: np.ndarray, current: int, comparatives: list,

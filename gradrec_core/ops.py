@@ -12,6 +12,11 @@ and cheaper", is one step that satisfies every part). The critique planner
 - `Require`: the item must have one of `values` in a categorical column ("in black").
 - `RequireText`: the same when no column holds the value: the item's text must say it.
 - `Range`: a numeric column within bounds ("under 50", "between 40 and 60").
+- `Exclude`: the item must NOT have any of `values` in a categorical column ("not leather",
+  "anything but black"); it persists like `Require`.
+- `Different`: an item of another style ("something completely different"): the unseen item of
+  the kind least like the current one; earlier comparatives and substitutions are let go, a
+  budget is kept.
 
 `Require` and `Range` persist for later steps (a budget, a colour asked for) until a later
 operation on the same column replaces them; comparatives persist as floors (after "darker",
@@ -81,11 +86,25 @@ class Range:
     op: str = "range"
 
 
-Op = Union[Comparative, NumericComparative, Require, RequireText, Range]
+@dataclass(frozen=True)
+class Exclude:
+    column: str
+    values: tuple[str, ...]  # lower-cased catalog values, none of which may be the item's
+    attribute: str = ""  # as said: "leather"
+    op: str = "exclude"
+
+
+@dataclass(frozen=True)
+class Different:
+    attribute: str = "different"
+    op: str = "different"
+
+
+Op = Union[Comparative, NumericComparative, Require, RequireText, Range, Exclude, Different]
 
 _TYPES: dict[str, type] = {
     "comparative": Comparative, "numeric_comparative": NumericComparative, "require": Require,
-    "require_text": RequireText, "range": Range,
+    "require_text": RequireText, "range": Range, "exclude": Exclude, "different": Different,
 }
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "normalise_intensity",
     "normalise_direction",
     "lemmatise",
+    "correct_spelling",
 ]
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,77 @@ _TYPOS: dict[str, str] = {
     "brigher": "brighter", "colr": "colour", "smth": "something",
     "sth": "something", "somethin": "something", "u": "you", "ur": "your",
 }
+
+
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance (a swap of two neighbours counts one), or `limit + 1`
+    as soon as it must exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _spelling_targets() -> frozenset[str]:
+    """The words a misspelling is corrected to: the lexicon's words, their comparatives, aliases
+    and colour words (the words a critique turns on)."""
+    words = set(_LEXICON) | set(_ALIASES) | set(_COLOURS)
+    words |= {v for v in _COMPARATIVE.values() if " " not in v}
+    return frozenset(w for w in words if len(w) >= 4)
+
+
+def _known_words() -> frozenset[str]:
+    """Words never corrected: the parser's own function words, and every target."""
+    return (_spelling_targets() | _NOT_ATTRIBUTES | _FILLERS | _TRAILING | _BOUNDARIES | _NEGATIONS
+            | frozenset(w for p in _INTENSITY_PHRASES for w in p.split())
+            | frozenset(w for p in _LESS_PHRASES + _MORE_PHRASES for w in p.split()))
+
+
+_TARGETS: frozenset[str] = frozenset()
+_KNOWN: frozenset[str] = frozenset()
+
+
+def correct_spelling(word: str, protected: frozenset[str] | set[str] = frozenset()) -> str:
+    """A misspelt critique word as the word meant: "cheeper" -> "cheaper", "fromal" -> "formal".
+    Only words that are not known (the lexicon, the parser's function words, `protected`: the
+    shop's own value and kind words), within edit distance 1 (2 from 9 letters) of exactly one
+    target word at the smallest distance; a word of 5 letters only by swapping two letters
+    ("balck": "shirt" is not "short", "dress" not "dressy"); a plural of a known word ("shorts")
+    is not a typo. Anything else is returned as it is."""
+    global _TARGETS, _KNOWN
+    w = word.lower()
+    if w in _TYPOS:
+        return _TYPOS[w]
+    if not _TARGETS:
+        _TARGETS, _KNOWN = _spelling_targets(), _known_words()
+    if len(w) < 5 or not w.isalpha() or w in _KNOWN or w in protected:
+        return word
+    if w.endswith("s") and (w[:-1] in _KNOWN or w[:-1] in protected):
+        return word
+    limit = 2 if len(w) >= 9 else 1
+    best: list[str] = []
+    best_d = limit + 1
+    for t in _TARGETS:
+        if len(w) == 5 and sorted(w) != sorted(t):
+            continue
+        d = _edit_distance(w, t, min(limit, best_d))
+        if d < best_d:
+            best, best_d = [t], d
+        elif d == best_d and d <= limit:
+            best.append(t)
+    return best[0] if len(best) == 1 else word
 
 
 # --------------------------------------------------------------------------------------

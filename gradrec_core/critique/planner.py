@@ -29,9 +29,9 @@ import dataclasses
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
-from ..ops import Comparative, NumericComparative, Op, Range, Require, RequireText
+from ..ops import Comparative, Different, Exclude, NumericComparative, Op, Range, Require, RequireText
 from ..schema import CatalogSchema, column_words
 from ..types import Item
 from . import parser as P
@@ -268,6 +268,43 @@ def _values_by_first_word(schema: CatalogSchema) -> dict[str, list[tuple[tuple[s
     return out
 
 
+_NEGATION_WORDS = frozenset({"not", "no", "without", "non", "except", "excluding", "nothing", "none",
+                             "never", "isn't", "isnt"})
+_NEGATION_PAIRS = frozenset({("anything", "but"), ("other", "than"), ("but", "not"), ("instead", "of"),
+                             ("rather", "than")})
+_NEGATION_SKIP = frozenset({"in", "a", "an", "made", "of", "from", "any", "more", "the", "so", "too", "it",
+                            "that's", "thats", "it's", "its", "is"})
+
+
+def _negated(tokens: list[str], start: int) -> bool:
+    """True when a value at `tokens[start]` is said as one to avoid: "not leather", "no
+    leather", "without leather", "anything but leather", "other than leather", "not in black"."""
+    i = start - 1
+    while i >= 0 and start - i <= 4 and tokens[i] in _NEGATION_SKIP:
+        i -= 1
+    if i < 0:
+        return False
+    if tokens[i] in _NEGATION_WORDS:
+        return True
+    return i > 0 and (tokens[i - 1], tokens[i]) in _NEGATION_PAIRS
+
+
+_DIFFERENT_RE = re.compile(  # "something else" alone is "another one", not another style
+    r"\b(?:(?:completely|totally|entirely|really|very|quite|radically|wildly)\s+different|"
+    r"(?:different|else)\s+(?:entirely|altogether)|"
+    r"(?:a\s+)?(?:different|another|new)\s+(?:style|look|vibe))\b", re.IGNORECASE)
+
+
+def _spelling_corrected(text: str, protected: Collection[str]) -> str:
+    """The message with misspelt critique words put right ("cheeper" -> "cheaper")."""
+    return re.sub(r"[^\W\d_]+", lambda m: P.correct_spelling(m.group(0), protected), text)
+
+
+def _protected_words(schema: CatalogSchema) -> frozenset[str]:
+    """The shop's own words (attribute values), never taken for a misspelling."""
+    return frozenset(w for c in schema.attributes for v in c.values for w in _value_words(v))
+
+
 def _cued(tokens: list[str], i: int) -> bool:
     prev = tokens[i - 1] if i > 0 else ""
     return prev in {"in", "with", "a", "an", "any", "some"}
@@ -288,10 +325,17 @@ def clean_entities(entities: Mapping[str, Any] | None) -> tuple[dict[str, str], 
     return ok, refused
 
 
-def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema: CatalogSchema) -> Plan:
-    """The plan for one message about `item` (see the module docstring)."""
+def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema: CatalogSchema,
+              kinds: Iterable[str] = ()) -> Plan:
+    """The plan for one message about `item` (see the module docstring). `kinds`: the catalog's
+    kinds, whose words are never taken for misspellings ("shirt" is not "short")."""
     text = (text or "")[:MAX_TEXT_CHARS]
     ents, refused = clean_entities(entities)
+    protected = schema.memo("protected_words", _protected_words) | set(_tokens(" ".join(kinds))) \
+        | set(_tokens(item.category or ""))
+    text = _spelling_corrected(text, protected)
+    if ents.get("attribute"):
+        ents["attribute"] = _spelling_corrected(ents["attribute"], protected)
     lowered = text.lower()
 
     # questions about the current item
@@ -305,6 +349,8 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     phrases: list[str] = []
     already: list[str] = []
     unknown: list[str] = []
+    if _DIFFERENT_RE.search(lowered):  # "something completely different": another style
+        return Plan("critique", (Different(),), None, ("completely different",), tuple(refused))
     range_ops, range_phrases, rest = _price_ops(lowered, schema)
     ops += range_ops
     (phrases if schema.price is not None else unknown).extend(range_phrases)
@@ -336,6 +382,15 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
         phrases.append(said)
 
     for s in subs:
+        if s.column is not None and s.start < len(tokens) and _negated(tokens, s.start):
+            mine = str(item.metadata.get(s.column) or "").strip().lower()
+            said = f"not {s.said}"
+            if mine not in s.values:
+                already.append(said)
+                continue
+            ops.append(Exclude(s.column, s.values, s.said))
+            phrases.append(said)
+            continue
         if s.column is not None:
             mine = str(item.metadata.get(s.column) or "").strip().lower()
             if mine in s.values:

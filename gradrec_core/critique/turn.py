@@ -53,7 +53,7 @@ def take_turn(engine: Engine, session_id: str, text: str,
     if state is None or state.current is None:
         raise SessionError(f"no session '{session_id}': start one with an item first")
     item = state.current
-    plan = plan_turn(item, text, entities, engine.index.schema)
+    plan = plan_turn(item, text, entities, engine.index.schema, engine.categories())
     if plan.kind == "question" and plan.question is not None:
         values = None
         if plan.question.column is not None:
