@@ -553,17 +553,12 @@ def _style(index: ItemIndex, rows: np.ndarray, current: int, directions: Sequenc
         if isinstance(mine, str) and mine:
             score = score + HOLD_BONUS * (values[rows] == mine)
     words = _name_words(index)
-    if words is not None:
-        # the name says what no column does ("high-top"); the words of the values a turn changes
-        # ("white" -> "black") are set aside
-        held = set(hold_columns)
-        asked = {w for c in index.schema.attributes if c.name not in held for v in c.values
-                 for w in _value_words(v.lower())}
-        anchor_words = words[current] - asked
-        if anchor_words:
-            share = np.array([len(anchor_words & (words[int(r)] - asked)) / len(anchor_words | (words[int(r)] - asked))
-                              for r in rows])
-            score = score + NAME_HOLD * share
+    if words is not None and words[current]:
+        # the name says what no column does ("high-top", "pencil"): the share of such words in
+        # common (the columns' own value words are left to the columns)
+        anchor = words[current]
+        share = np.array([len(anchor & words[int(r)]) / len(anchor | words[int(r)]) for r in rows])
+        score = score + NAME_HOLD * share
     lab = index.swatch_lab()
     if lab is not None and colour_hold and np.isfinite(lab[current]).all():
         held = list(colour_hold)
@@ -577,7 +572,8 @@ _NAME_LOCK = threading.Lock()
 
 
 def _name_words(index: ItemIndex) -> list[frozenset[str]] | None:
-    """Each row's name as a set of lower-case words (hyphens split), or None without a name column."""
+    """Each row's name as a set of lower-case words (hyphens split), less the words of any
+    attribute column's values, or None without a name column."""
     column = index.schema.name_column
     if not column:
         return None
@@ -585,7 +581,8 @@ def _name_words(index: ItemIndex) -> list[frozenset[str]] | None:
     with _NAME_LOCK:
         found = _NAME_WORDS.get(key)
     if found is None:
-        found = [frozenset(_value_words(str(it.metadata.get(column) or "").lower())) for it in index.items]
+        valued = {w for c in index.schema.attributes for v in c.values for w in _value_words(v.lower())}
+        found = [frozenset(_value_words(str(it.metadata.get(column) or "").lower())) - valued for it in index.items]
         with _NAME_LOCK:
             _NAME_WORDS.clear()  # one index per process in practice: keep only the latest
             _NAME_WORDS[key] = found

@@ -360,6 +360,27 @@ def test_a_picked_colour_replaces_an_earlier_colour_wish(domain: dict[str, Any],
     assert float(truth[cheaper["id"]]["price"]) < float(truth[other["item"]["id"]]["price"])
 
 
+def test_a_colour_picked_from_the_colours_carousel_is_kept(domain: dict[str, Any],
+                                                           truth: dict[str, dict[str, str]]) -> None:
+    """A black knee-length dress, "what colours does it come in?", "This one in blue" picked, then
+    "a bit longer": a longer dress still in blue (ground truth: the CSV's colour family and 1-5
+    length), not the almost black one the pick used to lose its colour to."""
+    from actions.actions import ActionAnother, ActionRefine, ActionSearchItem
+
+    who = "shopper-picked-blue"
+    seed = item_of(run(ActionSearchItem(), "show me a black knee-length cocktail dress", "search_item", who, domain,
+                       events=WEB)[0])
+    assert truth[seed["id"]]["hue_family"] != "blue" and int(truth[seed["id"]]["length"]) < 5
+    [message], _ = run(ActionRefine(), "what colours does it come in?", "ask", who, domain, events=WEB)
+    blue = next(e for e in message["custom"]["step"]["examples"] if e["value"] == "blue")["item"]
+    shown = WEB + [{"event": "bot", "text": message["text"], "data": {"custom": message["custom"]}}]
+    run(ActionAnother(), blue["pick"]["payload"], "another", who, domain, events=shown,
+        entities=[{"entity": "item_id", "value": blue["id"]}])
+    longer = item_of(run(ActionRefine(), "a bit longer", "refine", who, domain, events=WEB)[0])
+    assert truth[longer["id"]]["hue_family"] == "blue", truth[longer["id"]]["name"]
+    assert int(truth[longer["id"]]["length"]) > int(truth[blue["id"]]["length"])
+
+
 def test_another_one_offers_alternatives_side_by_side(domain: dict[str, Any],
                                                       truth: dict[str, dict[str, str]]) -> None:
     """On the web chat "another one" shows three alternatives; the current item stays until one
