@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from gradrec_core import GradrecError, Item, SessionError, SessionState, UnknownItemError, WalkStep
 from gradrec_core.types import Alternatives
 
-from gradrec_core.critique import Turn, take_turn
+from gradrec_core.critique import Turn, asks_for_another_style, take_turn
 
 from gradrec_core.critique.render import say_price
 
@@ -302,6 +302,8 @@ class ActionAnother(Action):
             _show(dispatcher, tracker, f"Here it is: {spoken_name(step.item)}. Tell me how it should change.",
                   step.item, {"step_number": step.number, "picked": True})
             return _item_events(step.item, step.number)
+        if asks_for_another_style(_text(tracker)):  # "something completely different": not a near twin
+            return ActionRefine().run(dispatcher, tracker, domain)
         if not _carousels(tracker):  # no row of cards to pick from (a caller, a REST client): the next one
             step = eng.another(tracker.sender_id)
             if step.item is None:

@@ -28,8 +28,8 @@ from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
 from .graded import Axis, AxisBuilder, Floor, TurnState, _style, graded_step
 from .index import ItemIndex, load_index
-from .ops import (Comparative, Exclude, NumericComparative, Op, Range, Require, RequireText, op_from_dict,
-                  op_to_dict)
+from .ops import (Comparative, Different, Exclude, NumericComparative, Op, Range, Require, RequireText,
+                  op_from_dict, op_to_dict)
 from .store import SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
 from .types import (
     Alternatives,
@@ -500,7 +500,10 @@ class Engine:
                 continue
             for d, fl in zip(plan["ops"], plan["floors"]):
                 op = op_from_dict(d)
-                if isinstance(op, (Require, RequireText, Range, Exclude)):
+                if isinstance(op, Different):  # another style: earlier wishes go, a budget stays
+                    filters = [f for f in filters if isinstance(f, Range)]
+                    floors, floor_axes = [], []
+                elif isinstance(op, (Require, RequireText, Range, Exclude)):
                     filters = [f for f in filters if _same_filter(f, op) is False] + [op]
                 elif fl is not None and self.config.remember_critiques:
                     direction = None

@@ -28,11 +28,15 @@ inside every filter, aimed at a graded target:
 - Style held. Ranking is the cosine of what is left of the item once the asked directions are
   removed, plus a bonus for each categorical attribute it shares with the current item
   (colour, material, pattern, length ... as the catalog has them) that the turn did not ask
-  to change, minus the colour difference where the catalog has swatches (the CIELAB
-  components the turn did not ask about); and it stays in the kind.
+  to change, plus the share of name words in common that no column holds ("high-top"), minus
+  the colour difference where the catalog has swatches (the CIELAB components the turn did not
+  ask about); and it stays in the kind.
 - Memory. Earlier comparatives stay satisfied (their floor: halfway between where their step
-  started and the item it chose); earlier `Require` / `Range` filters stay until replaced.
-  When nothing satisfies everything, the memory is relaxed before giving up.
+  started and the item it chose); earlier `Require` / `Exclude` / `Range` filters stay until
+  replaced (a comparative on a column replaces a value asked on it, never a bound: "cheaper"
+  stays "under 30"). When nothing satisfies everything, the memory is relaxed before giving
+  up; an end's alternatives keep it where they can. A reversal of a walk ("lighter" after
+  several "darker") aims at the next level back (`TurnState.caps`).
 """
 
 from __future__ import annotations

@@ -381,6 +381,22 @@ def test_a_colour_picked_from_the_colours_carousel_is_kept(domain: dict[str, Any
     assert int(truth[longer["id"]]["length"]) > int(truth[blue["id"]]["length"])
 
 
+def test_something_completely_different_is_another_style_not_a_twin(domain: dict[str, Any],
+                                                                    truth: dict[str, dict[str, str]]) -> None:
+    """Read as "another" by the NLU, "show me something completely different" still answers one
+    item of the kind that differs in most attributes (the CSV's columns), not three near twins."""
+    from actions.actions import ActionAnother, ActionSearchItem
+
+    who = "shopper-different"
+    seed = item_of(run(ActionSearchItem(), "show me a blue wrap dress", "search_item", who, domain, events=WEB)[0])
+    got = item_of(run(ActionAnother(), "show me something completely different", "another", who, domain,
+                      events=WEB)[0])
+    a, b = truth[seed["id"]], truth[got["id"]]
+    assert b["kind"] == a["kind"]
+    columns = ("hue_family", "length_name", "sleeve_name", "formality_name", "fit", "material", "pattern")
+    assert sum(a[c] != b[c] for c in columns) >= 4, (a["name"], b["name"])
+
+
 def test_another_one_offers_alternatives_side_by_side(domain: dict[str, Any],
                                                       truth: dict[str, dict[str, str]]) -> None:
     """On the web chat "another one" shows three alternatives; the current item stays until one

@@ -269,11 +269,11 @@ def _values_by_first_word(schema: CatalogSchema) -> dict[str, list[tuple[tuple[s
 
 
 _NEGATION_WORDS = frozenset({"not", "no", "without", "non", "except", "excluding", "nothing", "none",
-                             "never", "isn't", "isnt"})
+                             "never", "isn't", "isnt", "don't", "dont", "avoid"})
 _NEGATION_PAIRS = frozenset({("anything", "but"), ("other", "than"), ("but", "not"), ("instead", "of"),
                              ("rather", "than")})
 _NEGATION_SKIP = frozenset({"in", "a", "an", "made", "of", "from", "any", "more", "the", "so", "too", "it",
-                            "that's", "thats", "it's", "its", "is"})
+                            "that's", "thats", "it's", "its", "is", "want", "like", "need"})
 
 
 def _negated(tokens: list[str], start: int) -> bool:
@@ -293,6 +293,12 @@ _DIFFERENT_RE = re.compile(  # "something else" alone is "another one", not anot
     r"\b(?:(?:completely|totally|entirely|really|very|quite|radically|wildly)\s+different|"
     r"(?:different|else)\s+(?:entirely|altogether)|"
     r"(?:a\s+)?(?:different|another|new)\s+(?:style|look|vibe))\b", re.IGNORECASE)
+
+
+def asks_for_another_style(text: str) -> bool:
+    """True for "show me something completely different", "a different style": not "another
+    one" (a near twin) but an item of another style."""
+    return bool(_DIFFERENT_RE.search(text or ""))
 
 
 def _spelling_corrected(text: str, protected: Collection[str]) -> str:
@@ -349,7 +355,7 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     phrases: list[str] = []
     already: list[str] = []
     unknown: list[str] = []
-    if _DIFFERENT_RE.search(lowered):  # "something completely different": another style
+    if asks_for_another_style(lowered):
         return Plan("critique", (Different(),), None, ("completely different",), tuple(refused))
     range_ops, range_phrases, rest = _price_ops(lowered, schema)
     ops += range_ops
