@@ -12,6 +12,9 @@ and cheaper", is one step that satisfies every part). The critique planner
 - `Require`: the item must have one of `values` in a categorical column ("in black").
 - `RequireText`: the same when no column holds the value: the item's text must say it.
 - `Range`: a numeric column within bounds ("under 50", "between 40 and 60").
+- `ChangeKind`: the same style as another kind ("show me sandals instead", "sportier" on casual
+  shoes -> sports shoes): the step leaves the current kind for one of `kinds` (the one whose
+  items are most like the current item), holding every other attribute.
 
 `Require` and `Range` persist for later steps (a budget, a colour asked for) until a later
 operation on the same column replaces them; comparatives persist as floors (after "darker",
@@ -81,11 +84,18 @@ class Range:
     op: str = "range"
 
 
-Op = Union[Comparative, NumericComparative, Require, RequireText, Range]
+@dataclass(frozen=True)
+class ChangeKind:
+    kinds: tuple[str, ...]  # the kind column's values as the catalog writes them, any of which will do
+    attribute: str = ""  # as said: "sandals", "sportier"
+    op: str = "change_kind"
+
+
+Op = Union[Comparative, NumericComparative, Require, RequireText, Range, ChangeKind]
 
 _TYPES: dict[str, type] = {
     "comparative": Comparative, "numeric_comparative": NumericComparative, "require": Require,
-    "require_text": RequireText, "range": Range,
+    "require_text": RequireText, "range": Range, "change_kind": ChangeKind,
 }
 
 
@@ -96,7 +106,7 @@ def op_to_dict(op: Op) -> dict[str, Any]:
 def op_from_dict(d: dict[str, Any]) -> Op:
     kind = _TYPES[d["op"]]
     fields = dict(d)
-    for key in ("pole", "counter", "values", "words"):
+    for key in ("pole", "counter", "values", "words", "kinds"):
         if key in fields:
             fields[key] = tuple(fields[key])
     return kind(**fields)  # type: ignore[no-any-return]

@@ -140,3 +140,230 @@ def test_no_brands_are_learnt_from_names_that_do_not_start_with_one() -> None:
 
     names = [f"{c} Slim-Fit Polo Shirt" for c in ("Navy", "Black", "Almost Black", "Dark Teal") for _ in range(5)]
     assert learn_brands(names, {"almost", "black", "navy", "teal", "dark"}) == []
+
+
+# ------------------------------------------------------------------ the engine on this catalog
+
+@pytest.fixture(scope="module")
+def truth(shop) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """The catalog CSV's own rows by id: the ground truth every answer is checked against."""
+    import csv
+
+    with open(Path(shop.manifest["catalog"]["path"]), encoding="utf-8") as f:
+        return {r["id"]: r for r in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def shop_engine(shop):  # type: ignore[no-untyped-def]
+    from gradrec_core import Engine
+
+    return Engine(shop)
+
+
+def _turns(engine, start_id: str, *texts: str) -> list:  # type: ignore[no-untyped-def]
+    from gradrec_core.critique import take_turn
+
+    session = f"t-{start_id}-{abs(hash(texts))}"
+    engine.start(session, start_id)
+    return [take_turn(engine, session, t) for t in texts]
+
+
+def _brand(row: dict[str, str]) -> str:
+    from shop_catalog import BRANDS
+
+    return max((b for b in BRANDS if row["productDisplayName"].startswith(b + " ")), key=len)
+
+
+def _exists(truth: dict[str, dict[str, str]], **want: str) -> bool:
+    return any(all((_brand(r) if k == "brand" else r[k]) == v for k, v in want.items()) for r in truth.values())
+
+
+# ------------------------------------------------------------------ part 2: kind changes and brands
+
+@pytest.mark.parametrize("said, kind", [
+    ("I'd rather have backpacks", "Backpacks"),
+    ("what about backpacks?", "Backpacks"),
+    ("show me sandals instead", "Sandals"),
+    ("do you have shirts like this?", "Shirts"),
+    ("show me a t-shirt instead", "Tshirts"),
+])
+def test_a_kind_change_keeps_the_rest_of_the_style(shop, shop_engine, truth, said: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    from gradrec_core.ops import ChangeKind
+
+    starts = [r for r in truth.values() if r["articleType"] not in (kind,)][::9][:12]
+    kept = {"gender": [0, 0], "brand": [0, 0]}
+    for start in starts:
+        [turn] = _turns(shop_engine, start["id"], said)
+        assert turn.plan.kind == "critique" and isinstance(turn.plan.ops[0], ChangeKind)
+        got = truth[turn.item.id]
+        assert got["articleType"] == kind, (said, start["productDisplayName"], got["productDisplayName"])
+        # the style is kept wherever the catalog has it in that kind
+        if _exists(truth, articleType=kind, gender=start["gender"]):
+            kept["gender"][1] += 1
+            kept["gender"][0] += got["gender"] == start["gender"]
+        if _exists(truth, articleType=kind, gender=got["gender"], brand=_brand(start)):
+            kept["brand"][1] += 1
+            kept["brand"][0] += _brand(got) == _brand(start)
+    assert kept["gender"][0] == kept["gender"][1] > 0
+    assert kept["brand"][0] == kept["brand"][1]
+
+
+def test_a_sentence_naming_the_current_kind_is_no_kind_change(shop) -> None:  # type: ignore[no-untyped-def]
+    from gradrec_core.critique import plan_turn
+    from gradrec_core.ops import ChangeKind
+
+    shoe = next(it for it in shop.items if it.category == "Casual Shoes")
+    for said in ("darker shoes", "a casual shoe in black", "do you have these shoes in white?"):
+        plan = plan_turn(shoe, said, {}, shop.schema)
+        assert not any(isinstance(op, ChangeKind) for op in plan.ops), said
+
+
+@pytest.mark.parametrize("said", ["anything from {b}?", "by {b}", "do you have this by {b}?", "any {b} ones?"])
+def test_a_brand_is_a_filter_on_the_learnt_brands_keeping_the_kind(shop_engine, truth, said: str) -> None:  # type: ignore[no-untyped-def]
+    from shop_catalog import BRANDS
+
+    checked = 0
+    for start in list(truth.values())[::23][:16]:
+        other = next((b for b in sorted(BRANDS) if b != _brand(start) and _exists(
+            truth, articleType=start["articleType"], brand=b)), None)
+        if other is None:
+            continue
+        [turn] = _turns(shop_engine, start["id"], said.format(b=other))
+        got = truth[turn.item.id]
+        assert _brand(got) == other and got["articleType"] == start["articleType"], (said, other, got)
+        checked += 1
+    assert checked >= 8
+
+
+def test_same_brand_stays_with_the_brand_and_the_kind(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    checked = 0
+    for start in list(truth.values())[::31][:10]:
+        peers = [r for r in truth.values() if r["id"] != start["id"] and r["articleType"] == start["articleType"]
+                 and _brand(r) == _brand(start)]
+        if not peers:
+            continue
+        [turn] = _turns(shop_engine, start["id"], "same brand?")
+        got = truth[turn.item.id]
+        assert got["id"] != start["id"] and _brand(got) == _brand(start)
+        assert got["articleType"] == start["articleType"]
+        checked += 1
+    assert checked >= 5
+
+
+def test_a_whole_new_item_described_is_a_new_search(shop, shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    start = next(r for r in truth.values() if r["articleType"] == "Tshirts")
+    target = next(r for r in truth.values() if r["articleType"] == "Heels" and _brand(r) == "Catwalk"
+                  and r["baseColour"] != "Multi")
+    [turn] = _turns(shop_engine, start["id"], f"show me {target['productDisplayName']}")
+    assert turn.plan.kind == "search"
+    got = truth[turn.item.id]
+    assert got["articleType"] == "Heels" and _brand(got) == "Catwalk" and got["gender"] == "Women"
+    assert got["baseColour"] == target["baseColour"]
+
+
+
+# ------------------------------------------------------------------ part 3: comparatives on any columns
+
+def test_more_formal_climbs_the_usage_column_casual_smart_casual_formal(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    starts = [r for r in truth.values() if r["articleType"] == "Shirts" and r["usage"] == "Casual"]
+    assert len(starts) >= 5
+    for start in starts:
+        first, second = _turns(shop_engine, start["id"], "a more formal one", "even more formal")
+        assert first.step.axes == ("column:usage",)
+        assert truth[first.item.id]["usage"] in ("Smart Casual", "Formal")
+        assert truth[second.item.id]["usage"] == "Formal", start["productDisplayName"]
+        assert truth[second.item.id]["articleType"] == "Shirts"
+
+
+def test_more_casual_comes_down_and_never_steps_to_an_occasion_off_the_scale(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    for start in [r for r in truth.values() if r["articleType"] in ("Shirts", "Trousers") and r["usage"] == "Formal"]:
+        [turn] = _turns(shop_engine, start["id"], "more casual")
+        assert truth[turn.item.id]["usage"] in ("Smart Casual", "Casual"), start["productDisplayName"]
+
+
+def test_the_kind_itself_is_the_change_when_a_sibling_kind_names_the_comparative(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    for said, source, target in (("something sportier", "Casual Shoes", "Sports Shoes"),
+                                 ("flatter", "Heels", "Flats"),
+                                 ("a more formal pair", "Casual Shoes", "Formal Shoes")):
+        starts = [r for r in truth.values() if r["articleType"] == source][:6]
+        for start in starts:
+            [turn] = _turns(shop_engine, start["id"], said)
+            got = truth[turn.item.id]
+            assert got["articleType"] == target, (said, start["productDisplayName"], got["productDisplayName"])
+            if _exists(truth, articleType=target, gender=start["gender"]):
+                assert got["gender"] == start["gender"]
+
+
+def test_sportier_on_a_kind_with_a_sports_occasion_goes_to_it(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    for start in [r for r in truth.values() if r["articleType"] == "Tshirts" and r["usage"] == "Casual"][:6]:
+        [turn] = _turns(shop_engine, start["id"], "something sportier")
+        got = truth[turn.item.id]
+        assert got["usage"] == "Sports" and got["articleType"] == "Tshirts"
+
+
+def _lightness(colour: str) -> float:
+    """CIELAB L* of a colour name, from the dictionaries' hex here (not through the grounding)."""
+    from matplotlib import colors as mcolors
+
+    name = colour.lower()
+    hex_ = mcolors.CSS4_COLORS.get(name.replace(" ", "")) or mcolors.XKCD_COLORS.get(f"xkcd:{name}")
+    if name == "grey melange":
+        hex_ = "#808080"
+    assert hex_ is not None, colour
+    return float(_lab(hex_.lower())[0])
+
+
+def test_darker_on_colour_names_walks_down_in_lightness(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    starts = [r for r in truth.values() if r["articleType"] == "Tshirts" and r["baseColour"] in ("Teal", "Pink", "Beige")]
+    went_down = 0
+    for start in starts:
+        turns = _turns(shop_engine, start["id"], "something darker", "even darker", "darker still")
+        previous = first = _lightness(start["baseColour"])
+        for turn in turns:
+            if turn.item is None:
+                break
+            got = truth[turn.item.id]
+            assert got["articleType"] == "Tshirts" and turn.step.axes == ("swatch:-L*",)
+            lightness = _lightness(got["baseColour"])
+            assert lightness < previous, (start["baseColour"], got["baseColour"])
+            previous = lightness
+        # three graded steps (each at most half of what is left) cover most of the way down
+        went_down += previous < 30 or previous < first - 25
+    assert went_down >= 0.8 * len(starts)
+
+
+def test_lighter_and_greener_on_colour_names(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    for start in [r for r in truth.values() if r["articleType"] == "Shirts" and r["baseColour"] in ("Navy Blue", "Maroon")]:
+        lighter, greener = _turns(shop_engine, start["id"], "lighter", "greener")
+        assert _lightness(truth[lighter.item.id]["baseColour"]) > _lightness(start["baseColour"])
+        a_before = name_to_lab(truth[lighter.item.id]["baseColour"])[1]  # type: ignore[index]
+        assert name_to_lab(truth[greener.item.id]["baseColour"])[1] < a_before  # type: ignore[index]
+
+
+# ------------------------------------------------------------------ part 5: no kind column at all
+
+def test_without_a_kind_column_a_critique_holds_every_attribute_not_asked(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from gradrec_core import Engine
+
+    source = write_catalog(tmp_path / "src.csv")
+    rows = list(csv.DictReader(open(source, encoding="utf-8")))
+    renamed = {"articleType": "item", "subCategory": "section", "masterCategory": "segment"}
+    with open(tmp_path / "items.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=[renamed.get(c, c) for c in rows[0]])
+        w.writeheader()
+        w.writerows({renamed.get(k, k): v for k, v in r.items()} for r in rows)
+    with caplog.at_level(logging.INFO, logger="gradrec_core.schema"):
+        index_catalog(tmp_path / "items.csv", tmp_path / "index", CatalogSpec(text_columns=("productDisplayName",)))
+    assert any("no kind column" in r.getMessage() for r in caplog.records)
+    engine = Engine(load_index(tmp_path / "index"))
+    assert engine.index.schema.kind_column is None
+    truth = {r["id"]: r for r in rows}
+    for start in [r for r in rows if r["baseColour"] in ("Pink", "Beige", "Teal")][:10]:
+        turns = _turns(engine, start["id"], "something darker", "even darker")
+        for turn in turns:
+            if turn.item is None:
+                break
+            got = truth[turn.item.id]
+            assert (got["articleType"], got["gender"]) == (start["articleType"], start["gender"])
