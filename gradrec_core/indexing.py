@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .catalog import Catalog, CatalogSpec, load_catalog
 from .encoders import Encoder, get_encoder
-from .schema import _BRAND_WORDS, brand_of, column_words, infer_kind_column, infer_schema, learn_brands
+from .schema import _BRAND_WORDS, brand_matcher, column_words, infer_kind_column, infer_schema, learn_brands
 from .index import IndexConfig, catalog_fingerprint, image_fingerprint, read_manifest, write_index
 
 log = logging.getLogger(__name__)
@@ -113,8 +113,9 @@ def _derive_brands(catalog: Catalog, spec: CatalogSpec) -> str | None:
         return None
     column = next(c for c in ("brand", "brand_from_name", "brand_learnt") if c not in catalog.columns)
     found = 0
+    brand_of = brand_matcher(brands)
     for it, name in zip(catalog.items, names):
-        brand = brand_of(name, brands)
+        brand = brand_of(name)
         if brand:
             it.metadata[column] = brand
             found += 1

@@ -348,47 +348,59 @@ def learn_brands(names: Sequence[str], not_brand_words: Iterable[str], min_share
     from .colour import name_to_lab
 
     excluded = {w.lower() for w in not_brand_words} | _NOT_BRAND
-    tokens = [_name_tokens(n) for n in names]
+    by_first: dict[str, list[list[str]]] = {}
+    for name in names:
+        t = [w.lower() for w in _name_tokens(name)]
+        if t:
+            by_first.setdefault(t[0], []).append(t)
     min_count = max(2, int(0.0005 * len(names)))
-    first = Counter(t[0].lower() for t in tokens if t)
     brands: dict[tuple[str, ...], int] = {}
-    for word, count in first.items():
-        if (count < min_count or word in excluded or any(ch.isdigit() for ch in word)
+    for word, group in by_first.items():
+        if (len(group) < min_count or word in excluded or any(ch.isdigit() for ch in word)
                 or name_to_lab(word) is not None):
             continue
         prefix = [word]
-        group = [t for t in tokens if t and t[0].lower() == word]
         while True:
-            nxt = Counter(t[len(prefix)].lower() for t in group if len(t) > len(prefix) + 1)
+            nxt = Counter(t[len(prefix)] for t in group if len(t) > len(prefix) + 1)
             if not nxt:
                 break
             w, c = nxt.most_common(1)[0]
             if c < 0.8 * len(group) or w in excluded and w not in ("of", "and", "&") or name_to_lab(w) is not None:
                 break
             prefix.append(w)
-            group = [t for t in group if len(t) > len(prefix) and [x.lower() for x in t[:len(prefix)]] == prefix]
+            group = [t for t in group if len(t) > len(prefix) and t[len(prefix) - 1] == w]
         brands[tuple(prefix)] = len(group)
-    covered = sum(brands.values())
-    if covered < min_share * len(names):
+    if sum(brands.values()) < min_share * len(names):
         return []
     # as the catalog writes it: the most common spelling of each brand's words
-    spelled: dict[tuple[str, ...], Counter[str]] = {b: Counter() for b in brands}
-    for t in tokens:
-        for b in brands:
-            if len(t) > len(b) - 1 and tuple(x.lower() for x in t[:len(b)]) == b:
-                spelled[b][" ".join(t[:len(b)])] += 1
-    return sorted((spelled[b].most_common(1)[0][0] for b in brands if spelled[b]), key=str.lower)
+    match = brand_matcher([" ".join(b) for b in brands])
+    spelled: dict[str, Counter[str]] = {}
+    for name in names:
+        brand = match(name)
+        if brand:
+            n = len(brand.split())
+            spelled.setdefault(brand, Counter())[" ".join(_name_tokens(name)[:n])] += 1
+    return sorted((c.most_common(1)[0][0] for c in spelled.values()), key=str.lower)
 
 
-def brand_of(name: str, brands: Sequence[str]) -> str:
-    """The brand a product name starts with (the longest one), or ''."""
-    words = [w.lower() for w in _name_tokens(name)]
-    best = ""
+def brand_matcher(brands: Sequence[str]) -> Callable[[str], str]:
+    """A function: product name -> the brand it starts with (the longest of `brands`), or ''."""
+    by_first: dict[str, list[tuple[list[str], str]]] = {}
     for b in brands:
-        bw = [w.lower() for w in _name_tokens(b)]
-        if words[:len(bw)] == bw and len(b) > len(best):
-            best = b
-    return best
+        words = [w.lower() for w in _name_tokens(b)]
+        if words:
+            by_first.setdefault(words[0], []).append((words, b))
+    for options in by_first.values():
+        options.sort(key=lambda o: -len(o[0]))
+
+    def brand_of(name: str) -> str:
+        words = [w.lower() for w in _name_tokens(name)]
+        for bw, b in by_first.get(words[0], []) if words else []:
+            if words[:len(bw)] == bw:
+                return b
+        return ""
+
+    return brand_of
 
 
 def _all_hex(items: Sequence[Item], column: str) -> bool:
