@@ -65,6 +65,8 @@ class _Stale(Exception):
 
 
 _RETRIES = 5
+_AUDIENCE_VALUES = frozenset("men man mens women woman womens male female unisex boys boy girls girl kids kid baby "
+                             "babies infant infants ladies gents adult adults".split())
 
 
 @dataclass(frozen=True)
@@ -465,6 +467,20 @@ class Engine:
             if not op.kinds or unknown:
                 raise SessionError(f"no kind {', '.join(repr(k) for k in unknown) or '(none given)'} in this catalog")
 
+    def _audience_column(self) -> str | None:
+        """The column saying who an item is for (named gender / sex, or whose values are men,
+        women, unisex, boys, girls ...), or None."""
+        if not hasattr(self, "_audience"):
+            found = None
+            for c in self.index.schema.attributes:
+                words = {w for v in c.values for w in v.lower().replace("'", "").split()}
+                named = bool(set(column_words(c.name)) & {"gender", "sex", "audience"})
+                if named or (words and len(words & _AUDIENCE_VALUES) >= 0.8 * len(words)):
+                    found = c.name
+                    break
+            self._audience = found
+        return self._audience
+
     def _visibility(self) -> dict[str, float]:
         """Per attribute column, the share of items whose text says their value (gender, colour
         and brand in a product name: 1; season or year: 0): what a shopper sees of an item.
@@ -569,10 +585,21 @@ class Engine:
             columns.sort(key=lambda c: (-visible.get(c, 0.0), c in (schema.colour_column, schema.swatch_column)))
             held = [Require(c, (v,), v) for c in columns if (v := str(self.index.column(c)[row]))
                     and not any(isinstance(f, Require) and f.column == c for f in filters)]
+        else:
+            audience = self._audience_column()
+            value = str(self.index.column(audience)[row]) if audience in hold else ""
+            if value:  # who it is for never changes unasked ("darker" stays a men's t-shirt)
+                held = [Require(audience, (value,), value)]  # type: ignore[arg-type]
+        fallback = None  # the first answer found by relaxing, with the most held
         while True:
             result = graded_step(self.index, TurnState(row, seen, floors, filters + held), ops, axes, floor_axes,
                                  category, hold)
-            if not held or (result.row is not None and not result.relaxed):
+            if result.row is not None and not result.relaxed:
+                break
+            if fallback is None and result.row is not None:
+                fallback = result
+            if not held:
+                result = fallback or result
                 break
             held = held[:-1]
         text_conf = [directions[op.prompts].confidence for op in ops if isinstance(op, Comparative)

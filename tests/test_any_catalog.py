@@ -326,6 +326,7 @@ def test_darker_on_colour_names_walks_down_in_lightness(shop_engine, truth) -> N
             assert got["articleType"] == "Tshirts" and turn.step.axes == ("swatch:-L*",)
             lightness = _lightness(got["baseColour"])
             assert lightness < previous, (start["baseColour"], got["baseColour"])
+            assert got["gender"] == start["gender"]  # who it is for is never changed unasked
             previous = lightness
         # three graded steps (each at most half of what is left) cover most of the way down
         went_down += previous < 30 or previous < first - 25
