@@ -234,3 +234,26 @@ def ground_colour_names(values: Iterable[str]) -> tuple[dict[str, tuple[float, f
             grounded[str(v).strip().lower()] = (round(float(lab[0]), 2), round(float(lab[1]), 2),
                                                 round(float(lab[2]), 2))
     return grounded, missing
+
+
+def image_swatch(path: str) -> str | None:
+    """The dominant foreground colour of a product image as hex, or None when unreadable: the
+    background is the median colour of the image's border (a packshot's plain backdrop), and
+    the swatch the per-channel median of the pixels unlike it (over 12 CIELAB units away)."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            rgb = np.asarray(im.convert("RGB").resize((64, 64)), dtype=np.float64).reshape(64, 64, 3)
+    except (OSError, ValueError):
+        return None
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    background = np.median(border, axis=0)
+    pixels = rgb.reshape(-1, 3)
+    lab = srgb_to_lab(pixels)
+    distance = np.linalg.norm(lab - srgb_to_lab(background[None, :])[0], axis=1)
+    foreground = pixels[distance > 12.0]
+    if len(foreground) < 0.02 * len(pixels):  # nothing stands out: the item is the backdrop's colour
+        foreground = pixels
+    r, g, b = (int(round(x)) for x in np.median(foreground, axis=0))
+    return f"#{r:02x}{g:02x}{b:02x}"

@@ -8,9 +8,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from .catalog import Catalog, CatalogSpec, load_catalog
+from .colour import image_swatch
 from .encoders import Encoder, get_encoder
-from .schema import _BRAND_WORDS, brand_matcher, column_words, infer_kind_column, infer_schema, learn_brands
+from .schema import _BRAND_WORDS, _COLOUR_COLUMN_WORDS, brand_matcher, column_words, infer_kind_column, infer_schema, learn_brands
 from .index import IndexConfig, catalog_fingerprint, image_fingerprint, read_manifest, write_index
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,11 @@ def index_catalog(
         if derived_column is not None:
             columns.append(derived_column)
             brand_column, derived = derived_column, True
+    if (spec.swatch_column is None and spec.image_column is not None
+            and not any(set(column_words(c)) & _COLOUR_COLUMN_WORDS for c in columns)):
+        derived_swatch = _image_swatches(catalog, spec)
+        if derived_swatch is not None:
+            columns.append(derived_swatch)
     schema = infer_schema(
         catalog.items, columns, kind_column=spec.category_column,
         text_columns=catalog.text_columns,
@@ -122,3 +130,21 @@ def _derive_brands(catalog: Catalog, spec: CatalogSpec) -> str | None:
     log.info("%s: %d brands learnt from the product names ('%s'), %d of %d items have one "
              "(--brand-column overrides)", catalog.path, len(brands), column, found, len(catalog.items))
     return column
+
+
+def _image_swatches(catalog: Catalog, spec: CatalogSpec) -> str | None:
+    """A catalog with product images and neither a swatch nor a colour column: each item's
+    swatch is its image's dominant foreground colour (`colour.image_swatch`), written into
+    the item as a derived hex column, so shade and colour critiques are measured on it."""
+    local = [it for it in catalog.items if it.image and not it.image.startswith(("http://", "https://"))]
+    if len(local) < 2:
+        return None
+    column = next(c for c in ("swatch", "swatch_from_image", "image_swatch") if c not in catalog.columns)
+    for it in tqdm(local, desc="image swatches", disable=len(local) < 500):
+        swatch = image_swatch(it.image)  # type: ignore[arg-type]
+        if swatch is not None:
+            it.metadata[column] = swatch
+    found = sum(1 for it in local if column in it.metadata)
+    log.info("%s: swatches from %d of %d images (dominant foreground colour, column '%s')", catalog.path,
+             found, len(catalog.items), column)
+    return column if found >= 2 else None

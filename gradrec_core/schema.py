@@ -343,8 +343,8 @@ def learn_brands(names: Sequence[str], not_brand_words: Iterable[str], min_share
     Beige Heels", "Peter England Men Shirt"): a name's leading words, extended while most names
     with that start go on with the same word, kept when several names share them and their
     first word is not a word of the catalog's other values (a kind, colour, gender) nor a
-    colour name. None at all when fewer than `min_share` of the names start with one: the
-    names do not start with brands."""
+    colour name. None at all when fewer than `min_share` of the names start with one, or when
+    one start covers most names ("Cotton crew-neck tee ..."): the names do not start with brands."""
     from .colour import name_to_lab
 
     excluded = {w.lower() for w in not_brand_words} | _NOT_BRAND
@@ -370,8 +370,8 @@ def learn_brands(names: Sequence[str], not_brand_words: Iterable[str], min_share
             prefix.append(w)
             group = [t for t in group if len(t) > len(prefix) and t[len(prefix) - 1] == w]
         brands[tuple(prefix)] = len(group)
-    if sum(brands.values()) < min_share * len(names):
-        return []
+    if sum(brands.values()) < min_share * len(names) or len(brands) < 2 or max(brands.values()) > 0.8 * len(names):
+        return []  # names that mostly do not start with a brand, or all with the same words
     # as the catalog writes it: the most common spelling of each brand's words
     match = brand_matcher([" ".join(b) for b in brands])
     spelled: dict[str, Counter[str]] = {}

@@ -368,3 +368,44 @@ def test_without_a_kind_column_a_critique_holds_every_attribute_not_asked(tmp_pa
                 break
             got = truth[turn.item.id]
             assert (got["articleType"], got["gender"]) == (start["articleType"], start["gender"])
+
+
+# ------------------------------------------------------------------ part 4: swatches from images
+
+def test_images_without_colour_columns_give_a_swatch_from_the_dominant_colour(tmp_path: Path) -> None:
+    import csv
+
+    from PIL import Image, ImageDraw
+
+    from gradrec_core import Engine
+    from gradrec_core.critique import take_turn
+
+    shades = {"navy": (0, 0, 128), "blue": (40, 80, 200), "sky": (120, 170, 235), "pale": (200, 220, 250),
+              "black": (10, 10, 10), "teal": (0, 128, 128)}
+    rows = []
+    for i, (shade, rgb) in enumerate(list(shades.items()) * 3):
+        image = Image.new("RGB", (80, 100), (255, 255, 255))  # a packshot: the item on a white backdrop
+        ImageDraw.Draw(image).rectangle((15, 10, 65, 90), fill=rgb)
+        image.save(tmp_path / f"{i}.png")
+        rows.append({"id": f"t{i}", "title": f"Cotton crew-neck tee {i}", "category": "tee", "picture": f"{i}.png"})
+    with open(tmp_path / "items.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    index_catalog(tmp_path / "items.csv", tmp_path / "index",
+                  CatalogSpec(text_columns=("title",), image_column="picture"))
+    index = load_index(tmp_path / "index")
+    assert index.schema.swatch_column == "swatch"
+    assert index.schema.brand_column is None  # every name starts "Cotton crew-neck tee": not a brand
+    truth = {r["id"]: shades[list(shades)[i % len(shades)]] for i, r in enumerate(rows)}
+    lab = index.swatch_lab()
+    for row, item in enumerate(index.items):  # the rectangle's colour, within a just-noticeable difference
+        expected = srgb_to_lab(np.array([truth[item.id]], dtype=np.float64))[0]
+        assert np.linalg.norm(lab[row] - expected) < 2.0
+    engine = Engine(index)
+    start = next(r["id"] for r in rows if truth[r["id"]] == shades["sky"])
+    engine.start("s", start)
+    turn = take_turn(engine, "s", "darker")
+    assert turn.step.axes == ("swatch:-L*",)
+    got = srgb_to_lab(np.array([truth[turn.item.id]], dtype=np.float64))[0][0]
+    assert got < srgb_to_lab(np.array([shades["sky"]], dtype=np.float64))[0][0]
