@@ -26,7 +26,7 @@ import numpy as np
 
 from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
-from .graded import Axis, AxisBuilder, Floor, TurnState, _style, graded_step
+from .graded import Axis, AxisBuilder, Floor, TurnState, _stems, _style, _value_words, graded_step
 from .index import ItemIndex, load_index
 from .ops import (ChangeKind, Comparative, NumericComparative, Op, Range, Require, RequireText, op_from_dict,
                   op_to_dict)
@@ -512,10 +512,27 @@ class Engine:
         assert best is not None  # `_check_op` made sure the kinds exist
         return best[1]
 
+    def _kind_or_comparative(self, ops: list[Op], row: int) -> list[Op]:
+        """A comparative that may change the kind ("sportier" casual shoes) comes as a
+        `ChangeKind` with its pole words and the `Comparative`: the comparative is kept when the
+        current kind's own items have a value naming that end (formal heels: "more formal"
+        stays in heels), else the kind change."""
+        change = next((op for op in ops if isinstance(op, ChangeKind) and op.pole), None)
+        if change is None:
+            return ops
+        pole = _stems(change.pole)
+        rows = self.index.rows_in_category(self.index.items[row].category)
+        in_kind = any(_stems(_value_words(v)) & pole for c in self.index.schema.attributes
+                      for v in set(self.index.column(c.name)[rows]) if v)
+        if in_kind:
+            return [op for op in ops if op is not change]
+        return [op for op in ops if not (isinstance(op, Comparative) and set(op.pole) == set(change.pole))]
+
     def _critique_step(self, tx, session, steps: list[StepRow], ops: list[Op],  # type: ignore[no-untyped-def]
                        prepared: _Prepared, kind: str = "critique") -> CritiqueStep:
         current = steps[-1]
         row = self.index.row(current.item_id)
+        ops = self._kind_or_comparative(ops, row)
         directions = {}
         for op in ops:
             for prompts in _prompts(op):

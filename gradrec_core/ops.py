@@ -88,6 +88,10 @@ class Range:
 class ChangeKind:
     kinds: tuple[str, ...]  # the kind column's values as the catalog writes them, any of which will do
     attribute: str = ""  # as said: "sandals", "sportier"
+    # from a comparative ("sportier"): its pole words. The plan then holds the comparative too,
+    # and the engine keeps the one that fits: the comparative when the current kind's own items
+    # have a value naming the end (formal heels exist), else the kind change
+    pole: tuple[str, ...] = ()
     op: str = "change_kind"
 
 

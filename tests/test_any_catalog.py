@@ -294,6 +294,16 @@ def test_the_kind_itself_is_the_change_when_a_sibling_kind_names_the_comparative
                 assert got["gender"] == start["gender"]
 
 
+def test_a_kind_whose_own_items_reach_the_end_stays_the_kind(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    # formal shoes name "formal", but heels have Formal ones of their own: "more formal" stays in heels
+    starts = [r for r in truth.values() if r["articleType"] == "Heels" and r["usage"] == "Casual"]
+    assert starts
+    for start in starts:
+        [turn] = _turns(shop_engine, start["id"], "a more formal pair")
+        got = truth[turn.item.id]
+        assert got["articleType"] == "Heels" and got["usage"] == "Formal", start["productDisplayName"]
+
+
 def test_sportier_on_a_kind_with_a_sports_occasion_goes_to_it(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
     for start in [r for r in truth.values() if r["articleType"] == "Tshirts" and r["usage"] == "Casual"][:6]:
         [turn] = _turns(shop_engine, start["id"], "something sportier")

@@ -354,9 +354,9 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
         op, said = _comparative_op(c, item, phrase, schema)
         kinds = _kinds_named_by(op, item, schema) if isinstance(op, Comparative) else ()
         if kinds and not any(isinstance(o, ChangeKind) for o in ops):
-            ops.append(ChangeKind(kinds, c.text.strip() or c.lemma))  # "sportier" casual shoes: sports shoes
-        else:
-            ops.append(op)
+            # "sportier" casual shoes: sports shoes (the engine decides against the kind's items)
+            ops.append(ChangeKind(kinds, c.text.strip() or c.lemma, tuple(op.pole)))  # type: ignore[union-attr]
+        ops.append(op)
         phrases.append(said)
 
     for s in subs:
