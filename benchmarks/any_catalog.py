@@ -49,9 +49,52 @@ alone. Ground truth: the CSV's columns; colour lightness from the names' diction
 (`tests/test_any_catalog.py` checks the same claims). "More formal" counts Formal reached within
 the two turns (handbags, wallets and heels have no Smart Casual: one step, then "nothing more
 formal"); a plain "darker" step covers at most half of what is left; gender is let go last, when
-nothing further has it. Not measured here: the served assistant through Rasa (the NLU's routing
-is issue 18 part 1), the 44k-item catalog and the shopper simulation (part 6).
+nothing further has it. The last rows: what indexing infers on `make retail`'s catalog (no
+embedding needed). Not measured here: the served assistant through Rasa (the NLU's routing is
+issue 18 part 1; section 8 is the shopper simulation through it).
 """
+
+
+RETAIL = Path(__file__).resolve().parents[1] / "data" / "catalog" / "retail" / "items.csv"
+
+
+def inferred_elsewhere(path: Path) -> list[tuple[str, str]]:
+    """What `gradrec index` infers on another catalog (`make retail`'s, when it is there): the
+    kind column, the brands against the generator's own list, the colour values grounded. No
+    embedding is needed for it."""
+    if not path.is_file():
+        return []
+    import dataclasses
+
+    from gradrec_core.catalog import CatalogSpec, load_catalog
+    from gradrec_core.indexing import _derive_brands
+    from gradrec_core.schema import infer_kind_column, infer_schema
+
+    spec = CatalogSpec(text_columns=("productDisplayName",))
+    catalog = load_catalog(path, spec)
+    kind = infer_kind_column(catalog.items, catalog.columns, exclude=["id", "productDisplayName"])
+    spec = dataclasses.replace(spec, category_column=kind)
+    catalog = load_catalog(path, spec)
+    brand = _derive_brands(catalog, spec)
+    schema = infer_schema(catalog.items, [*catalog.columns, *([brand] if brand else [])], kind_column=kind,
+                          text_columns=catalog.text_columns, reserved=["id", kind or ""], brand_column=brand,
+                          brand_derived=brand is not None, source=str(path))
+    sys.path.insert(0, str(path.parents[1]))
+    import retail  # the generator: its brand list is the ground truth
+
+    truth = {b.name for b in retail.BRANDS}
+    learnt = set(schema.attribute(brand).values) if brand else set()
+    colours = schema.attribute(schema.colour_column) if schema.colour_column else None
+    missing = [v for v in colours.values if v.lower() not in schema.colour_lab] if colours else []
+    return [
+        ("retail catalog (`make retail`, 6,000 items): inferred kind column", str(kind)),
+        ("retail: brands learnt / exactly the generator's / truncated",
+         f"{len(learnt)} / {len(learnt & truth)} of {len(truth)} / "
+         + (", ".join(sorted(f"{b} ({t})" for b in learnt - truth for t in truth if t.startswith(b + " "))) or "none")),
+        ("retail: colour values grounded in CIELAB",
+         f"{len(schema.colour_lab)} of {len(colours.values) if colours else 0}"
+         + (f" (not: {', '.join(missing[:10])})" if missing else "")),
+    ]
 
 
 def markdown(d: dict[str, Any]) -> str:
@@ -175,6 +218,7 @@ def run(quick: bool = False, catalog_path: str | None = None, args: Columns = Co
         rows.append((f"\"{said}\": {kind.lower()} / gender kept / brand kept (where one exists)",
                      f"{k} of {len(starts)} / {g} of {gn} / {b} of {bn}"))
 
+    rows += inferred_elsewhere(RETAIL)
     d = {"catalog": str(catalog), "rows": rows}
     save("any_catalog_quick" if quick else "any_catalog", d)
     return d
