@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import chat_latency, critiques, discovery, gradient_metrics, load, shopper, speed
+from benchmarks import any_catalog, chat_latency, critiques, discovery, gradient_metrics, load, shopper, speed
 from benchmarks.common import fmt
 
 IMPROVEMENTS = ["paper + monotone", "paper + style held", "paper + confidence gate", "paper + opposite prompt",
@@ -609,6 +609,8 @@ def render(r: dict[str, Any]) -> str:
                    f"--episodes {sh['episodes']} --seed {sh['seed']}`, after `make retail`).\n")
         out.append(shopper.markdown(sh))
         out.append(SHOPPER_NOTES)
+    if r.get("any_catalog"):
+        out.append(any_catalog.markdown(r["any_catalog"]))
     return "\n".join(out) + "\n"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import chat_latency, critiques, discovery, gradient_metrics, speed  # noqa: E402
+from benchmarks import any_catalog, chat_latency, critiques, discovery, gradient_metrics, speed  # noqa: E402
 from benchmarks import load as load_bench  # noqa: E402
 from benchmarks import shopper as shopper_bench  # noqa: E402
 from benchmarks.common import DOCS, VAR_BENCH, Stopwatch, load, machine, save  # noqa: E402
@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> None:
                          ("chat_latency", lambda: chat_latency.run(args.quick, args.index)),
                          ("critiques", lambda: critiques.run(args.quick, args.index)),
                          ("load", lambda: load_bench.run(args.quick, args.index)),
-                         ("shopper", lambda: shopper_bench.run(args.quick))):
+                         ("shopper", lambda: shopper_bench.run(args.quick)),
+                         ("any_catalog", lambda: any_catalog.run(args.quick))):
             print(f"== {name}", file=sys.stderr, flush=True)
             t = time.perf_counter()
             fn()
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         raise SystemExit(f"no results for {', '.join(missing)}: run without --report-only first")
     results["shopper"] = load(f"shopper{suffix}")  # optional: `benchmarks/shopper.py` needs `make retail`
+    results["any_catalog"] = load(f"any_catalog{suffix}")  # optional: older result sets lack it
     text = render(results)
     out = (VAR_BENCH / "RESULTS_quick.md") if args.quick else (DOCS / "RESULTS.md")
     out.parent.mkdir(parents=True, exist_ok=True)

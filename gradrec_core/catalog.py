@@ -38,6 +38,7 @@ class CatalogSpec:
     name_column: str | None = None
     swatch_column: str | None = None
     price_column: str | None = None  # None: the first numeric column named like a price, if any
+    brand_column: str | None = None  # None: a column named like a brand, else learnt from the names
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class CatalogSpec:
             "name_column": self.name_column,
             "swatch_column": self.swatch_column,
             "price_column": self.price_column,
+            **({"brand_column": self.brand_column} if self.brand_column else {}),  # old fingerprints hold
         }
 
 

@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--id-column", default="id")
     ix.add_argument("--text-columns", help="comma-separated columns joined into the item text "
                     "(default: 'text', else 'name,description')")
-    ix.add_argument("--category-column")
+    ix.add_argument("--category-column", help="the kind column (default: the finest column named like "
+                    "category / type / kind / article, e.g. articleType over subCategory)")
     ix.add_argument("--image-column")
     ix.add_argument("--encoder", choices=["minilm", "clip"], default="minilm")
     ix.add_argument("--model", help="hub id or local folder (clip: default patrickjohncyh/fashion-clip)")
@@ -52,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--name-column", help="the item's display name (default: the first text column)")
     ix.add_argument("--swatch-column", help="each item's colour as hex (#1f3a93): shade and colour critiques "
                     "are measured on it (default: a column whose every value is a hex colour, if any)")
+    ix.add_argument("--brand-column", help="the brand column (default: a column named like brand / "
+                    "manufacturer, else brands learnt from the product names' first words)")
     ix.add_argument("--lenient", action="store_true", help="skip bad rows (counted and listed) instead of failing")
     ix.add_argument("--force", action="store_true", help="rebuild even if the folder is up to date")
 
@@ -147,6 +150,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         name_column=args.name_column,
         swatch_column=args.swatch_column,
         price_column=args.price_column,
+        brand_column=args.brand_column,
     )
     report = index_catalog(args.catalog, args.out, spec, args.encoder, args.model,
                            IndexConfig(type=args.index_type), force=args.force)

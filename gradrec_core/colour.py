@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -116,3 +116,144 @@ def colour_measure(dimension: str, pole: tuple[str, ...], counter: tuple[str, ..
         u = np.array([math.cos(math.radians(hue)), math.sin(math.radians(hue))])
         return f"chroma toward {word}", lambda lab: sign * (lab[:, 1:3] @ u)
     return None
+
+
+# ------------------------------------------------------------------ colour names -> CIELAB
+#
+# Most shops write colour names ("Navy Blue", "Charcoal", "Grey Melange"), not hex swatches.
+# A name is grounded in CIELAB through the standard colour-name dictionaries matplotlib ships:
+# CSS4/X11 first (the web's names: "navy" #000080), then the XKCD colour survey (954 names as
+# people use them: "charcoal", "mustard", "navy blue"). Modifiers shift the base colour in
+# CIELAB; a name made of two colour words ("coffee brown") is a blend weighted to its last
+# word, the head noun. A value no dictionary holds ("Multi", "Nude" when absent) stays
+# ungrounded: the caller logs it.
+
+# modifier -> (lightness target or None, lightness pull 0..1, chroma factor)
+_MODIFIERS: dict[str, tuple[float | None, float, float]] = {
+    "light": (100.0, 0.35, 0.8), "pale": (100.0, 0.45, 0.55), "pastel": (100.0, 0.45, 0.5),
+    "dark": (0.0, 0.35, 1.0), "deep": (0.0, 0.25, 1.1),
+    "neon": (None, 0.0, 1.5), "fluorescent": (None, 0.0, 1.5), "bright": (None, 0.0, 1.3),
+    "vivid": (None, 0.0, 1.3),
+    "dusty": (None, 0.0, 0.6), "muted": (None, 0.0, 0.6), "faded": (70.0, 0.2, 0.6),
+    "washed": (70.0, 0.2, 0.6),
+    # melange / heather / marl: fibres of the colour mixed with grey: desaturated toward mid grey
+    "melange": (60.0, 0.2, 0.4), "heather": (60.0, 0.2, 0.4), "marl": (60.0, 0.2, 0.4),
+    "mélange": (60.0, 0.2, 0.4),
+}
+_NAME_SPLIT_RE = re.compile(r"\s*(?:/|&|,|\+|\band\b|\bwith\b)\s*")
+_NAME_LAB: dict[str, np.ndarray] = {}
+
+
+def _dictionaries() -> tuple[dict[str, str], dict[str, str]]:
+    from matplotlib import colors as mcolors  # a dependency already; imported only when names are grounded
+
+    css = {k.lower(): v for k, v in mcolors.CSS4_COLORS.items()}
+    xkcd = {k.removeprefix("xkcd:").lower(): v for k, v in mcolors.XKCD_COLORS.items()}
+    return css, xkcd
+
+
+_DICTS: tuple[dict[str, str], dict[str, str]] | None = None
+
+
+def _lookup(words: list[str]) -> np.ndarray | None:
+    """The Lab of a name a dictionary holds as it is (CSS without spaces, XKCD with), grey or gray."""
+    global _DICTS
+    if not words:
+        return None
+    if _DICTS is None:
+        _DICTS = _dictionaries()
+    css, xkcd = _DICTS
+    name = " ".join(words)
+    for variant in (name, name.replace("gray", "grey"), name.replace("grey", "gray")):
+        hx = css.get(variant.replace(" ", "")) or xkcd.get(variant)
+        if hx is not None:
+            rgb = parse_hex(hx)
+            assert rgb is not None
+            return srgb_to_lab(np.array([rgb], dtype=np.float64))[0]
+    return None
+
+
+def _base_lab(words: list[str]) -> np.ndarray | None:
+    """A name without modifiers: held whole, else its longest held span ending at the head
+    (last) word, blended 2:1 with a colour word before it ("coffee brown", "bluish grey")."""
+    whole = _lookup(words)
+    if whole is not None:
+        return whole
+    words = [w[:-3] if w.endswith("ish") and len(w) > 5 and _lookup([w[:-3]]) is not None else w for w in words]
+    n = len(words)
+    for length in range(n - 1, 0, -1):
+        for start in range(n - length, -1, -1):  # rightmost first: the head noun is last
+            head = _lookup(words[start:start + length])
+            if head is None:
+                continue
+            rest = words[:start] + words[start + length:]
+            other = _lookup(rest) if rest else None
+            if other is None and rest:
+                other = next((lab for lab in (_lookup([w]) for w in rest) if lab is not None), None)
+            return head if other is None else (2 * head + other) / 3.0
+    return None
+
+
+def name_to_lab(name: object) -> np.ndarray | None:
+    """CIELAB (D65) of a colour name ('Navy Blue', 'light mustard', 'Grey Melange'), or None
+    when no dictionary grounds it. Several colours ('Black/White') -> the first one."""
+    key = " ".join(str(name or "").lower().replace("-", " ").replace("_", " ").split())
+    if not key:
+        return None
+    if key in _NAME_LAB:
+        return _NAME_LAB[key]
+    first = _NAME_SPLIT_RE.split(key)[0].strip()
+    words = first.split()
+    lab = _lookup(words)  # "off white", "light blue", "dark green" are dictionary names themselves
+    if lab is None:
+        modifiers = [w for w in words if w in _MODIFIERS]
+        base = _base_lab([w for w in words if w not in _MODIFIERS])
+        if base is None and modifiers and len(modifiers) == len(words):
+            base = _lookup(["grey"]) if any(m in ("melange", "heather", "marl", "mélange") for m in modifiers) else None
+        if base is not None:
+            lab = base.copy()
+            for m in modifiers:
+                target, pull, chroma = _MODIFIERS[m]
+                if target is not None:
+                    lab[0] += pull * (target - lab[0])
+                lab[1:] *= chroma
+    if len(_NAME_LAB) < 100_000:
+        _NAME_LAB[key] = lab  # type: ignore[assignment]
+    return lab
+
+
+def ground_colour_names(values: Iterable[str]) -> tuple[dict[str, tuple[float, float, float]], list[str]]:
+    """(lower-cased value -> CIELAB, the values not grounded) for a colour column's values."""
+    grounded: dict[str, tuple[float, float, float]] = {}
+    missing: list[str] = []
+    for v in values:
+        lab = name_to_lab(v)
+        if lab is None:
+            missing.append(str(v))
+        else:
+            grounded[str(v).strip().lower()] = (round(float(lab[0]), 2), round(float(lab[1]), 2),
+                                                round(float(lab[2]), 2))
+    return grounded, missing
+
+
+def image_swatch(path: str) -> str | None:
+    """The dominant foreground colour of a product image as hex, or None when unreadable: the
+    background is the median colour of the image's border (a packshot's plain backdrop), and
+    the swatch the per-channel median of the pixels unlike it (over 12 CIELAB units away)."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            rgb = np.asarray(im.convert("RGB").resize((64, 64)), dtype=np.float64).reshape(64, 64, 3)
+    except (OSError, ValueError):
+        return None
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    background = np.median(border, axis=0)
+    pixels = rgb.reshape(-1, 3)
+    lab = srgb_to_lab(pixels)
+    distance = np.linalg.norm(lab - srgb_to_lab(background[None, :])[0], axis=1)
+    foreground = pixels[distance > 12.0]
+    if len(foreground) < 0.02 * len(pixels):  # nothing stands out: the item is the backdrop's colour
+        foreground = pixels
+    r, g, b = (int(round(x)) for x in np.median(foreground, axis=0))
+    return f"#{r:02x}{g:02x}{b:02x}"

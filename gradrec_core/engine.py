@@ -26,10 +26,11 @@ import numpy as np
 
 from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
-from .graded import Axis, AxisBuilder, Floor, TurnState, _style, graded_step
+from .graded import Axis, AxisBuilder, Floor, TurnState, _stems, _style, _value_words, graded_step
 from .index import ItemIndex, load_index
-from .ops import (Comparative, Different, Exclude, NumericComparative, Op, Range, Require, RequireText,
-                  op_from_dict, op_to_dict)
+from .ops import (ChangeKind, Comparative, Different, Exclude, NumericComparative, Op, Range, Require,
+                  RequireText, op_from_dict, op_to_dict)
+from .schema import _KIND_WORDS, column_words
 from .store import SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
 from .types import (
     Alternatives,
@@ -64,6 +65,8 @@ class _Stale(Exception):
 
 
 _RETRIES = 5
+_AUDIENCE_VALUES = frozenset("men man mens women woman womens male female unisex boys boy girls girl kids kid baby "
+                             "babies infant infants ladies gents adult adults".split())
 
 
 @dataclass(frozen=True)
@@ -467,11 +470,78 @@ class Engine:
             raise SessionError(f"intensity must be positive, not {op.intensity}")
         if isinstance(op, Comparative) and op.neutral.strip() == op.exemplar.strip():
             raise SessionError(f"the neutral and exemplar prompts are the same ('{op.neutral}')")
+        if isinstance(op, ChangeKind):
+            known = {c.lower() for c in self.index.category_names if c}
+            unknown = [k for k in op.kinds if k.lower() not in known]
+            if not op.kinds or unknown:
+                raise SessionError(f"no kind {', '.join(repr(k) for k in unknown) or '(none given)'} in this catalog")
+
+    def _audience_column(self) -> str | None:
+        """The column saying who an item is for (named gender / sex, or whose values are men,
+        women, unisex, boys, girls ...), or None."""
+        if not hasattr(self, "_audience"):
+            found = None
+            for c in self.index.schema.attributes:
+                words = {w for v in c.values for w in v.lower().replace("'", "").split()}
+                named = bool(set(column_words(c.name)) & {"gender", "sex", "audience"})
+                if named or (words and len(words & _AUDIENCE_VALUES) >= 0.8 * len(words)):
+                    found = c.name
+                    break
+            self._audience = found
+        return self._audience
+
+    def _visibility(self) -> dict[str, float]:
+        """Per attribute column, the share of items whose text says their value (gender, colour
+        and brand in a product name: 1; season or year: 0): what a shopper sees of an item.
+        Computed once, on at most 2,000 items."""
+        if not hasattr(self, "_visible"):
+            rows = np.linspace(0, len(self.index) - 1, min(len(self.index), 2000)).astype(int)
+            texts = [self.index.items[r].text.lower().replace("-", "") for r in rows]
+            out: dict[str, float] = {}
+            for c in self.index.schema.attributes:
+                values = [str(v).replace("-", "") for v in self.index.column(c.name)[rows]]
+                # singular or plural: "Tshirts" is said by "T-shirt", "Backpacks" by "Backpack"
+                said = [bool(v) and (v in t or (v.endswith("s") and v[:-1] in t)) for v, t in zip(values, texts)]
+                out[c.name] = float(np.mean(said)) if said else 0.0
+            self._visible = out
+        return self._visible
+
+    def _closest_kind(self, row: int, kinds: tuple[str, ...], hold: list[str]) -> str:
+        """Of the kinds a kind change allows, the one whose items look most like the current
+        item (its best three, style held): "shoes" from a casual shirt are casual shoes."""
+        by_lower = {c.lower(): c for c in self.index.category_names if c}
+        best: tuple[float, str] | None = None
+        for kind in dict.fromkeys(by_lower[k.lower()] for k in kinds):
+            rows = self.index.rows_in_category(kind)
+            if not len(rows):
+                continue
+            score = np.sort(_style(self.index, rows, row, [], hold))[-3:].mean()
+            if best is None or score > best[0]:
+                best = (float(score), kind)
+        assert best is not None  # `_check_op` made sure the kinds exist
+        return best[1]
+
+    def _kind_or_comparative(self, ops: list[Op], row: int) -> list[Op]:
+        """A comparative that may change the kind ("sportier" casual shoes) comes as a
+        `ChangeKind` with its pole words and the `Comparative`: the comparative is kept when the
+        current kind's own items have a value naming that end (formal heels: "more formal"
+        stays in heels), else the kind change."""
+        change = next((op for op in ops if isinstance(op, ChangeKind) and op.pole), None)
+        if change is None:
+            return ops
+        pole = _stems(change.pole)
+        rows = self.index.rows_in_category(self.index.items[row].category)
+        in_kind = any(_stems(_value_words(v)) & pole for c in self.index.schema.attributes
+                      for v in set(self.index.column(c.name)[rows]) if v)
+        if in_kind:
+            return [op for op in ops if op is not change]
+        return [op for op in ops if not (isinstance(op, Comparative) and set(op.pole) == set(change.pole))]
 
     def _critique_step(self, tx, session, steps: list[StepRow], ops: list[Op],  # type: ignore[no-untyped-def]
                        prepared: _Prepared, kind: str = "critique") -> CritiqueStep:
         current = steps[-1]
         row = self.index.row(current.item_id)
+        ops = self._kind_or_comparative(ops, row)
         directions = {}
         for op in ops:
             for prompts in _prompts(op):
@@ -482,6 +552,11 @@ class Engine:
                 target = directions[op.prompts].target_category
                 if target:
                     category = target
+        kind_change = next((op for op in ops if isinstance(op, ChangeKind)), None)
+        kind_columns = {c.name for c in self.index.schema.attributes if set(column_words(c.name)) & _KIND_WORDS}
+        if kind_change is not None:
+            category = self._closest_kind(row, kind_change.kinds, [
+                c.name for c in self.index.schema.attributes if c.name not in kind_columns])
         rows = self.index.rows_in_category(category) if category else np.arange(len(self.index))
         axes: list[Axis | None] = []
         for op in ops:
@@ -522,9 +597,42 @@ class Engine:
         seen = {self.index.row_of[i] for i in self.store.seen(tx, session.id) if i in self.index.row_of}
         touched = {ax.source.split(":", 1)[1] for ax in axes if ax is not None and ":" in ax.source}
         touched |= {op.column for op in ops if isinstance(op, (Require, Exclude))}
+        if kind_change is not None:  # the kind's group columns (subCategory ...) change with it
+            touched |= kind_columns
         hold = [c.name for c in self.index.schema.attributes if c.name not in touched]
-        result = graded_step(self.index, TurnState(row, seen, floors, filters, caps), ops, axes, floor_axes,
-                             category, hold)
+        no_kind = not any(self.index.category_names)
+        held: list[Require] = []
+        if kind_change is not None or no_kind:
+            # a kind change keeps the rest of the style, and without a kind column the kind is
+            # somewhere among the attributes ("cheaper" must stay a wallet): the attributes not
+            # asked about are held as filters, the ones the item texts show first; the least
+            # shown are let go one by one while nothing satisfies them
+            schema = self.index.schema
+            colour = {schema.swatch_column, schema.colour_column} if any(
+                ax is not None and ax.source.startswith("swatch:") for ax in axes) else set()
+            visible = self._visibility()
+            columns = [c for c in hold if c not in colour and (no_kind or visible.get(c, 0.0) >= 0.3)]
+            # at equal visibility the colour goes first: the CIELAB hold still keeps it close
+            columns.sort(key=lambda c: (-visible.get(c, 0.0), c in (schema.colour_column, schema.swatch_column)))
+            held = [Require(c, (v,), v) for c in columns if (v := str(self.index.column(c)[row]))
+                    and not any(isinstance(f, Require) and f.column == c for f in filters)]
+        else:
+            audience = self._audience_column()
+            value = str(self.index.column(audience)[row]) if audience in hold else ""
+            if value:  # who it is for never changes unasked ("darker" stays a men's t-shirt)
+                held = [Require(audience, (value,), value)]  # type: ignore[arg-type]
+        fallback = None  # the first answer found by relaxing, with the most held
+        while True:
+            result = graded_step(self.index, TurnState(row, seen, floors, filters + held, caps), ops, axes, floor_axes,
+                                 category, hold)
+            if result.row is not None and not result.relaxed:
+                break
+            if fallback is None and result.row is not None:
+                fallback = result
+            if not held:
+                result = fallback or result
+                break
+            held = held[:-1]
         text_conf = [directions[op.prompts].confidence for op in ops if isinstance(op, Comparative)
                      and axes[ops.index(op)] is not None and axes[ops.index(op)].source == "text"]
         confidence = min(text_conf) if text_conf else 1.0

@@ -225,13 +225,14 @@ class AxisBuilder:
         for sleeves), preferring one named for the dimension or the part asked about."""
         if not op.pole and not op.counter:
             return None
-        pole, counter = set(op.pole), set(op.counter)
+        pole = _stems(op.pole) | _occasion_words(op.pole)
+        counter = _stems(op.counter) | _occasion_words(op.counter)
         best: tuple[float, str] | None = None
         for c in self.index.schema.attributes:
             present = [v for v in set(self.index.column(c.name)[rows]) if v]
             if len(present) < 2:
                 continue
-            words_of = {v: set(_value_words(v)) for v in present}
+            words_of = {v: _stems(_value_words(v)) for v in present}
             a = sum(1 for v in present if words_of[v] & pole)
             b = sum(1 for v in present if words_of[v] & counter)
             if a + b == 0:
@@ -271,16 +272,17 @@ class AxisBuilder:
         items = _z(means)
         level = items + _z(text)
         # orientation: values that name the asked end must lie above those naming the other
-        words_of = [set(_value_words(v)) for v in present]
-        a = [level[i] for i, w in enumerate(words_of) if w & set(op.pole)]
-        b = [level[i] for i, w in enumerate(words_of) if w & set(op.counter)]
+        words_of = [_stems(_value_words(v)) for v in present]
+        pole_words, counter_words = _stems(op.pole), _stems(op.counter)
+        a = [level[i] for i, w in enumerate(words_of) if w & pole_words]
+        b = [level[i] for i, w in enumerate(words_of) if w & counter_words]
         if (a and b and np.mean(a) < np.mean(b)) or (a and not b and np.mean(a) < np.mean(level)) \
                 or (b and not a and np.mean(b) > np.mean(level)):
             level, items = -level, -items
         # a value that names an end *is* that end ("maxi" is the longest length there is),
         # whatever the encoder makes of the word: it goes past every value naming neither
-        at_pole = np.array([bool(w & set(op.pole)) and not w & set(op.counter) for w in words_of])
-        at_counter = np.array([bool(w & set(op.counter)) and not w & set(op.pole) for w in words_of])
+        at_pole = np.array([bool(w & pole_words) and not w & counter_words for w in words_of])
+        at_counter = np.array([bool(w & counter_words) and not w & pole_words for w in words_of])
         # "sleeveless", "strapless", "heelless": none of the part at all, past the short end
         larger = {p for _, p in DIMENSION_COLUMNS.get(op.dimension, ())}
         if larger:
@@ -306,6 +308,9 @@ class AxisBuilder:
                     level[absent] = level[absent] - level[absent].max() + level[~absent].min() - 1.0
                 else:
                     level[absent] = level[absent] - level[absent].min() + level[~absent].max() + 1.0
+        attribute = self.index.schema.attribute(column)
+        column_words_ = [_stems(_value_words(v.lower())) for v in (attribute.values if attribute else present)]
+        level = _occasion_levels(op, level, words_of, at_pole, at_counter, column_words_)
         by_value = dict(zip(present, level))
         out = np.array([by_value.get(v, np.nan) for v in values], dtype=np.float64)
         return out
@@ -326,6 +331,81 @@ class AxisBuilder:
 # Nouns of garment parts: a column named for one is about that part, not the whole item.
 _PART_NOUNS = frozenset({"sleeve", "sleeves", "heel", "heels", "neck", "neckline", "collar", "waist",
                          "leg", "legs", "hem", "strap", "straps", "sole", "toe", "cuff"})
+
+
+# English occasion words that lie on one side of a lexicon dimension without naming it: a
+# "party" is on the formal side, "gym" and "travel" on the casual side, "ethnic" on the
+# traditional side. Keyed by the lexicon's canonical pole word; no catalog's values.
+OCCASION_WORDS: dict[str, frozenset[str]] = {
+    "formal": frozenset("business office work workwear evening party cocktail wedding ceremony ceremonial gala "
+                        "dinner black-tie tie".split()),
+    "casual": frozenset("sport sports sporty athletic athleisure gym active activewear training running travel "
+                        "beach lounge loungewear home leisure weekend outdoor outdoors street streetwear".split()),
+    "classic": frozenset("ethnic ethnicwear heritage vintage retro festive handloom folk".split()),
+    "modern": frozenset("street streetwear urban futuristic".split()),
+}
+
+
+def _stem(word: str) -> str:
+    """'sports' / 'sporty' -> 'sport', 'flats' -> 'flat', 'dresses' / 'dressy' -> 'dress': a
+    value word and a comparative's pole word match on it."""
+    w = word.lower()
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("sses", "shes", "ches", "xes")):
+        w = w[:-2]
+    elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        w = w[:-1]
+    if len(w) > 4 and w.endswith("y"):
+        w = w[:-1]
+    return w
+
+
+def _stems(words: Sequence[str]) -> set[str]:
+    return {w.lower() for w in words} | {_stem(w) for w in words}
+
+
+def _occasion_words(pole: Sequence[str]) -> set[str]:
+    return {_stem(w) for p in pole for w in OCCASION_WORDS.get(p, ())} | {
+        w for p in pole for w in OCCASION_WORDS.get(p, ())}
+
+
+def _occasion_levels(op: Comparative, level: np.ndarray, words_of: list[set[str]], at_pole: np.ndarray,
+                     at_counter: np.ndarray, column_values: list[set[str]]) -> np.ndarray:
+    """A mixed occasion column (Casual / Formal / Sports / Ethnic / Party ...) read on one
+    dimension. When some of the column's values say nothing of it, values are placed by the side their words
+    are on (`OCCASION_WORDS`): those on the other side level with the value naming that end
+    ("sports" is as casual as "casual", so "more formal" does not step there), a value on both
+    sides ("smart casual") in between, the value naming the asked end at the top, and values
+    on neither side, or only associated with the asked end ("party" for "more formal"), off
+    the axis. With no value on the other side (an open word, "sportier"; or "more
+    traditional"), the axis has two levels: the values on the asked side above all others."""
+    pole_ext = _occasion_words(op.pole)
+    counter_ext = _occasion_words(op.counter)
+    if not pole_ext and not counter_ext and op.counter:
+        return level  # a lexicon dimension with no occasion words: as before
+    pole_ext_only = np.array([bool(w & pole_ext) and not w & counter_ext for w in words_of], dtype=bool)
+    pole_ext_only &= ~at_pole & ~at_counter
+    counter_side = at_counter | (np.array([bool(w & counter_ext) and not w & pole_ext for w in words_of],
+                                          dtype=bool) & ~at_pole)
+    both = np.array([bool(w & (pole_ext | _stems(op.pole))) and bool(w & (counter_ext | _stems(op.counter)))
+                     for w in words_of], dtype=bool) & ~at_pole & ~counter_side
+    off = ~(at_pole | pole_ext_only | counter_side | both)
+    on_dimension = _stems(op.pole) | _stems(op.counter) | pole_ext | counter_ext
+    if not off.any() and all(w & on_dimension for w in column_values):
+        return level  # a scale of this dimension (casual ... business ... formal), every value on it
+    if not counter_side.any():
+        if not (at_pole | pole_ext_only).any():
+            return level
+        return np.where(at_pole | pole_ext_only, 1.0, np.where(both, 0.5, 0.0))
+    if not at_pole.any():
+        return level
+    # a step "ahead" names the asked end or lies between the ends: a value only associated
+    # with the asked end ("party" for "more formal") is not a step of this scale
+    out = level.astype(np.float64).copy()
+    out[counter_side] = float(out[counter_side].min())
+    out[off | pole_ext_only] = np.nan
+    return out
 
 
 def _value_words(value: str) -> list[str]:

@@ -19,6 +19,7 @@ float32, float16 or 8-bit codes (docs/RESULTS.md has the measurements).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -35,7 +37,7 @@ import faiss
 import numpy as np
 
 from .colour import lab_of_values
-from .schema import CatalogSchema, infer_schema
+from .schema import _KIND_WORDS, CatalogSchema, column_words, infer_schema
 from .types import IndexStateError, Item, UnknownItemError
 
 log = logging.getLogger(__name__)
@@ -163,7 +165,37 @@ class ItemIndex:
                 self._schema = infer_schema(self.items, columns, kind_column=spec.get("category_column"),
                                             text_columns=self.manifest.get("catalog", {}).get("text_columns", []),
                                             reserved=())
+            self._schema = dataclasses.replace(self._schema, kinds=tuple(c for c in self.category_names if c),
+                                               kind_groups=self._kind_groups(self._schema), _by_name={}, _memo={})
         return self._schema
+
+    def _kind_groups(self, schema: CatalogSchema) -> dict[str, str]:
+        """Each kind's group in the coarser category-like column the kinds nest in ("Heels" ->
+        "Shoes" by subCategory): at least 90% of each kind's items share one value there. Among
+        several such columns, the finest. Empty when the catalog has none."""
+        best: tuple[int, dict[str, str]] | None = None
+        kinds = [c for c in self.category_names if c]
+        if not kinds:
+            return {}
+        for c in schema.attributes:
+            if not set(column_words(c.name)) & _KIND_WORDS:
+                continue
+            values = self.column(c.name)
+            groups: dict[str, str] = {}
+            for kind in kinds:
+                rows = self.rows_in_category(kind)
+                counts = Counter(v for v in values[rows] if v)
+                if not counts:
+                    break
+                value, n = counts.most_common(1)[0]
+                if n < 0.9 * len(rows):
+                    break
+                groups[kind.lower()] = value
+            else:
+                distinct = len(set(groups.values()))
+                if 1 < distinct < len(kinds) and (best is None or distinct > best[0]):
+                    best = (distinct, groups)
+        return best[1] if best else {}
 
     def with_schema(self, schema: CatalogSchema) -> "ItemIndex":
         """The same items and vectors seen through another schema (e.g. without the swatch
@@ -184,14 +216,23 @@ class ItemIndex:
         return self._columns[name]
 
     def swatch_lab(self) -> np.ndarray | None:
-        """CIELAB of every row's swatch colour (NaN where none), or None without a swatch column."""
-        name = self.schema.swatch_column
+        """CIELAB of every row's swatch colour (NaN where none): the swatch column's hex values,
+        else the colour-name column's values grounded at index time (`colour.name_to_lab`); None
+        with neither."""
+        schema = self.schema
+        name = schema.swatch_column or schema.colour_column
         if name is None:
             return None
         key = f"\0lab:{name}"
         if key not in self._columns:
-            values = np.array([it.metadata.get(name) for it in self.items], dtype=object)
-            lab = lab_of_values(values)
+            if schema.swatch_column is not None:
+                values = np.array([it.metadata.get(name) for it in self.items], dtype=object)
+                lab = lab_of_values(values)
+            else:
+                lab = np.full((len(self.items), 3), np.nan)
+                for row, value in enumerate(self.column(name)):
+                    if value in schema.colour_lab:
+                        lab[row] = schema.colour_lab[value]
             lab.setflags(write=False)
             self._columns[key] = lab
         return self._columns[key]

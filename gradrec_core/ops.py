@@ -17,6 +17,9 @@ and cheaper", is one step that satisfies every part). The critique planner
 - `Different`: an item of another style ("something completely different"): the unseen item of
   the kind least like the current one; earlier comparatives and substitutions are let go, a
   budget is kept.
+- `ChangeKind`: the same style as another kind ("show me sandals instead", "sportier" on casual
+  shoes -> sports shoes): the step leaves the current kind for one of `kinds` (the one whose
+  items are most like the current item), holding every other attribute.
 
 `Require` and `Range` persist for later steps (a budget, a colour asked for) until a later
 operation on the same column replaces them; comparatives persist as floors (after "darker",
@@ -100,11 +103,23 @@ class Different:
     op: str = "different"
 
 
-Op = Union[Comparative, NumericComparative, Require, RequireText, Range, Exclude, Different]
+@dataclass(frozen=True)
+class ChangeKind:
+    kinds: tuple[str, ...]  # the kind column's values as the catalog writes them, any of which will do
+    attribute: str = ""  # as said: "sandals", "sportier"
+    # from a comparative ("sportier"): its pole words. The plan then holds the comparative too,
+    # and the engine keeps the one that fits: the comparative when the current kind's own items
+    # have a value naming the end (formal heels exist), else the kind change
+    pole: tuple[str, ...] = ()
+    op: str = "change_kind"
+
+
+Op = Union[Comparative, NumericComparative, Require, RequireText, Range, Exclude, Different, ChangeKind]
 
 _TYPES: dict[str, type] = {
     "comparative": Comparative, "numeric_comparative": NumericComparative, "require": Require,
     "require_text": RequireText, "range": Range, "exclude": Exclude, "different": Different,
+    "change_kind": ChangeKind,
 }
 
 
@@ -115,7 +130,7 @@ def op_to_dict(op: Op) -> dict[str, Any]:
 def op_from_dict(d: dict[str, Any]) -> Op:
     kind = _TYPES[d["op"]]
     fields = dict(d)
-    for key in ("pole", "counter", "values", "words"):
+    for key in ("pole", "counter", "values", "words", "kinds"):
         if key in fields:
             fields[key] = tuple(fields[key])
     return kind(**fields)  # type: ignore[no-any-return]

@@ -21,13 +21,17 @@ index manifest, from its flags or, where a flag is not given, inferred from the 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-from .colour import parse_hex
+from .colour import ground_colour_names, parse_hex
 from .types import CatalogError, Item
+
+log = logging.getLogger(__name__)
 
 MAX_VALUES = 1_000  # an attribute column with more distinct values is free text, not a facet
 MAX_VALUE_CHARS = 40
@@ -79,6 +83,15 @@ class CatalogSchema:
     numeric: tuple[NumericColumn, ...] = ()
     attributes: tuple[AttributeColumn, ...] = ()
     swatch_column: str | None = None
+    # a colour-name column grounded in CIELAB (catalogs without a swatch column): value -> Lab
+    colour_column: str | None = None
+    colour_lab: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    brand_column: str | None = None  # a brand column, declared, named so, or derived from the names
+    brand_derived: bool = False  # True: `brand_column` was written at index time from the names
+    # the kind column's values and, per kind, its group in a coarser category-like column
+    # ("Heels" -> "Shoes"); filled from the items when the index loads, never stored
+    kinds: tuple[str, ...] = field(default=(), compare=False)
+    kind_groups: dict[str, str] = field(default_factory=dict, compare=False)
     _by_name: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -113,6 +126,11 @@ class CatalogSchema:
                         for c in self.numeric],
             "attributes": [{"name": c.name, "values": list(c.values)} for c in self.attributes],
             "swatch_column": self.swatch_column,
+            # only when present, so that indexes of catalogs without them keep their fingerprints
+            **({"colour_column": self.colour_column, "colour_lab": {k: list(v) for k, v in self.colour_lab.items()}}
+               if self.colour_column else {}),
+            **({"brand_column": self.brand_column, "brand_derived": self.brand_derived}
+               if self.brand_column else {}),
         }
 
     @classmethod
@@ -124,6 +142,10 @@ class CatalogSchema:
                           for c in d.get("numeric", [])),
             attributes=tuple(AttributeColumn(c["name"], tuple(c["values"])) for c in d.get("attributes", [])),
             swatch_column=d.get("swatch_column"),
+            colour_column=d.get("colour_column"),
+            colour_lab={k: (float(v[0]), float(v[1]), float(v[2])) for k, v in (d.get("colour_lab") or {}).items()},
+            brand_column=d.get("brand_column"),
+            brand_derived=bool(d.get("brand_derived")),
         )
 
 
@@ -139,6 +161,8 @@ def infer_schema(
     name_column: str | None = None,
     swatch_column: str | None = None,
     price_column: str | None = None,
+    brand_column: str | None = None,
+    brand_derived: bool = False,
     source: str = "catalog",
 ) -> CatalogSchema:
     """The schema of `items` (metadata columns). Declared columns must exist and fit their
@@ -225,8 +249,158 @@ def infer_schema(
 
     if name_column is None:
         name_column = text_columns[0] if text_columns else None
+    if brand_column is not None and brand_column not in metadata_columns:
+        raise CatalogError(f"{source}: no brand column '{brand_column}' (columns: {', '.join(sorted(metadata_columns))})")
+    if brand_column is None:
+        brand_column = next((c.name for c in attributes if set(column_words(c.name)) & _BRAND_WORDS), None)
+    if brand_column is not None and not any(c.name == brand_column for c in attributes):
+        counts = Counter(str(it.metadata.get(brand_column) or "").strip() for it in items)
+        counts.pop("", None)
+        attributes.append(AttributeColumn(brand_column, tuple(sorted(counts, key=lambda v: (-counts[v], v)))))
+    colour_column, colour_lab = None, {}
+    if swatch_column is None:
+        colour_column, colour_lab = _ground_colour_column(attributes, source)
     return CatalogSchema(kind_column=kind_column, name_column=name_column,
-                         numeric=tuple(numeric), attributes=tuple(attributes), swatch_column=swatch_column)
+                         numeric=tuple(numeric), attributes=tuple(attributes), swatch_column=swatch_column,
+                         colour_column=colour_column, colour_lab=colour_lab, brand_column=brand_column,
+                         brand_derived=brand_derived and brand_column is not None)
+
+
+_COLOUR_COLUMN_WORDS = frozenset({"colour", "color", "colours", "colors", "shade", "hue"})
+_BRAND_WORDS = frozenset({"brand", "brands", "manufacturer", "maker", "designer", "vendor", "label"})
+_KIND_WORDS = frozenset({"category", "categories", "type", "kind", "article", "class", "subcategory",
+                         "department", "product"})
+
+
+def _ground_colour_column(attributes: Sequence[AttributeColumn], source: str
+                          ) -> tuple[str | None, dict[str, tuple[float, float, float]]]:
+    """The colour-name column (named for colour, else the one whose values are most often colour
+    names), with its values grounded in CIELAB (`colour.name_to_lab`); one log line says how
+    many values were grounded and names those that were not."""
+    best: tuple[tuple[int, float], AttributeColumn, dict[str, tuple[float, float, float]], list[str]] | None = None
+    for c in attributes:
+        named = bool(set(column_words(c.name)) & _COLOUR_COLUMN_WORDS)
+        grounded, missing = ground_colour_names(c.values)
+        share = len(grounded) / max(len(c.values), 1)
+        if not named and share < 0.8:
+            continue
+        key = (int(named), share)
+        if best is None or key > best[0]:
+            best = (key, c, grounded, missing)
+    if best is None or not best[2]:
+        return None, {}
+    _, column, grounded, missing = best
+    log.info("%s: colour column '%s': %d of %d values grounded in CIELAB%s", source, column.name,
+             len(grounded), len(column.values),
+             f"; not grounded: {', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}" if missing else "")
+    return column.name, grounded
+
+
+def infer_kind_column(items: Sequence[Item], columns: Iterable[str], exclude: Iterable[str] = (),
+                      source: str = "catalog") -> str | None:
+    """The kind column when none is declared: among the facet-like columns named like a
+    category (category / type / kind / article / class), the finest one (the most distinct
+    values: articleType over subCategory over masterCategory). One log line says which."""
+    excluded = set(exclude)
+    best: tuple[int, str] | None = None
+    for c in columns:
+        if c in excluded or not set(column_words(c)) & _KIND_WORDS:
+            continue
+        if set(column_words(c)) & (_COLOUR_COLUMN_WORDS | _BRAND_WORDS):
+            continue
+        counts: Counter[str] = Counter()
+        for item in items:
+            value = str(item.metadata.get(c) or "").strip()
+            if value:
+                if len(value) > MAX_VALUE_CHARS:
+                    counts.clear()
+                    break
+                counts[value] += 1
+        used = sum(counts.values())
+        if len(counts) < 2 or len(counts) > MAX_VALUES or len(counts) * 2 > used:
+            continue
+        if best is None or len(counts) > best[0]:
+            best = (len(counts), c)
+    if best is None:
+        log.info("%s: no kind column declared or named like one (category / type / kind / article); "
+                 "every attribute not asked about is held instead", source)
+        return None
+    log.info("%s: kind column '%s' inferred (%d kinds; --category-column overrides)", source, best[1], best[0])
+    return best[1]
+
+
+# generic words a product name starts with that are not a brand
+_NOT_BRAND = frozenset("the a an new men mens women womens woman man unisex kids kid boys boy girls girl baby "
+                       "infant adult ladies gents set pack of and with for in by".split())
+
+
+def _name_tokens(name: str) -> list[str]:
+    return [w for w in re.split(r"[^\w'&.+-]+", str(name)) if w]
+
+
+def learn_brands(names: Sequence[str], not_brand_words: Iterable[str], min_share: float = 0.5) -> list[str]:
+    """The brands of a catalog whose product names start with the brand ("Puma Women Casual
+    Beige Heels", "Peter England Men Shirt"): a name's leading words, extended while most names
+    with that start go on with the same word, kept when several names share them and their
+    first word is not a word of the catalog's other values (a kind, colour, gender) nor a
+    colour name. None at all when fewer than `min_share` of the names start with one, or when
+    one start covers most names ("Cotton crew-neck tee ..."): the names do not start with brands."""
+    from .colour import name_to_lab
+
+    excluded = {w.lower() for w in not_brand_words} | _NOT_BRAND
+    by_first: dict[str, list[list[str]]] = {}
+    for name in names:
+        t = [w.lower() for w in _name_tokens(name)]
+        if t:
+            by_first.setdefault(t[0], []).append(t)
+    min_count = max(2, int(0.0005 * len(names)))
+    brands: dict[tuple[str, ...], int] = {}
+    for word, group in by_first.items():
+        if (len(group) < min_count or word in excluded or any(ch.isdigit() for ch in word)
+                or name_to_lab(word) is not None):
+            continue
+        prefix = [word]
+        while True:
+            nxt = Counter(t[len(prefix)] for t in group if len(t) > len(prefix) + 1)
+            if not nxt:
+                break
+            w, c = nxt.most_common(1)[0]
+            if c < 0.8 * len(group) or w in excluded and w not in ("of", "and", "&") or name_to_lab(w) is not None:
+                break
+            prefix.append(w)
+            group = [t for t in group if len(t) > len(prefix) and t[len(prefix) - 1] == w]
+        brands[tuple(prefix)] = len(group)
+    if sum(brands.values()) < min_share * len(names) or len(brands) < 2 or max(brands.values()) > 0.8 * len(names):
+        return []  # names that mostly do not start with a brand, or all with the same words
+    # as the catalog writes it: the most common spelling of each brand's words
+    match = brand_matcher([" ".join(b) for b in brands])
+    spelled: dict[str, Counter[str]] = {}
+    for name in names:
+        brand = match(name)
+        if brand:
+            n = len(brand.split())
+            spelled.setdefault(brand, Counter())[" ".join(_name_tokens(name)[:n])] += 1
+    return sorted((c.most_common(1)[0][0] for c in spelled.values()), key=str.lower)
+
+
+def brand_matcher(brands: Sequence[str]) -> Callable[[str], str]:
+    """A function: product name -> the brand it starts with (the longest of `brands`), or ''."""
+    by_first: dict[str, list[tuple[list[str], str]]] = {}
+    for b in brands:
+        words = [w.lower() for w in _name_tokens(b)]
+        if words:
+            by_first.setdefault(words[0], []).append((words, b))
+    for options in by_first.values():
+        options.sort(key=lambda o: -len(o[0]))
+
+    def brand_of(name: str) -> str:
+        words = [w.lower() for w in _name_tokens(name)]
+        for bw, b in by_first.get(words[0], []) if words else []:
+            if words[:len(bw)] == bw:
+                return b
+        return ""
+
+    return brand_of
 
 
 def _all_hex(items: Sequence[Item], column: str) -> bool:

@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable, Mapping
 
-from ..ops import Comparative, Different, Exclude, NumericComparative, Op, Range, Require, RequireText
+from ..ops import ChangeKind, Comparative, Different, Exclude, NumericComparative, Op, Range, Require, RequireText
 from ..schema import CatalogSchema, column_words
 from ..types import Item
 from . import parser as P
@@ -51,13 +51,15 @@ class Question:
 
 @dataclass(frozen=True)
 class Plan:
-    kind: str  # "critique" | "question" | "none"
+    kind: str  # "critique" | "question" | "search" (a whole new item described) | "none"
     ops: tuple[Op, ...] = ()
     question: Question | None = None
     phrases: tuple[str, ...] = ()  # what each operation asked, as a reply says it: "darker", "in black"
     refused: tuple[str, ...] = ()  # entity values refused (not short strings), named for the log/reply
     already: tuple[str, ...] = ()  # substitutions the current item already satisfies
     unknown: tuple[str, ...] = ()  # what was asked of data the catalog lacks: "cheaper" with no prices
+    query: str = ""  # a "search" plan's text
+    search_kind: str = ""  # a "search" plan's kind, when it names exactly one
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +70,7 @@ class Plan:
             "refused": list(self.refused),
             "already": list(self.already),
             "unknown": list(self.unknown),
+            **({"query": self.query, "search_kind": self.search_kind} if self.kind == "search" else {}),
         }
 
 
@@ -81,6 +84,7 @@ _TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "size": ("size", "sizes"),
     "fit": ("fit", "fits", "cut"),
     "style": ("style", "styles", "occasion", "usage"),
+    "brand": ("brand", "brands", "make", "label", "maker"),
 }
 _COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "colour": ("colour", "color", "colours", "colors", "hue"),
@@ -89,6 +93,7 @@ _COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "size": ("size",),
     "fit": ("fit",),
     "style": ("style", "usage", "occasion", "formality"),
+    "brand": ("brand", "manufacturer", "maker", "designer", "vendor", "label"),
 }
 
 
@@ -142,7 +147,7 @@ def item_phrase(item: Item, schema: CatalogSchema) -> str:
 _QUESTION_RE = re.compile(
     r"^\s*(what|which|how|is it|does it|do you|can i|tell me|show me the|any other)\b.*"
     r"\b(colou?rs?|shades?|materials?|fabrics?|made of|made from|patterns?|prints?|price|cost|how much|"
-    r"sizes?|fits?|options?|styles?)\b",
+    r"sizes?|fits?|options?|styles?|brands?)\b",
     re.IGNORECASE)
 _QUESTION_STARTS = re.compile(r"^\s*(what|which|how much|how expensive|what's|whats)\b", re.IGNORECASE)
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
@@ -344,9 +349,10 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
         ents["attribute"] = _spelling_corrected(ents["attribute"], protected)
     lowered = text.lower()
 
-    # questions about the current item
-    if _QUESTION_RE.search(lowered) or (_QUESTION_STARTS.search(lowered) and "?" in lowered):
-        topic = _question_topic(lowered)
+    # questions about the current item (a brand's own words are not the question's: "United Colors of ...")
+    asked = _without_brands(lowered, schema)
+    if _QUESTION_RE.search(asked) or (_QUESTION_STARTS.search(asked) and "?" in asked):
+        topic = _question_topic(asked)
         if topic is not None:
             column, numeric = topic_column(schema, topic)
             return Plan("question", question=Question(topic, column, numeric), refused=tuple(refused))
@@ -370,6 +376,20 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     subs = _find_substitutions(tokens, schema, critique_words, kind_words)
     sub_words = {w for s in subs for w in s.said.split()}
 
+    kinds_said = _kind_mentions(rest, schema)
+    current_kind = (item.category or "").strip().lower()
+    if kinds_said and _describes_new_item(rest, subs, schema):
+        one = kinds_said[0] if len(kinds_said) == 1 else ""
+        return Plan("search", refused=tuple(refused), query=text.strip(), search_kind=one)
+    if kinds_said and current_kind not in {k.lower() for k in kinds_said}:
+        ops.append(ChangeKind(tuple(kinds_said), " or ".join(k.lower() for k in kinds_said[:2])))
+        phrases.append("in " + (kinds_said[0].lower() if len(kinds_said) == 1 else "that kind"))
+    if schema.brand_column and _SAME_BRAND_RE.search(lowered):
+        mine = str(item.metadata.get(schema.brand_column) or "").strip()
+        if mine:  # "same brand?": another one of this brand (a filter the current item satisfies)
+            ops.append(Require(schema.brand_column, (mine.lower(),), mine))
+            phrases.append(f"from {mine}")
+
     phrase = item_phrase(item, schema)
     for c in critiques:
         if c.absolute:
@@ -384,6 +404,10 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
             unknown.append(c.text.strip() or c.lemma)  # no prices: not guessed from the item texts
             continue
         op, said = _comparative_op(c, item, phrase, schema)
+        kinds = _kinds_named_by(op, item, schema) if isinstance(op, Comparative) else ()
+        if kinds and not any(isinstance(o, ChangeKind) for o in ops):
+            # "sportier" casual shoes: sports shoes (the engine decides against the kind's items)
+            ops.append(ChangeKind(kinds, c.text.strip() or c.lemma, tuple(op.pole)))  # type: ignore[union-attr]
         ops.append(op)
         phrases.append(said)
 
@@ -397,6 +421,9 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
             ops.append(Exclude(s.column, s.values, s.said))
             phrases.append(said)
             continue
+        if s.column is not None and s.column == schema.brand_column and any(
+                isinstance(o, Require) and o.column == s.column for o in ops):
+            continue  # "same brand" already said which
         if s.column is not None:
             mine = str(item.metadata.get(s.column) or "").strip().lower()
             if mine in s.values:
@@ -409,7 +436,10 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
                 already.append(value)
                 continue
             ops.append(RequireText(phrase, _substitute(phrase, value), tuple(_value_words(value)), value))
-        phrases.append(f"in {s.said}" if s.column is None or not _is_part(s.said) else f"with {s.said}")
+        if s.column is not None and s.column == schema.brand_column:
+            phrases.append(f"from {_as_written(schema, s.column, s.values[0])}")
+        else:
+            phrases.append(f"in {s.said}" if s.column is None or not _is_part(s.said) else f"with {s.said}")
 
     if not ops and not already:
         open_value = _open_substitution(rest, critique_words)
@@ -423,6 +453,112 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     if not ops:
         return Plan("none", refused=tuple(refused), already=tuple(already), unknown=tuple(unknown))
     return Plan("critique", tuple(ops), None, tuple(phrases), tuple(refused), tuple(already), tuple(unknown))
+
+
+_SAME_BRAND_RE = re.compile(r"\b(same|this|that)\s+(brand|make|label|maker)\b")
+# words that tie a sentence to the item shown: with them a named kind is a change of this item
+_REFERS_TO_CURRENT = frozenset("this it that these those same similar like instead rather one ones such "
+                               "matching match".split())
+
+
+def _brand_pattern(schema: CatalogSchema) -> "re.Pattern[str] | None":
+    attribute = schema.attribute(schema.brand_column) if schema.brand_column else None
+    if attribute is None or not attribute.values:
+        return None
+    names = sorted({v.lower() for v in attribute.values}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
+
+
+def _without_brands(lowered: str, schema: CatalogSchema) -> str:
+    pattern = schema.memo("brand_pattern", _brand_pattern)
+    return pattern.sub(" ", lowered) if pattern is not None else lowered
+
+
+def _kind_key(word: str) -> str:
+    """Singular/plural tolerant key of a kind word: 'Backpacks' -> 'backpack', 'dresses' ->
+    'dress', 'T-shirts' -> 'tshirt'."""
+    w = word.lower()
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("sses", "shes", "ches", "xes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
+
+
+def _kind_tokens(text: str) -> list[str]:
+    return [_kind_key(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("-", "").replace("'", ""))]
+
+
+def _kinds_by_key(schema: CatalogSchema) -> list[tuple[tuple[str, ...], str]]:
+    return sorted(((tuple(_kind_tokens(k)), k) for k in schema.kinds if _kind_tokens(k)),
+                  key=lambda kv: -len(kv[0]))
+
+
+def _kind_mentions(text: str, schema: CatalogSchema) -> list[str]:
+    """The kinds (as the catalog writes them) a message names, matched on the schema's kind
+    values, singular or plural: a kind named whole ("sports shoes", "backpacks") wins; else
+    every kind whose head word is named ("shoes": casual, sports and formal shoes)."""
+    if not schema.kinds:
+        return []
+    tokens = _kind_tokens(text)
+    kinds: list[tuple[tuple[str, ...], str]] = schema.memo("kind_keys", _kinds_by_key)
+    whole: list[str] = []
+    taken = [False] * len(tokens)
+    for key, kind in kinds:
+        n = len(key)
+        for i in range(len(tokens) - n + 1):
+            if tuple(tokens[i:i + n]) == key and not any(taken[i:i + n]):
+                whole.append(kind)
+                taken[i:i + n] = [True] * n
+    if whole:
+        return list(dict.fromkeys(whole))
+    heads = [kind for key, kind in kinds if key[-1] in tokens]
+    return heads
+
+
+def _describes_new_item(text: str, subs: list["_Substitution"], schema: CatalogSchema) -> bool:
+    """A sentence that names a kind and two or more other values of the catalog, with no word
+    tying it to the item shown ("show me Puma Women Casual Beige Heels"), describes a whole
+    new item: a new search, not a change of this one."""
+    if set(_tokens(text)) & _REFERS_TO_CURRENT:
+        return False
+    return len({s.column for s in subs if s.column is not None}) >= 2
+
+
+def _kinds_named_by(op: Comparative, item: Item, schema: CatalogSchema) -> tuple[str, ...]:
+    """Sibling kinds (same group, or the same head noun) that name the end a comparative asks
+    for while the current kind does not: "sportier" casual shoes -> sports shoes, "flatter"
+    heels -> flats, "more formal" casual shoes -> formal shoes. The kind itself is the change."""
+    current = (item.category or "").strip()
+    if not current or not schema.kinds or not op.pole:
+        return ()
+    stems = {_stem_word(w) for w in op.pole}
+    mine = {_stem_word(w) for w in _kind_tokens(current)}
+    if mine & stems:
+        return ()
+    group = schema.kind_groups.get(current.lower())
+    head = _kind_tokens(current)[-1]
+    found = []
+    for kind in schema.kinds:
+        if kind.lower() == current.lower():
+            continue
+        keys = _kind_tokens(kind)
+        sibling = (group is not None and schema.kind_groups.get(kind.lower()) == group) or (keys and keys[-1] == head)
+        if sibling and {_stem_word(w) for w in keys} & stems:
+            found.append(kind)
+    return tuple(found)
+
+
+def _stem_word(word: str) -> str:
+    w = _kind_key(word)
+    return w[:-1] if len(w) > 4 and w.endswith("y") else w
+
+
+def _as_written(schema: CatalogSchema, column: str, value: str) -> str:
+    attribute = schema.attribute(column)
+    return next((v for v in (attribute.values if attribute else ()) if v.lower() == value), value)
 
 
 _OPEN_SUB_RE = re.compile(

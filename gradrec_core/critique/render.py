@@ -154,6 +154,10 @@ def render_turn(plan: Plan, before: Item, step: CritiqueStep | None, values: Att
         return _answer_question(plan, before, values, schema, currency)
     unknown = (f"I don't have prices for this shop's items, so I can't find one {_join(list(plan.unknown))}."
                if plan.unknown else "")
+    if plan.kind == "search":
+        if step is None or step.item is None:
+            return "I found nothing like that. Try describing it another way."
+        return f"How about this one: {spoken_name(step.item, schema)}?"
     if plan.kind == "none" or step is None:
         if unknown:
             return unknown + (f" This one is already {_join(list(plan.already))}." if plan.already else "")

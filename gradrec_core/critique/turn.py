@@ -59,6 +59,13 @@ def take_turn(engine: Engine, session_id: str, text: str,
         if plan.question.column is not None:
             values = engine.values_like(item.id, plan.question.column)
         turn = Turn(plan, item, values=values)
+    elif plan.kind == "search":  # a whole new item described: a new search, the walk starts over there
+        found = engine.search(plan.query, k=1, category=plan.search_kind or None) or engine.search(plan.query, k=1)
+        if not found:
+            turn = Turn(plan, item)
+        else:
+            engine.start(session_id, found[0].item.id)
+            turn = Turn(plan, item, step=CritiqueStep(0, found[0].item, False, "", (), (), (), (), False, 1.0, False))
     elif plan.kind == "critique":
         turn = Turn(plan, item, step=engine.apply(session_id, list(plan.ops)))
     else:
