@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--name-column", help="the item's display name (default: the first text column)")
     ix.add_argument("--swatch-column", help="each item's colour as hex (#1f3a93): shade and colour critiques "
                     "are measured on it (default: a column whose every value is a hex colour, if any)")
+    ix.add_argument("--vectors", metavar="FILE.npy", help="take the items' vectors from this file (float32, "
+                    "one row per catalog row, in file order: embeddings you already have) instead of embedding "
+                    "them; --encoder/--model name the model that made them, which embeds shoppers' words")
     ix.add_argument("--lenient", action="store_true", help="skip bad rows (counted and listed) instead of failing")
     ix.add_argument("--force", action="store_true", help="rebuild even if the folder is up to date")
 
@@ -149,13 +152,19 @@ def _cmd_index(args: argparse.Namespace) -> int:
         price_column=args.price_column,
     )
     report = index_catalog(args.catalog, args.out, spec, args.encoder, args.model,
-                           IndexConfig(type=args.index_type), force=args.force)
+                           IndexConfig(type=args.index_type), force=args.force, vectors_path=args.vectors)
     for reason, lines in sorted(report.skipped.items()):
         shown = ", ".join(map(str, lines[:20])) + (" ..." if len(lines) > 20 else "")
         print(f"skipped {len(lines)} rows ({reason}): lines {shown}")
-    if report.rebuilt:
+    if report.rebuilt and report.supplied:
+        note = f"; {report.normalised} rows scaled to unit norm" if report.normalised else ""
+        print(f"indexed {report.items} items into {report.out_dir} from {args.vectors} in "
+              f"{report.seconds:.1f}s{note}")
+    elif report.rebuilt:
+        speed = f" at {report.items_per_second:.0f} items/s" if report.items_per_second else ""
+        kept = f", {report.reused} kept from the previous version" if report.reused else ""
         print(f"indexed {report.items} items into {report.out_dir} in {report.seconds:.1f}s "
-              f"({report.items_per_second:.0f} items/s)")
+              f"({report.embedded} embedded{speed}{kept})")
     else:
         print(f"{report.out_dir} is up to date ({report.items} items); nothing to do")
     return 0

@@ -315,6 +315,16 @@ class Encoder(ABC):
     def _empty(self) -> np.ndarray:
         return np.zeros((0, self.dim), dtype=np.float32)
 
+    def config_dim(self) -> int:
+        """The dimension of the embeddings, read from the model's configuration without loading
+        its weights (`gradrec index --vectors` checks supplied vectors against it)."""
+        if self._dim is not None:
+            return self._dim
+        return self._config_dim()
+
+    def _config_dim(self) -> int:
+        return self.dim  # an encoder without a readable configuration: load it
+
     # -- encoding
 
     def _encode_text_batches(self, texts: Sequence[str], batch_size: int, progress: bool | None,
@@ -472,6 +482,10 @@ class MiniLMEncoder(Encoder):
         self._dim = int(model.config.hidden_size)
         self._model = model  # last: marks the encoder loaded
 
+    def _config_dim(self) -> int:
+        config = json.loads((Path(self._locate()) / "config.json").read_text(encoding="utf-8"))
+        return int(config["hidden_size"])
+
     def _embed_batch(self, texts: list[str]):
         import torch
 
@@ -620,6 +634,12 @@ class CLIPEncoder(Encoder):
         self._processor = processor
         self._dim = int(model.config.projection_dim)
         self._model = model  # last: marks the encoder loaded
+
+    def _config_dim(self) -> int:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(self.model_name, local_files_only=True)
+        return int(config.projection_dim)
 
     # -- encoding
 
