@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
+from .encoders import BACKENDS, DEFAULT_BACKEND
 from .types import GradrecError
 
 log = logging.getLogger("gradrec_core")
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--image-column")
     ix.add_argument("--encoder", choices=["minilm", "clip"], default="minilm")
     ix.add_argument("--model", help="hub id or local folder (clip: default patrickjohncyh/fashion-clip)")
+    ix.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND,
+                    help="minilm only: torch (the float model), onnx (the same model in ONNX Runtime, made once "
+                    "from the bundled weights: the same vectors, faster) or onnx-int8 (int8 weights: faster "
+                    f"still, top-10 neighbours differ; docs/RESULTS.md). Default {DEFAULT_BACKEND}; shoppers' "
+                    "words are embedded by the index's backend")
     ix.add_argument("--index-type", choices=["flat", "hnsw"], default="flat",
                     help="flat = exact (default); hnsw = approximate, for large catalogs")
     ix.add_argument("--numeric-columns", help="comma-separated numeric columns for structured critiques "
@@ -152,7 +158,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
         price_column=args.price_column,
     )
     report = index_catalog(args.catalog, args.out, spec, args.encoder, args.model,
-                           IndexConfig(type=args.index_type), force=args.force, vectors_path=args.vectors)
+                           IndexConfig(type=args.index_type), force=args.force, vectors_path=args.vectors,
+                           backend=args.backend if args.encoder == "minilm" else None)
     for reason, lines in sorted(report.skipped.items()):
         shown = ", ".join(map(str, lines[:20])) + (" ..." if len(lines) > 20 else "")
         print(f"skipped {len(lines)} rows ({reason}): lines {shown}")

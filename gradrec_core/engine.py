@@ -102,8 +102,7 @@ class Engine:
         store and, when the new version embeds queries with the same encoder and model, its
         loaded encoder. Sessions go on: they name items by id (see `replace_removed`)."""
         index = load_index(index_dir)
-        same = (index.manifest.get("encoder"), index.manifest.get("model")) == \
-            (self.index.manifest.get("encoder"), self.index.manifest.get("model"))
+        same = all(index.manifest.get(k) == self.index.manifest.get(k) for k in ("encoder", "model", "backend"))
         return Engine(index, self.store, self.config, self._encoder if same else None)
 
     # ------------------------------------------------------------------ items
@@ -114,7 +113,8 @@ class Engine:
                 name, model = self.index.manifest["encoder"], self.index.manifest.get("model")
                 if name == "minilm" and model == MINILM_HUB_ID:
                     model = None  # the bundled copy
-                self._encoder = get_encoder(name, model)
+                # queries go through the backend that embedded the items (torch or int8 ONNX)
+                self._encoder = get_encoder(name, model, backend=self.index.manifest.get("backend"))
             return self._encoder
 
     def item(self, item_id: str) -> Item:

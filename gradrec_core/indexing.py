@@ -109,6 +109,7 @@ def index_catalog(
     force: bool = False,
     encoder_instance: Encoder | None = None,
     vectors_path: str | Path | None = None,
+    backend: str | None = None,
 ) -> IndexReport:
     started = time.perf_counter()
     spec = spec or CatalogSpec()
@@ -122,7 +123,8 @@ def index_catalog(
         name_column=spec.name_column, swatch_column=spec.swatch_column,
         price_column=spec.price_column, source=str(catalog_path),
     )
-    enc = encoder_instance or get_encoder(encoder, model)
+    enc = encoder_instance or get_encoder(encoder, model, backend=backend)
+    backend = getattr(enc, "backend", "torch")
     skipped = {reason: [r.line for r in rows] for reason, rows in catalog.skipped_by_reason().items()}
     if vectors_path is not None and catalog.skipped:
         lines = sorted(line for found in skipped.values() for line in found)
@@ -138,7 +140,8 @@ def index_catalog(
         images = image_fingerprint(catalog.items) if encoder == "clip" else ""
     fingerprint = catalog_fingerprint(catalog.sha256, {**spec.to_dict(), "text_columns": list(catalog.text_columns),
                                        "schema": schema.to_dict()},
-                                      encoder, enc.model_name, index_config, images)
+                                      encoder if backend == "torch" else f"{encoder}+{backend}",
+                                      enc.model_name, index_config, images)
     manifest = read_manifest(out_dir)
     if not force and manifest is not None and manifest.get("fingerprint") == fingerprint:
         log.info("%s is up to date with %s; nothing to do", out_dir, catalog_path)
@@ -152,7 +155,8 @@ def index_catalog(
         supplied = len(vectors)
         source = {"vectors": "supplied", "vectors_file": Path(vectors_path).name}
     else:
-        vectors, reused = _reuse(out_dir, manifest, keys, encoder, enc.model_name) if not force else (None, 0)
+        vectors, reused = _reuse(out_dir, manifest, keys, (encoder, enc.model_name, backend)) \
+            if not force else (None, 0)
         if vectors is None:
             vectors = enc.encode_items(catalog.items, progress=True)
             embedded = len(vectors)
@@ -167,6 +171,7 @@ def index_catalog(
     write_index(out_dir, catalog.items, vectors, {
         "encoder": encoder,
         "model": enc.model_name,
+        "backend": backend,  # the queries are embedded by the same one (Engine.encoder)
         "fingerprint": fingerprint,
         **source,
         "catalog": {
@@ -186,12 +191,13 @@ def index_catalog(
                        embedded, reused, supplied, normalised)
 
 
-def _reuse(out_dir: str | Path, manifest: dict | None, keys: np.ndarray, encoder: str,
-           model: str) -> tuple[np.ndarray | None, int]:
+def _reuse(out_dir: str | Path, manifest: dict | None, keys: np.ndarray,
+           encoder: tuple[str, str, str]) -> tuple[np.ndarray | None, int]:
     """The new rows' vectors where the published version embedded the same content with the
-    same encoder (NaN rows elsewhere), and how many were kept; (None, 0) when nothing can be."""
+    same encoder, model and backend (NaN rows elsewhere), and how many were kept; (None, 0)
+    when nothing can be."""
     if manifest is None or manifest.get("vectors", "encoder") != "encoder" or \
-            (manifest.get("encoder"), manifest.get("model")) != (encoder, model):
+            (manifest.get("encoder"), manifest.get("model"), manifest.get("backend", "torch")) != encoder:
         return None, 0
     old_keys = read_row_keys(out_dir, manifest)
     if old_keys is None:
