@@ -240,3 +240,56 @@ def test_vectors_from_a_file_build_the_index(tmp_path: Path) -> None:
     (tmp_path / "junk.npy").write_bytes(b"not numpy")
     r = gradrec(*args[:3], str(tmp_path / "bad-junk"), *args[4:], "--vectors", str(tmp_path / "junk.npy"))
     assert r.returncode == 2 and "not a readable .npy array" in r.stderr
+
+
+# ------------------------------------------------------------------------ through the servers
+
+@pytest.mark.rasa
+@pytest.mark.slow
+def test_an_update_lands_while_shoppers_walk_on_the_served_assistant(assistant_servers: Any,
+                                                                     tmp_path: Path) -> None:
+    from test_shops import catalog, get, item_id, make_shop, post
+
+    s = assistant_servers  # the shared servers (tests/conftest.py); their shops folder is private
+    staging = make_shop(tmp_path / "src")
+    s.shops_dir.mkdir(parents=True, exist_ok=True)
+    staging.rename(s.shops_dir / "live")
+    before = catalog(s.shops_dir / "live")
+
+    def say(sender: str, text: str) -> list[dict[str, Any]]:
+        status, messages = post(s, {"sender": sender, "message": text, "metadata": {"shop": "live"}})
+        assert status == 200, messages
+        return messages
+
+    gone = item_id(say("u1", "show me a red hoodie"))
+    kept = item_id(say("u2", "show me black boots"))
+    assert gone in before and kept in before and gone != kept
+    # the update: u1's item leaves the catalog, u2's changes price (no re-embedding)
+    with open(tmp_path / "src" / "shop.csv", newline="") as f:
+        table = [r for r in csv.DictReader(f) if r["sku"] != gone]
+    for r in table:
+        if r["sku"] == kept:
+            r["cost"] = "123.45"
+    write(tmp_path / "src" / "shop.csv", table)
+    report = index_catalog(tmp_path / "src" / "shop.csv", s.shops_dir / "live", CatalogSpec(
+        id_column="sku", text_columns=("title",), category_column="category", image_column="image",
+        numeric_columns=("cost",), attribute_columns=("colour", "fabric")))
+    assert (report.embedded, report.reused) == (0, len(table))
+    after = catalog(s.shops_dir / "live")
+    assert gone not in after
+
+    messages = say("u1", "something darker")
+    texts = " ".join(m.get("text") or "" for m in messages)
+    assert "no longer available" in texts and "find an item first" not in texts, messages
+    now = item_id(messages)
+    assert now in after and now != gone, messages
+    # u2's walk goes on, and its item carries the new price
+    darker = item_id(say("u2", "something darker"))
+    assert darker in after
+    back = [m for m in say("u2", "go back") if (m.get("custom") or {}).get("item")]
+    assert back and back[-1]["custom"]["item"]["id"] == kept
+    assert float(back[-1]["custom"]["item"]["attributes"]["cost"]) == 123.45
+    assert get(f"{s.base_url}/images/live/{kept}")[0] == 200
+    assert get(f"{s.base_url}/images/live/{gone}")[0] == 404
+    log = (s.var_dir / "logs" / "rasa_server.log").read_text(errors="replace")
+    assert "Traceback" not in log
