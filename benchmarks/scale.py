@@ -30,7 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from common import DEFAULT_INDEX, REPO, VAR_BENCH, Stopwatch, machine, save  # type: ignore[import-not-found]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DEFAULT_INDEX, REPO, VAR_BENCH, Stopwatch, machine, save  # noqa: E402
 
 SAMPLE_CSV = REPO / "data" / "catalog" / "sample" / "items.csv"
 INDEX_ARGS = ["--text-columns", "name,description", "--category-column", "kind", "--name-column", "name",
@@ -192,12 +194,46 @@ def big(n: int, folder: Path, items_per_s: float) -> dict[str, Any]:
                 row["description"] += " Now in organic cotton."
             w.writerow(row)
     out["update_s"], said = gradrec("index", str(changed), "--out", str(encoder_dir), *INDEX_ARGS)
-    out["update_said"] = said
+    out["update_said"] = said.replace(f"{folder}/", "")  # no machine paths in the results
     out["full_build_s_estimated"] = round(n / items_per_s, 1)
     out["update_share_of_full_build"] = round(out["update_s"] / out["full_build_s_estimated"], 4)
     print(f"  {n}: update of 1% in {out['update_s']:.1f}s ({said}); a full build ~{out['full_build_s_estimated']:.0f}s",
           flush=True)
     return out
+
+
+def markdown(r: dict[str, Any]) -> str:
+    """Section 8 of docs/RESULTS.md."""
+    ix = r["indexing"]
+    run = r["run"]
+    out = [f"This section's run started {run['started']} and took {run['seconds'] / 60:.1f} min (`python "
+           f"benchmarks/scale.py`); load average {run['load_start']:.1f} at its start, {run['load_end']:.1f} at "
+           "its end (the 2 cores were shared: absolute rates are low, the ratios are same-run).\n",
+           f"**Indexing** ({ix['texts']} sample-catalog texts, {ix['torch_threads']} torch threads; the plain "
+           "loop is run first and last and averaged):\n",
+           "| encoder | items/s | x plain loop | recall@10 vs float | min cosine vs float |", "|---|---|---|---|---|",
+           f"| plain transformers loop (batch 64, catalog order) | {ix['plain_loop']} / {ix['plain_loop_again']} | 1.00 | 1.0 | 1.0 |",
+           f"| `--backend torch` (default: length-sorted batches) | {ix['torch']} | {ix['torch_x']} | 1.0 | 1.0 |",
+           f"| `--backend onnx` (ONNX Runtime, fused float graph) | {ix['onnx']} | {ix['onnx_x']} | "
+           f"{ix['onnx_recall_at_10']} | {ix['onnx_cosine_min']} |",
+           f"| `--backend onnx-int8` (int8 weights, per channel) | {ix['onnx_int8']} | {ix['onnx_int8_x']} | "
+           f"{ix['onnx_int8_recall_at_10']} | {ix['onnx_int8_cosine_min']} |", "",
+           "Recall@10: 80 queries (the opening words of other items' texts), each backend's query and item "
+           "vectors, against the float model's top 10.\n",
+           "**Big catalogs** (synthetic: the sample's rows repeated with new ids, the sample's MiniLM vectors plus "
+           "noise, built with `--vectors`; an update changes 1% of the texts and runs `gradrec index` as a shop "
+           "would; a full build's time is N / the default encoder's items/s above, not run):\n",
+           "| items | build from --vectors (s) | load (s) | RSS loaded (MB) | RSS after a first turn (MB) | "
+           "update of 1% (s) | full build, estimated (s) | update / full build |",
+           "|---|---|---|---|---|---|---|---|"]
+    for b in r["sizes"]:
+        out.append(f"| {b['items']:,} | {b['build_from_vectors_s']:.1f} | {b['load_s']} | {b['rss_loaded_mb']} | "
+                   f"{b['rss_after_turn_mb']} | {b['update_s']:.1f} | {b['full_build_s_estimated']:,.0f} | "
+                   f"{b['update_share_of_full_build']:.2%} |")
+    out.append("")
+    for b in r["sizes"]:
+        out.append(f"- {b['items']:,}: `gradrec index` said: {b['update_said'].splitlines()[-1]}")
+    return "\n".join(out) + "\n"
 
 
 def main() -> None:
