@@ -136,17 +136,25 @@ class ItemIndex:
     def __init__(
         self,
         items: Sequence[Item],
-        vectors: np.ndarray,
+        vectors: np.ndarray | None,
         faiss_index: faiss.Index,
         manifest: dict[str, Any],
     ) -> None:
-        if len(items) != vectors.shape[0] or faiss_index.ntotal != vectors.shape[0]:
+        """`vectors` may be None for an exact (flat) FAISS index: its own storage is used."""
+        stored = _flat_storage(faiss_index)
+        if vectors is None and stored is None:
+            raise IndexStateError("index is inconsistent: no vectors, and FAISS holds none to share")
+        n = len(stored) if vectors is None else vectors.shape[0]  # type: ignore[arg-type]
+        if len(items) != n or faiss_index.ntotal != n:
             raise IndexStateError(
-                f"index is inconsistent: {len(items)} items, {vectors.shape[0]} vectors, "
-                f"{faiss_index.ntotal} in FAISS"
+                f"index is inconsistent: {len(items)} items, {n} vectors, {faiss_index.ntotal} in FAISS"
             )
         self.items: list[Item] = list(items)
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        # one copy of the vectors: an exact index's own storage when it holds the same ones
+        if stored is not None and (vectors is None or stored.shape == vectors.shape):
+            self.vectors = stored
+        else:
+            self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.faiss = faiss_index
         self.manifest = manifest
         self.row_of: dict[str, int] = {item.id: row for row, item in enumerate(self.items)}
@@ -274,6 +282,15 @@ class ItemIndex:
         if isinstance(self.faiss, faiss.IndexIVF):
             return faiss.SearchParametersIVF(sel=selector, nprobe=int(self.faiss.nprobe))
         return faiss.SearchParameters(sel=selector)
+
+
+def _flat_storage(faiss_index: faiss.Index) -> np.ndarray | None:
+    """The (n, d) float32 vectors an exact FAISS index stores, as a view (no copy; valid while
+    the index lives), or None for any other kind of index."""
+    if type(faiss_index) not in (faiss.IndexFlatIP, faiss.IndexFlatL2, faiss.IndexFlat) or not faiss_index.ntotal:
+        return None
+    n, d = int(faiss_index.ntotal), int(faiss_index.d)
+    return faiss.rev_swig_ptr(faiss_index.get_xb(), n * d).reshape(n, d)
 
 
 def _as_float(value: Any) -> float:
@@ -465,8 +482,9 @@ def load_index(index_dir: str | Path) -> ItemIndex:
             raise IndexStateError(f"{index_dir}: index format {manifest.get('format')} is not {FORMAT_VERSION}; rebuild it")
         folder = version_dir(index_dir, manifest)
         try:
-            vectors = np.load(folder / "vectors.npy")
             faiss_index = faiss.read_index(str(folder / "index.faiss"))
+            # an exact index stores the vectors itself: shared, not read twice (ItemIndex)
+            vectors = None if _flat_storage(faiss_index) is not None else np.load(folder / "vectors.npy")
             items = []
             with open(folder / "items.jsonl", encoding="utf-8") as f:
                 for line in f:
