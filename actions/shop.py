@@ -77,9 +77,14 @@ def engine() -> Engine:
             found = _engines.get(shop)
         if found is not None and found[1] == stamp:
             return found[0]
+        version = _version(folder)
+        if found is not None and version != "unversioned" and version == found[0].index.manifest.get("version"):
+            with _lock:  # the manifest was rewritten (touched), not a new version: nothing to load
+                _engines[shop] = (found[0], stamp)
+            return found[0]
         settings = Settings.from_env()
         log.info("opening the index of %s (%s, version %s) with sessions in %s", shop or "the default catalog",
-                 folder, _version(folder), make_url(settings.db_url).render_as_string(hide_password=True))
+                 folder, version, make_url(settings.db_url).render_as_string(hide_password=True))
         try:
             opened = found[0].reopened(folder) if found else Engine.open(folder, settings.db_url)
             opened.encoder.dim  # load the encoder now, not on the first shopper's turn

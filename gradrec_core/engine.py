@@ -113,7 +113,7 @@ class Engine:
                 name, model = self.index.manifest["encoder"], self.index.manifest.get("model")
                 if name == "minilm" and model == MINILM_HUB_ID:
                     model = None  # the bundled copy
-                # queries go through the backend that embedded the items (torch or int8 ONNX)
+                # queries go through the backend that embedded the items (torch, onnx or onnx-int8)
                 self._encoder = get_encoder(name, model, backend=self.index.manifest.get("backend"))
             return self._encoder
 
