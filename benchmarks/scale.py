@@ -234,6 +234,18 @@ def markdown(r: dict[str, Any]) -> str:
     out.append("")
     for b in r["sizes"]:
         out.append(f"- {b['items']:,}: `gradrec index` said: {b['update_said'].splitlines()[-1]}")
+    fastest = max(("onnx", "onnx_int8"), key=lambda k: ix[f"{k}_x"])
+    exact = [k for k in ("onnx", "onnx_int8") if ix[f"{k}_recall_at_10"] >= 0.98]
+    best_exact = max(exact, key=lambda k: ix[f"{k}_x"]) if exact else None
+    met = best_exact is not None and ix[f"{best_exact}_x"] >= 3.0
+    out.append("")
+    out.append(f"Targets (issue 20): indexing >= 3x the plain loop with recall@10 >= 0.98 is "
+               f"**{'met' if met else 'missed'}**: the fastest backend, `{fastest.replace('_', '-')}`, runs "
+               f"{ix[fastest + '_x']}x at recall@10 {ix[fastest + '_recall_at_10']}"
+               + (f"; the fastest with the float model's neighbours, `{best_exact.replace('_', '-')}`, "
+                  f"{ix[best_exact + '_x']}x" if best_exact else "") + ". "
+               + "; ".join(f"An update of 1% at {b['items']:,} items took {b['update_share_of_full_build']:.1%} "
+                           "of a full build's estimated time (target < 5% at 1M)" for b in r["sizes"]) + ".")
     return "\n".join(out) + "\n"
 
 
