@@ -297,3 +297,22 @@ def test_an_update_lands_while_shoppers_walk_on_the_served_assistant(assistant_s
     assert get(f"{s.base_url}/images/live/{gone}")[0] == 404
     log = (s.var_dir / "logs" / "rasa_server.log").read_text(errors="replace")
     assert "Traceback" not in log
+
+
+def test_sessions_start_over_only_when_the_embedding_space_changes(tmp_path: Path) -> None:
+    from gradrec_core.index import IndexConfig, write_index
+
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=(12, 8)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    items = [Item(f"i{n}", f"item {n}", "k", None, {}) for n in range(12)]
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    write_index(tmp_path / "a", items, v, {"encoder": "x", "model": "m1", "fingerprint": "f1"}, IndexConfig())
+    first = Engine.open(tmp_path / "a", db)
+    first.start("s", "i3")
+    # another catalog version in the same space (other fingerprint, same encoder and model): kept
+    write_index(tmp_path / "a", items[:-1], v[:-1], {"encoder": "x", "model": "m1", "fingerprint": "f2"}, IndexConfig())
+    assert first.reopened(tmp_path / "a").state("s").current.id == "i3"  # type: ignore[union-attr]
+    # another model: the stored walk positions mean nothing there, the session starts over
+    write_index(tmp_path / "a", items, v, {"encoder": "x", "model": "m2", "fingerprint": "f3"}, IndexConfig())
+    assert first.reopened(tmp_path / "a").state("s") is None
