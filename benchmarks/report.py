@@ -294,7 +294,7 @@ reply (`step.timing_ms`); Rasa's share is the rest of the client-measured turn.
 """
 
 
-SCALE = """## 8. A shop with many items: indexing, updates, load time and memory (issue 20)
+SCALE = """## 9. A shop with many items: indexing, updates, load time and memory (issue 20)
 
 `gradrec index` on a changed catalog embeds only rows whose text changed (a content hash per row
 is stored with each version) and publishes a new version atomically; `--vectors FILE.npy` builds

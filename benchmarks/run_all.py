@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         raise SystemExit(f"no results for {', '.join(missing)}: run without --report-only first")
     results["shopper"] = load(f"shopper{suffix}")  # optional: `benchmarks/shopper.py` needs `make retail`
-    results["scale"] = load(f"scale{suffix}")  # benchmarks/scale.py, run on its own (section 8)
+    results["scale"] = load(f"scale{suffix}")  # benchmarks/scale.py, run on its own (section 9)
     text = render(results)
     out = (VAR_BENCH / "RESULTS_quick.md") if args.quick else (DOCS / "RESULTS.md")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -203,7 +203,7 @@ def big(n: int, folder: Path, items_per_s: float) -> dict[str, Any]:
 
 
 def markdown(r: dict[str, Any]) -> str:
-    """Section 8 of docs/RESULTS.md."""
+    """Section 9 of docs/RESULTS.md."""
     ix = r["indexing"]
     run = r["run"]
     out = [f"This section's run started {run['started']} and took {run['seconds'] / 60:.1f} min (`python "
