@@ -35,6 +35,7 @@ log = logging.getLogger("actions")
 MAX_TEXT = 300  # longer messages are cut before parsing (a pasted essay is not a critique)
 NO_ITEM = ("Let's find an item first: tell me what you're looking for, "
            "for example \"show me a blue polo shirt\".")
+REMOVED = "The item you were looking at is no longer available."
 SOMETHING_WRONG = "Sorry, something went wrong on my side. Your session is saved; please try again."
 ALTERNATIVES = 3  # items side by side for "another one" on a channel that shows carousels
 # Channels whose client draws a row of cards with a button each (assistant/web_channel.py turns
@@ -126,6 +127,10 @@ def _current_state(dispatcher: CollectingDispatcher, tracker: Tracker) -> Sessio
     shown = tracker.get_slot("current_item")
     state = engine().sync(tracker.sender_id, shown) if isinstance(shown, str) and shown else \
         engine().state(tracker.sender_id)
+    if state is not None and state.removed is not None:  # the shop's catalog changed under the walk
+        state = engine().replace_removed(tracker.sender_id)
+        if state is not None and state.current is not None:
+            _say(dispatcher, tracker, f"{REMOVED} The closest one still here is {spoken_name(state.current)}.")
     if state is None or state.current is None:
         _say(dispatcher, tracker, NO_ITEM)
         return None
@@ -389,6 +394,9 @@ class ActionChoose(Action):
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         state = engine().state(tracker.sender_id)
+        if state is not None and state.removed is not None:  # not "great choice" on another item
+            _current_state(dispatcher, tracker)  # says so and offers the closest one
+            return []
         if state is None or state.current is None:
             _say(dispatcher, tracker, "There's nothing picked yet. " + NO_ITEM)
             return []

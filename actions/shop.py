@@ -18,13 +18,16 @@ from sqlalchemy.engine import make_url
 
 from gradrec_core import Engine, GradrecError, Item
 from gradrec_core.critique import render, suggest
+from gradrec_core.index import manifest_stamp, read_manifest
 
 from assistant.gate import Gate, shop_problem, split
 from assistant.settings import Settings
 
 log = logging.getLogger("actions")
 
-_engines: dict[str | None, tuple[Engine, float]] = {}  # shop (None: the default catalog) -> engine, manifest time
+# shop (None: the default catalog) -> engine, the manifest's stamp when it was opened
+_engines: dict[str | None, tuple[Engine, tuple[int, int] | None]] = {}
+_loading: dict[str | None, threading.Lock] = {}
 _lock = threading.Lock()
 _shop: ContextVar[str | None] = ContextVar("gradrec_shop", default=None)
 
@@ -57,21 +60,50 @@ def _index_dir(shop: str | None) -> Path:
 
 def engine() -> Engine:
     """The engine of the current conversation's shop (`conversation`), opened once, lazily, and
-    again when the shop's index is rebuilt (its manifest changes); all shops share one session
-    store (sessions are keyed by conversation id, which names the shop)."""
+    again when a new version of the shop's index is published (`gradrec index` replaces its
+    manifest atomically: a new inode). Walks go on across versions: sessions name items by id.
+    All shops share one session store (sessions are keyed by conversation id, which names the
+    shop). A version that fails to load is logged and the one already open goes on serving."""
     shop = _shop.get()
     folder = _index_dir(shop)
-    stamp = (folder / "manifest.json").stat().st_mtime if (folder / "manifest.json").exists() else 0.0
+    stamp = manifest_stamp(folder)
     with _lock:
         found = _engines.get(shop)
-        if found is None or found[1] != stamp:
-            settings = Settings.from_env()
-            log.info("opening the index of %s (%s) with sessions in %s", shop or "the default catalog",
-                     folder, make_url(settings.db_url).render_as_string(hide_password=True))
-            opened = Engine.open(folder, settings.db_url)
-            opened.encoder.dim  # load the encoder now, not on the first shopper's turn
-            found = _engines[shop] = (opened, stamp)
+        loading = _loading.setdefault(shop, threading.Lock())
+    if found is not None and found[1] == stamp:
         return found[0]
+    with loading:  # one load per shop at a time; other shops are not held up
+        with _lock:
+            found = _engines.get(shop)
+        if found is not None and found[1] == stamp:
+            return found[0]
+        version = _version(folder)
+        if found is not None and version != "unversioned" and version == found[0].index.manifest.get("version"):
+            with _lock:  # the manifest was rewritten (touched), not a new version: nothing to load
+                _engines[shop] = (found[0], stamp)
+            return found[0]
+        settings = Settings.from_env()
+        log.info("opening the index of %s (%s, version %s) with sessions in %s", shop or "the default catalog",
+                 folder, version, make_url(settings.db_url).render_as_string(hide_password=True))
+        try:
+            opened = found[0].reopened(folder) if found else Engine.open(folder, settings.db_url)
+            opened.encoder.dim  # load the encoder now, not on the first shopper's turn
+        except GradrecError:
+            if found is None:
+                raise
+            log.exception("the new version of %s's index did not load; still serving the previous one",
+                          shop or "the default catalog")
+            with _lock:
+                _engines[shop] = (found[0], stamp)  # not retried on every turn; the next update is
+            return found[0]
+        with _lock:
+            _engines[shop] = (opened, stamp)
+        return opened
+
+
+def _version(folder: Path) -> str:
+    manifest = read_manifest(folder) or {}
+    return str(manifest.get("version") or "unversioned")
 
 
 def reset_engine() -> None:

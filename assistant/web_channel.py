@@ -74,28 +74,35 @@ def index_dir() -> Path:
 
 
 class ImageIndex:
-    """item id -> image file, read from the index's items.jsonl (again when that file changes)."""
+    """item id -> image file, read from the items.jsonl of the index version its manifest names
+    (again when a new version is published: the manifest is replaced)."""
 
     def __init__(self, folder: Path) -> None:
-        self.items = folder / "items.jsonl"
+        self.folder = folder
         self._paths: Dict[str, str] = {}
-        self._stamp: Optional[float] = None
+        self._stamp: Optional[tuple] = None
         self._lock = threading.Lock()
 
     def path(self, item_id: str) -> Optional[Path]:
+        manifest = self.folder / "manifest.json"
         try:
-            stamp = self.items.stat().st_mtime
+            stat = manifest.stat()
         except OSError:
             return None
+        stamp = (stat.st_ino, stat.st_mtime_ns)
         with self._lock:
             if stamp != self._stamp:
-                paths = {}
-                with open(self.items, encoding="utf-8") as lines:
-                    for line in lines:
-                        if line.strip():
-                            row = json.loads(line)
-                            if row.get("image"):
-                                paths[str(row["id"])] = str(row["image"])
+                try:
+                    version = json.loads(manifest.read_text(encoding="utf-8")).get("version") or ""
+                    paths = {}
+                    with open(self.folder / version / "items.jsonl", encoding="utf-8") as lines:
+                        for line in lines:
+                            if line.strip():
+                                row = json.loads(line)
+                                if row.get("image"):
+                                    paths[str(row["id"])] = str(row["image"])
+                except (OSError, ValueError):
+                    return None  # being replaced: the next request reads the new version
                 self._paths, self._stamp = paths, stamp
             found = self._paths.get(item_id)
         return Path(found) if found else None

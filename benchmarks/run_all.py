@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"no results for {', '.join(missing)}: run without --report-only first")
     results["shopper"] = load(f"shopper{suffix}")  # optional: `benchmarks/shopper.py` needs `make retail`
     results["any_catalog"] = load(f"any_catalog{suffix}")  # optional: older result sets lack it
+    results["scale"] = load(f"scale{suffix}")  # benchmarks/scale.py, run on its own (section 9)
     text = render(results)
     out = (VAR_BENCH / "RESULTS_quick.md") if args.quick else (DOCS / "RESULTS.md")
     out.parent.mkdir(parents=True, exist_ok=True)

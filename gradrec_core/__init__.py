@@ -17,6 +17,7 @@ from .types import (
     GradrecError,
     IndexStateError,
     Item,
+    ItemRemovedError,
     Room,
     ScoredItem,
     SessionError,
@@ -32,7 +33,7 @@ __all__ = [
     "Engine", "WalkConfig",
     "IndexConfig", "ItemIndex", "load_index", "IndexReport", "index_catalog",
     "SessionStore",
-    "CatalogError", "Direction", "EncoderError", "GradrecError", "IndexStateError", "Item",
+    "CatalogError", "Direction", "EncoderError", "GradrecError", "IndexStateError", "Item", "ItemRemovedError",
     "ScoredItem", "SessionError", "SessionState", "UnknownItemError", "WalkStep",
     "Alternatives", "Room", "ValueExample",
 ]

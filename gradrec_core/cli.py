@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
+from .encoders import BACKENDS, DEFAULT_BACKEND
 from .types import GradrecError
 
 log = logging.getLogger("gradrec_core")
@@ -41,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--image-column")
     ix.add_argument("--encoder", choices=["minilm", "clip"], default="minilm")
     ix.add_argument("--model", help="hub id or local folder (clip: default patrickjohncyh/fashion-clip)")
+    ix.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND,
+                    help="minilm only: torch (the float model), onnx (the same model in ONNX Runtime, made once "
+                    "from the bundled weights: the same vectors, faster) or onnx-int8 (int8 weights: faster "
+                    f"still, top-10 neighbours differ; docs/RESULTS.md). Default {DEFAULT_BACKEND}; shoppers' "
+                    "words are embedded by the index's backend")
     ix.add_argument("--index-type", choices=["flat", "hnsw"], default="flat",
                     help="flat = exact (default); hnsw = approximate, for large catalogs")
     ix.add_argument("--numeric-columns", help="comma-separated numeric columns for structured critiques "
@@ -55,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                     "are measured on it (default: a column whose every value is a hex colour, if any)")
     ix.add_argument("--brand-column", help="the brand column (default: a column named like brand / "
                     "manufacturer, else brands learnt from the product names' first words)")
+    ix.add_argument("--vectors", metavar="FILE.npy", help="take the items' vectors from this file (float32, "
+                    "one row per catalog row, in file order: embeddings you already have) instead of embedding "
+                    "them; --encoder/--model name the model that made them, which embeds shoppers' words")
     ix.add_argument("--lenient", action="store_true", help="skip bad rows (counted and listed) instead of failing")
     ix.add_argument("--force", action="store_true", help="rebuild even if the folder is up to date")
 
@@ -153,13 +162,20 @@ def _cmd_index(args: argparse.Namespace) -> int:
         brand_column=args.brand_column,
     )
     report = index_catalog(args.catalog, args.out, spec, args.encoder, args.model,
-                           IndexConfig(type=args.index_type), force=args.force)
+                           IndexConfig(type=args.index_type), force=args.force, vectors_path=args.vectors,
+                           backend=args.backend if args.encoder == "minilm" else None)
     for reason, lines in sorted(report.skipped.items()):
         shown = ", ".join(map(str, lines[:20])) + (" ..." if len(lines) > 20 else "")
         print(f"skipped {len(lines)} rows ({reason}): lines {shown}")
-    if report.rebuilt:
+    if report.rebuilt and report.supplied:
+        note = f"; {report.normalised} rows scaled to unit norm" if report.normalised else ""
+        print(f"indexed {report.items} items into {report.out_dir} from {args.vectors} in "
+              f"{report.seconds:.1f}s{note}")
+    elif report.rebuilt:
+        speed = f" at {report.items_per_second:.0f} items/s" if report.items_per_second else ""
+        kept = f", {report.reused} kept from the previous version" if report.reused else ""
         print(f"indexed {report.items} items into {report.out_dir} in {report.seconds:.1f}s "
-              f"({report.items_per_second:.0f} items/s)")
+              f"({report.embedded} embedded{speed}{kept})")
     else:
         print(f"{report.out_dir} is up to date ({report.items} items); nothing to do")
     return 0

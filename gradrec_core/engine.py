@@ -38,6 +38,7 @@ from .types import (
     CritiqueStep,
     Direction,
     Item,
+    ItemRemovedError,
     Room,
     ScoredItem,
     SessionError,
@@ -99,6 +100,14 @@ class Engine:
         """Load an index folder (fast; the encoder loads on first use) and open the store."""
         return cls(load_index(index_dir), SessionStore(db_url or "sqlite:///:memory:"), config, encoder)
 
+    def reopened(self, index_dir: str | Path) -> "Engine":
+        """An engine over the version of `index_dir` published now, sharing this one's session
+        store and, when the new version embeds queries with the same encoder and model, its
+        loaded encoder. Sessions go on: they name items by id (see `replace_removed`)."""
+        index = load_index(index_dir)
+        same = all(index.manifest.get(k) == self.index.manifest.get(k) for k in ("encoder", "model", "backend"))
+        return Engine(index, self.store, self.config, self._encoder if same else None)
+
     # ------------------------------------------------------------------ items
     @property
     def encoder(self) -> Encoder:
@@ -107,7 +116,8 @@ class Engine:
                 name, model = self.index.manifest["encoder"], self.index.manifest.get("model")
                 if name == "minilm" and model == MINILM_HUB_ID:
                     model = None  # the bundled copy
-                self._encoder = get_encoder(name, model)
+                # queries go through the backend that embedded the items (torch, onnx or onnx-int8)
+                self._encoder = get_encoder(name, model, backend=self.index.manifest.get("backend"))
             return self._encoder
 
     def item(self, item_id: str) -> Item:
@@ -188,7 +198,7 @@ class Engine:
             if self.store.lock_session(tx, session_id) is not None:
                 self.store.delete_session(tx, session_id)
                 tx.flush()
-            session = self.store.create_session(tx, session_id, self.index.fingerprint)
+            session = self.store.create_session(tx, session_id, self.index.space)
             self.store.add_step(tx, session, StepRow(
                 number=0, kind="start", item_id=item_id,
                 position=vector_to_bytes(self.index.vectors[row]), confidence=1.0,
@@ -207,13 +217,13 @@ class Engine:
         `shown_item_id` but an earlier active step's is (a step whose reply never reached the
         shopper), the steps after it are undone; when it is the item of the step undone last (an
         undo whose reply never reached them), that undo is taken back. Items stay
-        seen. Unknown ids change nothing."""
+        seen. Unknown ids (and ids an update removed from the catalog) change nothing."""
         with self.store.transaction() as tx:
             session = self._live_session(tx, session_id)
             if session is None:
                 return None
             steps = self.store.active_steps(tx, session_id)
-            if steps and steps[-1].item_id != shown_item_id:
+            if steps and steps[-1].item_id != shown_item_id and shown_item_id in self.index.row_of:
                 positions = [i for i, s in enumerate(steps) if s.item_id == shown_item_id]
                 undone = self.store.undone_steps(tx, session_id, steps[-1].id)
                 if positions:
@@ -233,14 +243,44 @@ class Engine:
             self.store.delete_session(tx, session_id)
 
     def undo(self, session_id: str) -> SessionState:
-        """Back to the previous item. Items already shown stay seen."""
+        """Back to the previous item still in the catalog (an update may have removed some).
+        Items already shown stay seen."""
         with self.store.transaction() as tx:
             session = self._require_session(tx, session_id)
             steps = self.store.active_steps(tx, session_id)
-            if len(steps) <= 1:
+            back = [i for i, s in enumerate(steps[:-1]) if s.item_id in self.index.row_of]
+            if not back:
                 raise SessionError(f"session '{session_id}': nothing to undo")
-            self.store.deactivate(tx, session, steps[-1].id)
+            for s in steps[back[-1] + 1:]:
+                self.store.deactivate(tx, session, s.id)
             return self._state(tx, session_id)
+
+    def replace_removed(self, session_id: str) -> SessionState | None:
+        """When an update of the catalog removed the session's current item: the closest item
+        still in the catalog (nearest to where the walk stood) becomes the current one, as one
+        step, so the walk goes on from it ("go back" skips removed items). Returns the state
+        (`removed` names the item replaced), or None for an unknown session; a session whose
+        item is still there is returned unchanged."""
+        with self.store.transaction() as tx:
+            session = self._live_session(tx, session_id)
+            if session is None:
+                return None
+            steps = self.store.active_steps(tx, session_id)
+            if not steps or steps[-1].item_id in self.index.row_of:
+                return self._state(tx, session_id, steps)
+            current = steps[-1]
+            _, rows = self.index.search(vector_from_bytes(current.position), 1)
+            row = int(rows[0][0])
+            item = self.index.items[row]
+            self.store.add_step(tx, session, StepRow(
+                number=current.number + 1, kind="replaced", item_id=item.id,
+                position=vector_to_bytes(self.index.vectors[row]), confidence=1.0,
+            ))
+            self.store.mark_seen(tx, session, item.id)
+            log.info("session %s: item %s is no longer in the catalog; went on from %s", session_id,
+                     current.item_id, item.id)
+            state = self._state(tx, session_id)
+            return SessionState(state.session_id, state.current, state.steps, state.seen, current.item_id)
 
     def refine(self, session_id: str, neutral: str, exemplar: str, intensity: float = 1.0,
                attribute: str = "", opposite: str = "") -> WalkStep:
@@ -701,15 +741,21 @@ class Engine:
             try:
                 with self.store.transaction() as tx:
                     session = self._require_session(tx, session_id)
-                    return take(tx, session, self.store.active_steps(tx, session_id), prepared)
+                    steps = self.store.active_steps(tx, session_id)
+                    if steps and steps[-1].item_id not in self.index.row_of:
+                        raise ItemRemovedError(f"session '{session_id}': item '{steps[-1].item_id}' is no "
+                                               "longer in the catalog", steps[-1].item_id)
+                    return take(tx, session, steps, prepared)
             except _Stale:
                 continue
         raise SessionError(f"session '{session_id}' is changing too fast to step; try again")
 
     def _live_session(self, tx, session_id: str):  # type: ignore[no-untyped-def]
         session = self.store.lock_session(tx, session_id)
-        if session is not None and session.index_fingerprint != self.index.fingerprint:
-            log.warning("session %s was built on another index; starting it over", session_id)
+        if session is not None and session.index_fingerprint not in (self.index.space, self.index.fingerprint):
+            # another embedding space (encoder or model changed): its walk positions mean nothing
+            # here. A new version of the catalog in the same space keeps every session.
+            log.warning("session %s was built on another embedding space; starting it over", session_id)
             self.store.delete_session(tx, session_id)
             return None
         return session
@@ -798,6 +844,8 @@ class Engine:
             steps = self.store.active_steps(tx, session_id)
         seen = frozenset(self.store.seen(tx, session_id))
         walk_steps = tuple(self._as_walk_step(s) for s in steps[1:])
+        if steps and steps[-1].item_id not in self.index.row_of:  # an update removed it
+            return SessionState(session_id, None, walk_steps, seen, steps[-1].item_id)
         current = self.index.item(steps[-1].item_id) if steps else None
         return SessionState(session_id, current, walk_steps, seen)
 
@@ -805,8 +853,9 @@ class Engine:
         gain = None
         if s.projection is not None and s.start_projection is not None:
             gain = s.projection - s.start_projection
+        row = self.index.row_of.get(s.item_id)  # None: an update removed the item
         return WalkStep(s.number, s.kind, s.attribute, s.neutral, s.exemplar, s.intensity,
-                        self.index.item(s.item_id), False, s.confidence, s.low_confidence,
+                        None if row is None else self.index.items[row], False, s.confidence, s.low_confidence,
                         s.projection, gain, s.similarity)
 
 

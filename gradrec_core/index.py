@@ -2,10 +2,16 @@
 
 One folder holds everything `gradrec index` writes::
 
-    manifest.json   encoder, model, dimension, catalog checksum, counts, index type
-    vectors.npy     float32 (n, dim), L2-normalised, row i = items.jsonl line i
-    index.faiss     IndexFlatIP (exact, the default), IndexHNSWFlat or IndexIVF* (approximate)
-    items.jsonl     the items (id, text, category, image, metadata)
+    manifest.json       encoder, model, dimension, catalog checksum, counts, index type, and
+                        the version folder holding the files below (replaced atomically)
+    v<n>-<time>-<rnd>/  version n (the current one and the two before it are kept)
+      vectors.npy       float32 (n, dim), L2-normalised, row i = items.jsonl line i
+      index.faiss       IndexFlatIP (exact, the default), IndexHNSWFlat or IndexIVF* (approximate)
+      items.jsonl       the items (id, text, category, image, metadata)
+      rows.npy          a content hash per row of what was embedded (updates re-embed the rest)
+
+Sessions name items by id, never by row, so a server switching to a new version keeps every
+walk whose item is still in the catalog (`Engine`).
 
 Exact search is the default: it is what the walk's monotonicity and "end reached" claims are
 checked against. HNSW is the approximate choice for large catalogs: it needs no training
@@ -20,6 +26,8 @@ float32, float16 or 8-bit codes (docs/RESULTS.md has the measurements).
 from __future__ import annotations
 
 import dataclasses
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -27,11 +35,12 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import faiss
 import numpy as np
@@ -129,17 +138,25 @@ class ItemIndex:
     def __init__(
         self,
         items: Sequence[Item],
-        vectors: np.ndarray,
+        vectors: np.ndarray | None,
         faiss_index: faiss.Index,
         manifest: dict[str, Any],
     ) -> None:
-        if len(items) != vectors.shape[0] or faiss_index.ntotal != vectors.shape[0]:
+        """`vectors` may be None for an exact (flat) FAISS index: its own storage is used."""
+        stored = _flat_storage(faiss_index)
+        if vectors is None and stored is None:
+            raise IndexStateError("index is inconsistent: no vectors, and FAISS holds none to share")
+        n = len(stored) if vectors is None else vectors.shape[0]  # type: ignore[arg-type]
+        if len(items) != n or faiss_index.ntotal != n:
             raise IndexStateError(
-                f"index is inconsistent: {len(items)} items, {vectors.shape[0]} vectors, "
-                f"{faiss_index.ntotal} in FAISS"
+                f"index is inconsistent: {len(items)} items, {n} vectors, {faiss_index.ntotal} in FAISS"
             )
         self.items: list[Item] = list(items)
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        # one copy of the vectors: an exact index's own storage when it holds the same ones
+        if stored is not None and (vectors is None or stored.shape == vectors.shape):
+            self.vectors = stored
+        else:
+            self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.faiss = faiss_index
         self.manifest = manifest
         self.row_of: dict[str, int] = {item.id: row for row, item in enumerate(self.items)}
@@ -242,6 +259,12 @@ class ItemIndex:
         return int(self.vectors.shape[1])
 
     @property
+    def space(self) -> str:
+        """Identifies the embedding space (query encoder, model, dimension): the versions of an
+        index in one space share walk positions and sessions."""
+        return str(self.manifest.get("space") or space_id(self.manifest))
+
+    @property
     def fingerprint(self) -> str:
         """Identifies the vectors this index serves (for caches keyed by index)."""
         return str(self.manifest.get("fingerprint", ""))
@@ -302,6 +325,15 @@ class ItemIndex:
         return faiss.SearchParameters(sel=selector)
 
 
+def _flat_storage(faiss_index: faiss.Index) -> np.ndarray | None:
+    """The (n, d) float32 vectors an exact FAISS index stores, as a view (no copy; valid while
+    the index lives), or None for any other kind of index."""
+    if type(faiss_index) not in (faiss.IndexFlatIP, faiss.IndexFlatL2, faiss.IndexFlat) or not faiss_index.ntotal:
+        return None
+    n, d = int(faiss_index.ntotal), int(faiss_index.d)
+    return faiss.rev_swig_ptr(faiss_index.get_xb(), n * d).reshape(n, d)
+
+
 def _as_float(value: Any) -> float:
     try:
         return float(str(value).strip().replace(",", "").lstrip("$€£"))
@@ -351,69 +383,162 @@ def read_manifest(out_dir: str | Path) -> dict[str, Any] | None:
         return None
 
 
+def version_dir(out_dir: str | Path, manifest: dict[str, Any]) -> Path:
+    """The folder holding the files of the version a manifest names (the index folder itself
+    for an index written before versions existed)."""
+    version = manifest.get("version")
+    return Path(out_dir) / version if version else Path(out_dir)
+
+
+def manifest_stamp(out_dir: str | Path) -> tuple[int, int] | None:
+    """Changes whenever a new version is published (the manifest is replaced, a new inode):
+    what a server compares to notice an update. None when there is no manifest."""
+    try:
+        stat = (Path(out_dir) / "manifest.json").stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns)
+
+
+@contextlib.contextmanager
+def _writer_lock(out_dir: Path) -> Iterator[None]:
+    """One writer per index folder at a time (two `gradrec index` runs on one shop queue)."""
+    with open(out_dir / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def write_index(
     out_dir: str | Path,
     items: Sequence[Item],
     vectors: np.ndarray,
     manifest: dict[str, Any],
     index_config: IndexConfig,
+    row_keys: np.ndarray | None = None,
 ) -> ItemIndex:
-    """Write the folder atomically: a sibling temp folder, then a rename."""
+    """Publish a new version of the index folder atomically.
+
+    The files go to a new version folder (``v<n>-<time>-<random>``, n counting up), written under a temporary name
+    and renamed when complete; then ``manifest.json``, which names the version, is replaced with
+    ``os.replace``. A server reading the manifest sees the old version or the new one, never a
+    mix, and the folder never disappears (a shop stays served during an update). The two
+    versions before the new one are kept for servers still loading them; older ones are removed.
+    `row_keys` (uint8, (rows, 16)): a content hash per row of what was embedded (`indexing.py`),
+    so that the next update re-embeds only rows whose content changed."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     faiss_index = build_faiss_index(vectors, index_config)
+    created = datetime.now(timezone.utc)
     manifest = {
         **manifest,
         "format": FORMAT_VERSION,
         "dim": int(vectors.shape[1]),
         "count": len(items),
         "index": index_config.to_dict(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": created.isoformat(timespec="seconds"),
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(faiss_index, str(tmp / "index.faiss"))
-        with open(tmp / "items.jsonl", "w", encoding="utf-8") as f:
-            for item in items:
-                f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    log.info("wrote index %s (%d items, %s) in %.2fs", out_dir, len(items), index_config.type,
-             time.perf_counter() - started)
+    manifest.setdefault("space", space_id(manifest))
+    with _writer_lock(out_dir):
+        previous = read_manifest(out_dir)
+        # numbered, so that versions sort in the order they were published
+        number = max([_version_number(p.name) for p in out_dir.glob("v*")] + [0]) + 1
+        version = manifest["version"] = f"v{number:06d}-{created.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir))
+        try:
+            np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+            faiss.write_index(faiss_index, str(tmp / "index.faiss"))
+            with open(tmp / "items.jsonl", "w", encoding="utf-8") as f:
+                for item in items:
+                    f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+            if row_keys is not None:
+                np.save(tmp / "rows.npy", np.ascontiguousarray(row_keys, dtype=np.uint8))
+            text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+            (tmp / "manifest.json").write_text(text)
+            tmp.rename(out_dir / version)
+            pointer = out_dir / ".manifest.json.tmp"
+            pointer.write_text(text)
+            os.replace(pointer, out_dir / "manifest.json")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _remove_old_versions(out_dir, version, previous)
+    log.info("wrote index %s version %s (%d items, %s) in %.2fs", out_dir, version, len(items),
+             index_config.type, time.perf_counter() - started)
     return ItemIndex(items, vectors, faiss_index, manifest)
 
 
-def load_index(index_dir: str | Path) -> ItemIndex:
-    """Load an index folder written by `write_index` (memory-maps nothing; the sample loads in ms)."""
-    index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        raise IndexStateError(f"{index_dir}: not an index folder (no readable manifest.json); run `gradrec index` first")
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexStateError(f"{index_dir}: index format {manifest.get('format')} is not {FORMAT_VERSION}; rebuild it")
+_KEEP_VERSIONS = 3  # the new one and the two before it
+
+
+def _remove_old_versions(out_dir: Path, current: str, previous: dict[str, Any] | None) -> None:
+    if previous is not None and not previous.get("version"):  # the unversioned layout: its files
+        for name in ("vectors.npy", "index.faiss", "items.jsonl", "rows.npy"):
+            (out_dir / name).unlink(missing_ok=True)
+    versions = sorted((p.name for p in out_dir.iterdir() if p.is_dir() and _version_number(p.name)),
+                      key=_version_number)
+    keep = set(versions[-_KEEP_VERSIONS:]) | {current}
+    for name in versions:
+        if name not in keep:
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+    for stale in out_dir.glob(".tmp-*"):  # a writer killed half-way (we hold the lock)
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _version_number(name: str) -> int:
+    """The number of a version folder ("v000012-..." -> 12), 0 for anything else."""
+    head = name.split("-", 1)[0]
+    return int(head[1:]) if head.startswith("v") and head[1:].isdigit() else 0
+
+
+def space_id(manifest: dict[str, Any]) -> str:
+    """Identifies the embedding space of an index's vectors (query encoder, model, dimension):
+    sessions keep their walk positions across versions of an index in the same space."""
+    payload = json.dumps([manifest.get("encoder"), manifest.get("model"), int(manifest.get("dim", 0))])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def read_row_keys(out_dir: str | Path, manifest: dict[str, Any]) -> np.ndarray | None:
+    """The per-row content hashes of the published version, or None (an index written before
+    they existed, or by --vectors)."""
+    path = version_dir(out_dir, manifest) / "rows.npy"
     try:
-        vectors = np.load(index_dir / "vectors.npy")
-        faiss_index = faiss.read_index(str(index_dir / "index.faiss"))
-        items = []
-        with open(index_dir / "items.jsonl", encoding="utf-8") as f:
-            for line in f:
-                d = json.loads(line)
-                items.append(Item(d["id"], d["text"], d.get("category"), d.get("image"), d.get("metadata") or {}))
-    except (OSError, ValueError, RuntimeError) as err:
-        raise IndexStateError(f"{index_dir}: unreadable index ({err}); rebuild it with `gradrec index`") from None
+        keys = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return keys if keys.ndim == 2 and keys.shape[0] == manifest.get("count") else None
+
+
+def load_index(index_dir: str | Path) -> ItemIndex:
+    """Load the version of an index folder its manifest names (memory-maps nothing)."""
+    index_dir = Path(index_dir)
+    for attempt in range(3):  # the version can be removed under us by two quick updates: re-read
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise IndexStateError(f"{index_dir}: not an index folder (no readable manifest.json); run `gradrec index` first")
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexStateError(f"{index_dir}: index format {manifest.get('format')} is not {FORMAT_VERSION}; rebuild it")
+        folder = version_dir(index_dir, manifest)
+        try:
+            faiss_index = faiss.read_index(str(folder / "index.faiss"))
+            # an exact index stores the vectors itself: shared, not read twice (ItemIndex)
+            vectors = None if _flat_storage(faiss_index) is not None else np.load(folder / "vectors.npy")
+            items = []
+            with open(folder / "items.jsonl", encoding="utf-8") as f:
+                for line in f:
+                    d = json.loads(line)
+                    items.append(Item(d["id"], d["text"], d.get("category"), d.get("image"), d.get("metadata") or {}))
+            break
+        except FileNotFoundError:
+            if attempt == 2 or read_manifest(index_dir) == manifest:
+                raise IndexStateError(f"{index_dir}: unreadable index (files of {folder.name} missing); "
+                                      "rebuild it with `gradrec index`") from None
+        except (OSError, ValueError, RuntimeError) as err:
+            raise IndexStateError(f"{index_dir}: unreadable index ({err}); rebuild it with `gradrec index`") from None
+    manifest.setdefault("space", space_id(manifest))
     if isinstance(faiss_index, faiss.IndexHNSW):
         faiss_index.hnsw.efSearch = int(manifest.get("index", {}).get("hnsw_ef_search", 128))
     if isinstance(faiss_index, faiss.IndexIVF):

@@ -1,12 +1,24 @@
-"""Catalog -> encoder -> index folder, doing nothing when the folder is already up to date."""
+"""Catalog -> encoder -> index folder, doing nothing when the folder is already up to date.
+
+An update (the same folder, a changed catalog) re-embeds only the rows whose embedded content
+changed: each version stores a content hash per row (`row_keys`), and a row of the new catalog
+whose hash the current version holds takes that row's vector. Prices and other columns that are
+not embedded change without re-embedding anything. `--vectors` takes the vectors from a file
+instead (embeddings a shop already has), checked before anything is written.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
+
+import numpy as np
 
 from tqdm.auto import tqdm
 
@@ -14,9 +26,13 @@ from .catalog import Catalog, CatalogSpec, load_catalog
 from .colour import image_swatch
 from .encoders import Encoder, get_encoder
 from .schema import _BRAND_WORDS, _COLOUR_COLUMN_WORDS, brand_matcher, column_words, infer_kind_column, infer_schema, learn_brands
-from .index import IndexConfig, catalog_fingerprint, image_fingerprint, read_manifest, write_index
+from .index import IndexConfig, catalog_fingerprint, image_fingerprint, read_manifest, read_row_keys, \
+    version_dir, write_index
+from .types import CatalogError, Item
 
 log = logging.getLogger(__name__)
+
+NORM_TOLERANCE = 1e-3  # supplied vectors further than this from unit norm are normalised (and counted)
 
 
 @dataclass(frozen=True)
@@ -27,6 +43,64 @@ class IndexReport:
     skipped: dict[str, list[int]]  # reason -> line numbers (lenient loads only)
     seconds: float
     items_per_second: float | None
+    embedded: int = 0  # rows the encoder embedded this time
+    reused: int = 0  # rows whose vector was kept from the previous version
+    supplied: int = 0  # rows whose vector came from --vectors
+    normalised: int = 0  # supplied rows whose norm was not 1
+
+
+def row_keys(items: Sequence[Item], encoder: str) -> np.ndarray:
+    """A content hash per row (uint8, (n, 16)) of exactly what the encoder embeds for it: its
+    text, or for CLIP its image (path, size and modification time; a URL as given)."""
+    keys = np.empty((len(items), 16), dtype=np.uint8)
+    for row, item in enumerate(items):
+        if encoder == "clip" and item.image:
+            if item.image.startswith(("http://", "https://")):
+                content = f"url\0{item.image}"
+            else:
+                stat = os.stat(item.image)
+                content = f"image\0{item.image}\0{stat.st_size}\0{stat.st_mtime_ns}"
+        else:
+            content = f"text\0{item.text}"
+        keys[row] = np.frombuffer(hashlib.blake2b(content.encode(), digest_size=16).digest(), dtype=np.uint8)
+    return keys
+
+
+def check_vectors(path: str | Path, rows: int, dim: int | None) -> tuple[np.ndarray, int]:
+    """The supplied vectors as float32 unit rows, and how many were normalised; CatalogError (one
+    line naming the file and what is wrong) unless it is a finite (rows, dim) float array with
+    no zero row."""
+    path = Path(path)
+    try:
+        vectors = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise CatalogError(f"{path}: not a readable .npy array ({err})") from None
+    if not isinstance(vectors, np.ndarray) or vectors.ndim != 2:
+        raise CatalogError(f"{path}: expected a 2-D array (one row per catalog row), "
+                           f"got shape {getattr(vectors, 'shape', '?')}")
+    if not np.issubdtype(vectors.dtype, np.floating):
+        raise CatalogError(f"{path}: expected float32 vectors, got {vectors.dtype}")
+    if vectors.shape[0] != rows:
+        raise CatalogError(f"{path}: {vectors.shape[0]} rows, but the catalog has {rows} items "
+                           "(one row per catalog row, in file order)")
+    if dim is not None and vectors.shape[1] != dim:
+        raise CatalogError(f"{path}: vectors of dimension {vectors.shape[1]}, but the query encoder "
+                           f"embeds into {dim} (name the encoder that made them with --encoder/--model)")
+    out = np.empty(vectors.shape, dtype=np.float32)
+    normalised = 0
+    for start in range(0, rows, 65_536):  # in chunks: a memory-mapped file is read once
+        chunk = np.asarray(vectors[start:start + 65_536], dtype=np.float32)
+        bad = ~np.isfinite(chunk).all(axis=1)
+        if bad.any():
+            raise CatalogError(f"{path}: row {start + int(np.flatnonzero(bad)[0])} is not finite (NaN or inf)")
+        norms = np.linalg.norm(chunk, axis=1)
+        zero = norms < 1e-6
+        if zero.any():
+            raise CatalogError(f"{path}: row {start + int(np.flatnonzero(zero)[0])} has norm 0 "
+                               "(no direction to compare by cosine)")
+        normalised += int((np.abs(norms - 1.0) > NORM_TOLERANCE).sum())
+        out[start:start + len(chunk)] = chunk / norms[:, None]
+    return out, normalised
 
 
 def index_catalog(
@@ -38,6 +112,8 @@ def index_catalog(
     index_config: IndexConfig | None = None,
     force: bool = False,
     encoder_instance: Encoder | None = None,
+    vectors_path: str | Path | None = None,
+    backend: str | None = None,
 ) -> IndexReport:
     started = time.perf_counter()
     spec = spec or CatalogSpec()
@@ -70,24 +146,57 @@ def index_catalog(
         price_column=spec.price_column, brand_column=brand_column, brand_derived=derived,
         source=str(catalog_path),
     )
-    enc = encoder_instance or get_encoder(encoder, model)
-    images = image_fingerprint(catalog.items) if encoder == "clip" else ""
+    enc = encoder_instance or get_encoder(encoder, model, backend=backend)
+    backend = getattr(enc, "backend", "torch")
+    skipped = {reason: [r.line for r in rows] for reason, rows in catalog.skipped_by_reason().items()}
+    if vectors_path is not None and catalog.skipped:
+        lines = sorted(line for found in skipped.values() for line in found)
+        raise CatalogError(f"{catalog_path}: {len(lines)} rows skipped (lines {', '.join(map(str, lines[:10]))}"
+                           f"{' ...' if len(lines) > 10 else ''}): --vectors needs every row, in file order")
+    if vectors_path is not None:
+        digest = hashlib.sha256()
+        with open(vectors_path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        images = f"vectors:{digest.hexdigest()}"
+    else:
+        images = image_fingerprint(catalog.items) if encoder == "clip" else ""
     fingerprint = catalog_fingerprint(catalog.sha256, {**spec.to_dict(), "text_columns": list(catalog.text_columns),
                                        "schema": schema.to_dict()},
-                                      encoder, enc.model_name, index_config, images)
-    skipped = {reason: [r.line for r in rows] for reason, rows in catalog.skipped_by_reason().items()}
+                                      encoder if backend == "torch" else f"{encoder}+{backend}",
+                                      enc.model_name, index_config, images)
     manifest = read_manifest(out_dir)
     if not force and manifest is not None and manifest.get("fingerprint") == fingerprint:
         log.info("%s is up to date with %s; nothing to do", out_dir, catalog_path)
         return IndexReport(Path(out_dir), False, len(catalog.items), skipped,
                            time.perf_counter() - started, None)
+    keys = row_keys(catalog.items, encoder)
     encode_started = time.perf_counter()
-    vectors = enc.encode_items(catalog.items, progress=True)
+    normalised = supplied = embedded = reused = 0
+    if vectors_path is not None:
+        vectors, normalised = check_vectors(vectors_path, len(catalog.items), _query_dim(enc))
+        supplied = len(vectors)
+        source = {"vectors": "supplied", "vectors_file": Path(vectors_path).name}
+    else:
+        vectors, reused = _reuse(out_dir, manifest, keys, (encoder, enc.model_name, backend)) \
+            if not force else (None, 0)
+        if vectors is None:
+            vectors = enc.encode_items(catalog.items, progress=True)
+            embedded = len(vectors)
+        else:
+            todo = np.flatnonzero(np.isnan(vectors[:, 0]))
+            if len(todo):
+                vectors[todo] = enc.encode_items([catalog.items[r] for r in todo], progress=True)
+            embedded = len(todo)
+        source = {"vectors": "encoder"}
     encode_seconds = time.perf_counter() - encode_started
+    log.info("%d rows embedded, %d kept from the previous version, %d supplied", embedded, reused, supplied)
     write_index(out_dir, catalog.items, vectors, {
         "encoder": encoder,
         "model": enc.model_name,
+        "backend": backend,  # the queries are embedded by the same one (Engine.encoder)
         "fingerprint": fingerprint,
+        **source,
         "catalog": {
             "path": str(Path(catalog_path).resolve()),
             "sha256": catalog.sha256,
@@ -98,9 +207,51 @@ def index_catalog(
         },
         "schema": schema.to_dict(),
         "encode_seconds": round(encode_seconds, 3),
-    }, index_config)
-    return IndexReport(Path(out_dir), True, len(catalog.items), skipped,
-                       time.perf_counter() - started, len(catalog.items) / max(encode_seconds, 1e-9))
+        "rows": {"embedded": embedded, "reused": reused, "supplied": supplied},
+    }, index_config, row_keys=keys if vectors_path is None else None)
+    return IndexReport(Path(out_dir), True, len(catalog.items), skipped, time.perf_counter() - started,
+                       embedded / max(encode_seconds, 1e-9) if embedded else None,
+                       embedded, reused, supplied, normalised)
+
+
+def _reuse(out_dir: str | Path, manifest: dict | None, keys: np.ndarray,
+           encoder: tuple[str, str, str]) -> tuple[np.ndarray | None, int]:
+    """The new rows' vectors where the published version embedded the same content with the
+    same encoder, model and backend (NaN rows elsewhere), and how many were kept; (None, 0)
+    when nothing can be."""
+    if manifest is None or manifest.get("vectors", "encoder") != "encoder" or \
+            (manifest.get("encoder"), manifest.get("model"), manifest.get("backend", "torch")) != encoder:
+        return None, 0
+    old_keys = read_row_keys(out_dir, manifest)
+    if old_keys is None:
+        return None, 0
+    try:
+        old = np.load(version_dir(out_dir, manifest) / "vectors.npy", mmap_mode="r")
+    except (OSError, ValueError):
+        return None, 0
+    if old.shape[0] != old_keys.shape[0]:
+        return None, 0
+    where = {key: row for row, key in enumerate(old_keys.view(np.dtype((np.void, 16))).ravel().tolist())}
+    found = [where.get(key, -1) for key in keys.view(np.dtype((np.void, 16))).ravel().tolist()]
+    found_arr = np.array(found, dtype=np.int64)
+    hit = found_arr >= 0
+    vectors = np.full((len(keys), old.shape[1]), np.nan, dtype=np.float32)
+    if hit.any():
+        order = np.argsort(found_arr[hit])  # read the memory-mapped file in order
+        rows = np.flatnonzero(hit)[order]
+        vectors[rows] = old[found_arr[hit][order]]
+    return vectors, int(hit.sum())
+
+
+def _query_dim(enc: Encoder) -> int | None:
+    """The dimension the query encoder embeds into, read from its configuration without loading
+    the weights; None when the configuration cannot be read here (then not checked)."""
+    try:
+        return enc.config_dim()
+    except Exception as err:  # noqa: BLE001 - a check we can only skip, said in the log
+        log.warning("could not read the %s encoder's dimension (%s); the vectors' dimension is not checked",
+                    enc.name, err)
+        return None
 
 
 def _derive_brands(catalog: Catalog, spec: CatalogSpec) -> str | None:

@@ -30,6 +30,15 @@ class UnknownItemError(GradrecError):
     """An item id is not in the index."""
 
 
+class ItemRemovedError(SessionError):
+    """The session's current item is no longer in the catalog (an update removed it):
+    `Engine.replace_removed` moves the session to the closest item still there."""
+
+    def __init__(self, message: str, item_id: str) -> None:
+        super().__init__(message)
+        self.item_id = item_id
+
+
 @dataclass(frozen=True)
 class Item:
     """One catalog item: its id, the text it is embedded from, and everything else the catalog said."""
@@ -188,6 +197,9 @@ class SessionState:
     current: Item | None
     steps: tuple[WalkStep, ...]  # active steps, oldest first (undone steps excluded)
     seen: frozenset[str]
+    # the current item's id when an update of the catalog removed it (then `current` is None);
+    # a step whose item was removed has item None in `steps`
+    removed: str | None = None
 
 
 @dataclass(frozen=True)

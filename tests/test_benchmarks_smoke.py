@@ -160,3 +160,21 @@ def test_critiques_ground_truth_helpers(sample_index_dir: Path) -> None:
     longest = max((i for i in items if i.category == "dress"), key=lambda i: float(i.metadata["length"]))
     assert not critiques._further(items, longest, "length", +1, {longest.id})
     assert critiques._possible(items, longest, "length", +1) == 0
+
+
+def test_scale_benchmark_runs_small(tmp_path: Path, sample_index_dir: Path) -> None:
+    """benchmarks/scale.py's big-catalog path at 400 rows: built from --vectors, loaded in a fresh
+    process, 1% of the texts changed and re-indexed (only those rows embedded), rendered."""
+    from benchmarks import scale
+
+    found = scale.big(400, tmp_path, items_per_s=100.0)
+    assert found["items"] == 400 and found["load_s"] > 0 and found["rss_loaded_mb"] > 0
+    assert "4 embedded" in found["update_said"] and "396 kept" in found["update_said"]
+    assert str(tmp_path) not in found["update_said"]
+    indexing = {"texts": 8, "torch_threads": 2, "plain_loop": 1.0, "plain_loop_again": 1.0, "torch": 1.0,
+                "onnx": 1.0, "onnx_int8": 1.0, "torch_x": 1.0, "onnx_x": 1.0, "onnx_int8_x": 1.0,
+                "onnx_recall_at_10": 1.0, "onnx_cosine_min": 1.0, "onnx_int8_recall_at_10": 1.0,
+                "onnx_int8_cosine_min": 1.0}
+    text = scale.markdown({"indexing": indexing, "sizes": [found],
+                           "run": {"started": "now", "seconds": 1.0, "load_start": 0.0, "load_end": 0.0}})
+    assert "| 400 |" in text

@@ -41,11 +41,12 @@ def test_index_any_csv_then_walk_similar_search(small_csv: Path, tmp_path: Path)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["count"] == 12 and manifest["dim"] == 384 and manifest["encoder"] == "minilm"
     assert len(manifest["catalog"]["sha256"]) == 64
-    before = (out / "index.faiss").stat().st_mtime_ns
+    before = (out / manifest["version"] / "index.faiss").stat().st_mtime_ns
     again = run("index", str(small_csv), "--out", str(out), "--id-column", "sku",
                 "--text-columns", "title,blurb", "--category-column", "type")
     assert again.returncode == 0 and "up to date" in again.stdout
-    assert (out / "index.faiss").stat().st_mtime_ns == before  # nothing rewritten
+    assert json.loads((out / "manifest.json").read_text())["version"] == manifest["version"]
+    assert (out / manifest["version"] / "index.faiss").stat().st_mtime_ns == before  # nothing rewritten
 
     seeds = tmp_path / "seeds.txt"
     seeds.write_text("# polos\nP2\n\nS2\n")

@@ -28,7 +28,7 @@ def test_round_trip_and_bad_folders(tmp_path: Path) -> None:
     assert rows[0][0] == 4 and all(index.items[r].category == "b" for r in rows[0])
     with pytest.raises(IndexStateError, match="not an index folder"):
         load_index(tmp_path / "nowhere")
-    (tmp_path / "idx" / "vectors.npy").write_bytes(b"garbage")
+    (tmp_path / "idx" / index.manifest["version"] / "index.faiss").write_bytes(b"garbage")
     with pytest.raises(IndexStateError, match="unreadable index"):
         load_index(tmp_path / "idx")
 
