@@ -376,7 +376,11 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     subs = _find_substitutions(tokens, schema, critique_words, kind_words)
     sub_words = {w for s in subs for w in s.said.split()}
 
-    kinds_said = _kind_mentions(rest, schema)
+    # a kind named inside a comparative is the comparative's part, not a kind change: "higher
+    # heels" on sneakers asks for a higher heel, not for the kind "heels"
+    said_in_critiques = set(_kind_tokens(" ".join(critique_words)))
+    kinds_said = [k for k in _kind_mentions(rest, schema)
+                  if not (said_in_critiques and set(_kind_tokens(k)) <= said_in_critiques)]
     current_kind = (item.category or "").strip().lower()
     if kinds_said and _describes_new_item(rest, subs, schema):
         one = kinds_said[0] if len(kinds_said) == 1 else ""
