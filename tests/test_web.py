@@ -6,10 +6,11 @@ saved to var/screenshots/widget.png."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -23,8 +24,9 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 TIMEOUT = 180  # seconds a turn may take on a loaded 2-core machine
 
 
-@pytest.fixture()
-def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def chromium(profile: Path) -> Iterator[Any]:
+    """Headless Chromium with its own profile folder, quit whatever happens."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -36,7 +38,7 @@ def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1100,1300", "--no-first-run", "--disable-extensions",
-                f"--user-data-dir={tmp_path / 'profile'}"):
+                f"--user-data-dir={profile}"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -45,6 +47,12 @@ def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture()
+def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with chromium(tmp_path / "profile") as driver:
+        yield driver
 
 
 def wait(until: Callable[[], Any], what: str, timeout: float = TIMEOUT) -> Any:
