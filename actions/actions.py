@@ -24,9 +24,11 @@ from gradrec_core import GradrecError, Item, SessionError, SessionState, Unknown
 from gradrec_core.types import Alternatives
 
 from gradrec_core.critique import Turn, asks_for_another_style, take_turn
+from gradrec_core.critique.parser import parse_critiques
 
 from gradrec_core.critique.render import say_price
 
+from .confidence import about_an_item, is_sure
 from .shop import chips, conversation, currency, engine, image_url, item_card, spoken_name
 from .speech import for_voice, is_voice
 
@@ -120,10 +122,11 @@ def _show(dispatcher: CollectingDispatcher, tracker: Tracker, sentence: str, ite
     )
 
 
-def _current_state(dispatcher: CollectingDispatcher, tracker: Tracker) -> SessionState | None:
-    """The sender's session when it has a current item; otherwise say how to start one. What the
-    shopper last saw (the `current_item` slot) wins: a step whose reply never reached them (a
-    crash between the engine's commit and the reply) is rolled back first."""
+def _state_of(dispatcher: CollectingDispatcher, tracker: Tracker) -> SessionState | None:
+    """The sender's session when it has a current item. What the shopper last saw (the
+    `current_item` slot) wins: a step whose reply never reached them (a crash between the
+    engine's commit and the reply) is rolled back first; an item the shop's catalog no longer
+    has is replaced by the closest one, and the shopper is told."""
     shown = tracker.get_slot("current_item")
     state = engine().sync(tracker.sender_id, shown) if isinstance(shown, str) and shown else \
         engine().state(tracker.sender_id)
@@ -131,10 +134,33 @@ def _current_state(dispatcher: CollectingDispatcher, tracker: Tracker) -> Sessio
         state = engine().replace_removed(tracker.sender_id)
         if state is not None and state.current is not None:
             _say(dispatcher, tracker, f"{REMOVED} The closest one still here is {spoken_name(state.current)}.")
-    if state is None or state.current is None:
+    return state if state is not None and state.current is not None else None
+
+
+def _current_state(dispatcher: CollectingDispatcher, tracker: Tracker) -> SessionState | None:
+    """The sender's session when it has a current item; otherwise say how to start one."""
+    state = _state_of(dispatcher, tracker)
+    if state is None:
         _say(dispatcher, tracker, NO_ITEM)
-        return None
     return state
+
+
+def _asks_a_change(text: str) -> bool:
+    """True when the text holds a comparative ("darker", "a bit cheaper"): a change of an item,
+    which needs one; a value alone ("in black", "Puma heels") can describe a new item."""
+    return any(not c.absolute for c in parse_critiques(text))
+
+
+def _unsure(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events | None:
+    """For an action that changes the shopper's state (choose, undo, restart): when the NLU was not
+    sure of the intent (actions/confidence.py), the planner decides what the sentence asks
+    (`action_refine`); None when it was sure and the action goes on."""
+    if is_sure(tracker.latest_message):
+        return None
+    intent = tracker.latest_message.get("intent") or {}
+    log.info("%s: %r not sure enough (%s), to the planner", tracker.sender_id, intent.get("name"),
+             intent.get("confidence"))
+    return ActionRefine().run(dispatcher, tracker, domain)
 
 
 def _item_events(item: Item | None, step_number: int) -> Events:
@@ -246,7 +272,9 @@ class ActionSearchItem(Action):
 
 class ActionRefine(Action):
     """Any turn about the current item: "darker", "cheaper", "in black", "shorter, in black",
-    "what colours does it come in?". The critique planner makes the plan; one engine call runs it."""
+    "what colours does it come in?". The critique planner makes the plan; one engine call runs it.
+    With no item yet, a sentence the NLU is sure of that asks no change ("anything from Puma?")
+    is a search."""
 
     def name(self) -> str:
         return "action_refine"
@@ -254,9 +282,13 @@ class ActionRefine(Action):
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         started = time.perf_counter()
-        state = _current_state(dispatcher, tracker)
+        state = _state_of(dispatcher, tracker)
         if state is None:
-            return []
+            if _asks_a_change(_text(tracker)) or not is_sure(tracker.latest_message):
+                _say(dispatcher, tracker, NO_ITEM)  # a change needs an item; a guess ("xxxx") searches nothing
+                return []
+            # no item yet, and the NLU is sure the sentence is about one ("Puma Women Casual Beige Heels"): a search
+            return ActionSearchItem().run(dispatcher, tracker, domain)
         entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])
                     if isinstance(e, dict) and e.get("entity") in ("attribute", "direction", "intensity")}
         planned = time.perf_counter()
@@ -277,6 +309,23 @@ class ActionRefine(Action):
         text = turn.answer + (" Pick one to see it." if payload["examples"] and _carousels(tracker) else "")
         dispatcher.utter_message(text=text, buttons=_buttons(tracker), json_message={
             "type": "gradrec_answer", "item": item_card(state.current), "step": payload})  # type: ignore[arg-type]
+        return []
+
+
+class ActionNluFallback(Action):
+    """The NLU was unsure (`nlu_fallback`). Unsure only whether a sentence about items describes a
+    new one or changes the shown one: `action_refine` (the planner; a search when no item is shown).
+    Otherwise: "Sorry, I didn't get that" and an example."""
+
+    def name(self) -> str:
+        return "action_nlu_fallback"
+
+    @_safe
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        if about_an_item(tracker.latest_message):
+            return ActionRefine().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_default")
+        dispatcher.utter_message(response="utter_ask_rephrase")
         return []
 
 
@@ -369,6 +418,9 @@ class ActionUndo(Action):
 
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        unsure = _unsure(dispatcher, tracker, domain)
+        if unsure is not None:
+            return unsure
         eng = engine()
         state = _current_state(dispatcher, tracker)
         if state is None:
@@ -393,6 +445,9 @@ class ActionChoose(Action):
 
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        unsure = _unsure(dispatcher, tracker, domain)
+        if unsure is not None:
+            return unsure
         state = engine().state(tracker.sender_id)
         if state is not None and state.removed is not None:  # not "great choice" on another item
             _current_state(dispatcher, tracker)  # says so and offers the closest one
@@ -422,6 +477,9 @@ class ActionRestart(Action):
 
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        unsure = _unsure(dispatcher, tracker, domain)
+        if unsure is not None:
+            return unsure
         engine().reset(tracker.sender_id)
         _say(dispatcher, tracker, "Let's start over. What are you looking for?")
         return [Restarted()]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import any_catalog, chat_latency, critiques, discovery, gradient_metrics, speed  # noqa: E402
+from benchmarks import any_catalog, chat_latency, critiques, discovery, gradient_metrics, nlu_heldout, speed  # noqa: E402
 from benchmarks import load as load_bench  # noqa: E402
 from benchmarks import shopper as shopper_bench  # noqa: E402
 from benchmarks.common import DOCS, VAR_BENCH, Stopwatch, load, machine, save  # noqa: E402
@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
                          ("critiques", lambda: critiques.run(args.quick, args.index)),
                          ("load", lambda: load_bench.run(args.quick, args.index)),
                          ("shopper", lambda: shopper_bench.run(args.quick)),
-                         ("any_catalog", lambda: any_catalog.run(args.quick))):
+                         ("any_catalog", lambda: any_catalog.run(args.quick)),
+                         ("nlu_heldout", lambda: nlu_heldout.main(["--no-save"] if args.quick else []))):
             print(f"== {name}", file=sys.stderr, flush=True)
             t = time.perf_counter()
             fn()
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     results["shopper"] = load(f"shopper{suffix}")  # optional: `benchmarks/shopper.py` needs `make retail`
     results["any_catalog"] = load(f"any_catalog{suffix}")  # optional: older result sets lack it
     results["scale"] = load(f"scale{suffix}")  # benchmarks/scale.py, run on its own (section 9)
+    results["nlu_heldout"] = load("nlu_heldout")  # optional: needs Rasa's environment and a trained model
     text = render(results)
     out = (VAR_BENCH / "RESULTS_quick.md") if args.quick else (DOCS / "RESULTS.md")
     out.parent.mkdir(parents=True, exist_ok=True)

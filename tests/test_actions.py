@@ -34,12 +34,13 @@ def engine_env(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 def tracker(text: str, intent: str, sender: str, entities: list[dict[str, Any]] | None = None,
-            slots: dict[str, Any] | None = None, events: list[dict[str, Any]] | None = None) -> Tracker:
+            slots: dict[str, Any] | None = None, events: list[dict[str, Any]] | None = None,
+            confidence: float = 1.0, ranking: list[dict[str, Any]] | None = None) -> Tracker:
     return Tracker.from_dict({
         "sender_id": sender,
         "slots": slots or {},
-        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 1.0},
-                           "entities": entities or []},
+        "latest_message": {"text": text, "intent": {"name": intent, "confidence": confidence},
+                           "entities": entities or [], "intent_ranking": ranking or []},
         "events": events or [],
         "paused": False,
         "followup_action": None,
@@ -79,7 +80,8 @@ def test_actions_are_the_domains(domain: dict[str, Any]) -> None:
     names = {cls().name() for cls in (actions.ActionSessionStart, actions.ActionGreet, actions.ActionSearchItem,
                                       actions.ActionRefine,
                                       actions.ActionAnother, actions.ActionUndo, actions.ActionChoose,
-                                      actions.ActionRestart, actions.ActionRepeat, actions.ActionDescribe)}
+                                      actions.ActionRestart, actions.ActionRepeat, actions.ActionDescribe,
+                                      actions.ActionNluFallback)}
     assert names == set(domain["actions"])
 
 
@@ -552,3 +554,61 @@ def test_the_greeting_offers_searches_this_catalog_answers(domain: dict[str, Any
     seed = item_of(run(ActionSearchItem(), "show me a blue polo shirt", "search_item", "greeter", domain)[0])
     [message], _ = run(ActionGreet(), "hi", "greet", "greeter", domain)
     assert "I'll take it" in [b["title"] for b in message["buttons"]] and seed
+
+
+@pytest.mark.parametrize("action_name", ["ActionUndo", "ActionChoose", "ActionRestart"])
+def test_an_unsure_state_change_goes_to_the_planner(domain: dict[str, Any], action_name: str) -> None:
+    """"go back" / "I'll take it" / "start over" change what the shopper has: below the confidence
+    threshold (actions/confidence.py) the sentence is the planner's, here a colour substitution
+    checked on the catalog's hue family; at the threshold the action does its own job."""
+    from actions import actions
+    from actions.confidence import MIN_CONFIDENCE
+
+    who = f"shopper-unsure-{action_name}"
+    seed = item_of(run(actions.ActionSearchItem(), "show me a white polo shirt", "search_item", who, domain)[0])
+    intent = {"ActionUndo": "undo", "ActionChoose": "choose", "ActionRestart": "restart"}[action_name]
+    messages, events = run(getattr(actions, action_name)(), "do you have it in black?", intent, who, domain,
+                           confidence=MIN_CONFIDENCE - 0.05)
+    black = item_of(messages)
+    assert black["id"] != seed["id"] and engine_item(black).metadata["hue_family"] == "black"
+    assert black["category"] == seed["category"] and SlotSet("current_item", black["id"]) in events
+    messages, events = run(getattr(actions, action_name)(), "go back", intent, who, domain, confidence=MIN_CONFIDENCE)
+    said = messages[0]["text"]
+    expected = {"undo": "Back to the previous one", "choose": "Great choice", "restart": "start over"}[intent]
+    assert expected in said, said
+
+
+def test_a_sentence_naming_an_item_with_none_shown_is_a_search(domain: dict[str, Any]) -> None:
+    """An item sentence read as a critique before any item was shown (the issue's "show me <brand>
+    Women Casual Beige Heels" -> "Let's find an item first") searches; a comparative still asks for
+    an item first."""
+    from actions.actions import ActionRefine
+    from actions.shop import engine
+
+    who = "shopper-first-words"
+    messages, _ = run(ActionRefine(), "do you have black heels", "refine", who, domain)
+    shown = engine_item(item_of(messages))
+    assert shown.category == "heels" and shown.metadata["hue_family"] == "black"
+    assert engine().state(who).current.id == shown.id
+    for text, confidence in (("a bit darker", 1.0), ("x" * 300, 0.52)):  # a change; an unsure guess
+        messages, _ = run(ActionRefine(), text, "refine", "shopper-first-words-2", domain, confidence=confidence)
+        assert "find an item first" in messages[0]["text"] and not messages[0].get("custom")
+
+
+def test_an_unsure_nlu_between_item_intents_goes_to_the_planner(domain: dict[str, Any]) -> None:
+    """`nlu_fallback` because the NLU could not tell a new item from a change of this one: the
+    planner answers (a colour substitution, checked on the catalog); unsure between other intents:
+    "Sorry, I didn't get that" and an example."""
+    from actions.actions import ActionNluFallback, ActionSearchItem
+
+    who = "shopper-fallback"
+    seed = item_of(run(ActionSearchItem(), "show me a white polo shirt", "search_item", who, domain)[0])
+    unsure = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "refine", "confidence": 0.52},
+              {"name": "search_item", "confidence": 0.46}]
+    black = item_of(run(ActionNluFallback(), "do you have it in black?", "nlu_fallback", who, domain,
+                        confidence=0.4, ranking=unsure)[0])
+    assert black["category"] == seed["category"] and engine_item(black).metadata["hue_family"] == "black"
+    lost = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "choose", "confidence": 0.21},
+            {"name": "refine", "confidence": 0.2}]
+    messages, events = run(ActionNluFallback(), "blorp", "nlu_fallback", who, domain, confidence=0.4, ranking=lost)
+    assert [m.get("response") for m in messages] == ["utter_default", "utter_ask_rephrase"] and events == []

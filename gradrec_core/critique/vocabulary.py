@@ -1,7 +1,7 @@
 """The one vocabulary source: the critique lexicon and the shop words, loaded from
-`vocabulary.json` (data, not code). The parser, the NLU lookup tables
-(`scripts/make_lookups.py`) and the sample catalog generator (`data/catalog/generate.py`)
-all read it, so a colour or pattern word added here reaches all three."""
+`vocabulary.json` (data, not code). The parser and the sample catalog generator
+(`data/catalog/generate.py`) both read it, so a colour or pattern word added here reaches both.
+(The NLU has no lookup tables: its examples come from scripts/nlu_vocabulary.py, many shops' words.)"""
 
 from __future__ import annotations
 
