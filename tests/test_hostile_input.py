@@ -189,6 +189,10 @@ def test_control_characters_in_every_field_forge_no_log_line(servers) -> None:  
     bodies = [
         {"sender": "ctl-1", "message": "/refine" + json.dumps({"attribute": "dark" + forged})},
         {"sender": "ctl-1", "message": "/refine" + json.dumps({"direction": forged, "intensity": forged})},
+        {"sender": "ctl-1", "message": "/refine" + json.dumps({"colour" + forged: "black"})},  # an entity name
+        {"sender": "ctl-1", "message": "/ask" + json.dumps({forged: forged})},
+        {"sender": "ctl-1", "message": '/refine{"attribute": "dark' + forged + '"}'},  # raw, in the JSON
+        {"sender": "ctl-1", "message": '/refine{"colour' + forged + '": "black"}'},
         {"sender": "ctl-1", "message": "darker" + forged},
         {"sender": "ctl" + forged, "message": "hi"},
         {"sender": "ctl-1", "message": "hi", "metadata": {"shop": forged}},

@@ -343,6 +343,13 @@ def test_rasa_api_is_off_and_cors_only_for_the_configured_origins(served: Launch
         assert allowed not in ("http://evil.example", "*"), (method, evil)
     _, shop, _ = _get(f"{served.rasa_url}/webhooks/rest/", headers={"Origin": "http://shop.example"})
     assert {k.lower(): v for k, v in shop.items()}.get("access-control-allow-origin") == "http://shop.example"
+    # the chat's socket.io: the configured origin, the server's own, and no other
+    polling = f"{served.rasa_url}/socket.io/?EIO=4&transport=polling"
+    assert _get(polling, headers={"Origin": "http://evil.example"})[0] == 400
+    assert _get(polling, headers={"Origin": served.rasa_url})[0] == 200
+    request = urllib.request.Request(polling, headers={"Origin": "http://shop.example"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        assert r.status == 200 and r.headers.get_all("Access-Control-Allow-Origin") == ["http://shop.example"]
 
 
 def _turn_until_an_item(rasa_url: str, since: float, limit: float, who: str) -> dict[str, Any] | None:

@@ -162,7 +162,8 @@ def test_the_token_command_mints_what_the_gate_accepts(tmp_path: Path) -> None:
 
 
 def test_actions_use_the_conversations_shop(sample_index_dir: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            caplog: pytest.LogCaptureFixture) -> None:
     from rasa_sdk.executor import CollectingDispatcher
 
     from actions import shop
@@ -205,6 +206,15 @@ def test_actions_use_the_conversations_shop(sample_index_dir: Path, tmp_path: Pa
         d = CollectingDispatcher()
         ActionSearchItem().run(d, tracker("show me a hat", "search_item", "gone:bob"), domain)
         assert "this shop (gone) has no catalog here" in d.messages[0]["text"]
+        # a shop whose index cannot be opened: the shopper gets a sentence, the log the path
+        (tmp_path / "shops" / "broken").mkdir()
+        (tmp_path / "shops" / "broken" / "manifest.json").write_text("{}")
+        d = CollectingDispatcher()
+        with caplog.at_level("ERROR", logger="actions"):
+            ActionSearchItem().run(d, tracker("show me a hat", "search_item", "broken:bob"), domain)
+        [text] = [m["text"] for m in d.messages]
+        assert text.startswith("Sorry, I can't look at the catalog right now") and str(tmp_path) not in text, text
+        assert str(tmp_path / "shops" / "broken") in caplog.text, caplog.text
     finally:
         shop.reset_engine()
 
