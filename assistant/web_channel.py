@@ -312,11 +312,25 @@ CORS_ENV = "GRADREC_CORS_ORIGINS"
 SESSION_SECRET_ENV = "GRADREC_SESSION_SECRET"
 
 
-def allowed_origins(env: Dict[str, str] = os.environ) -> Optional[list]:  # type: ignore[assignment]
-    """The origins a browser may open the socket from: GRADREC_CORS_ORIGINS, else None, which
-    engine.io takes as the server's own origin only (Rasa passes [], which turns the check off)."""
-    origins = [o.strip() for o in (env.get(CORS_ENV) or "").split(",") if o.strip()]
-    return origins or None
+def allowed_origins(env: Dict[str, str] = os.environ) -> Callable[..., bool]:  # type: ignore[assignment]
+    """engine.io's Origin check for the socket: the server's own origin (the /chat page's; behind
+    a proxy, the forwarded one) and those in GRADREC_CORS_ORIGINS (`*`: any). Rasa passes
+    cors_allowed_origins=[], which turns the check off."""
+    configured = {o.strip() for o in (env.get(CORS_ENV) or "").split(",") if o.strip()}
+
+    def allowed(origin: Optional[str], environ: Optional[Dict[str, Any]] = None) -> bool:
+        if not origin or "*" in configured or origin in configured:
+            return True
+        environ = environ or {}
+        scheme, host = environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST")
+        own = {f"{scheme}://{host}"} if host else set()
+        if environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_X_FORWARDED_PROTO"):
+            forwarded_scheme = str(environ.get("HTTP_X_FORWARDED_PROTO") or scheme).split(",")[0].strip()
+            forwarded_host = str(environ.get("HTTP_X_FORWARDED_HOST") or host).split(",")[0].strip()
+            own.add(f"{forwarded_scheme}://{forwarded_host}")
+        return origin in own
+
+    return allowed
 
 
 class SessionIds:
