@@ -388,6 +388,9 @@ class WebChatInput(SocketIOInput):
         # Rasa creates the server with cors_allowed_origins=[], which turns engine.io's Origin
         # check off: any web page could open a socket here with its visitor's browser
         sio.eio.cors_allowed_origins = allowed_origins()
+        # ...while the CORS headers stay Rasa's (`--cors`, from the same setting): two
+        # Access-Control-Allow-Origin headers make a browser refuse the answer
+        sio.eio._cors_headers = lambda environ: []
 
         # Rasa 3.6 calls `sio.enter_room` without awaiting it; python-socketio >= 5.10 made it a
         # coroutine, so with session_persistence the socket never joined its session's room and
