@@ -29,7 +29,7 @@ from gradrec_core.critique.parser import parse_critiques
 from gradrec_core.critique.render import say_price
 
 from .confidence import about_an_item, is_sure
-from .shop import chips, conversation, currency, engine, image_url, item_card, spoken_name
+from .shop import UnknownShopError, chips, conversation, currency, engine, image_url, item_card, spoken_name
 from .speech import for_voice, is_voice
 
 log = logging.getLogger("actions")
@@ -39,6 +39,7 @@ NO_ITEM = ("Let's find an item first: tell me what you're looking for, "
            "for example \"show me a blue polo shirt\".")
 REMOVED = "The item you were looking at is no longer available."
 SOMETHING_WRONG = "Sorry, something went wrong on my side. Your session is saved; please try again."
+CANNOT_NOW = "Sorry, I can't look at the catalog right now. Your session is saved; please try again later."
 ALTERNATIVES = 3  # items side by side for "another one" on a channel that shows carousels
 # Channels whose client draws a row of cards with a button each (assistant/web_channel.py turns
 # the payloads into the widget's carousels): "another one" offers several there; other channels
@@ -62,9 +63,12 @@ def _safe(run: Callable[..., Events]) -> Callable[..., Events]:
         try:
             with conversation(tracker.sender_id):
                 return run(self, dispatcher, tracker, domain)
-        except GradrecError as err:
+        except UnknownShopError as err:  # names only the shop the client sent
             log.info("%s: %s", self.name(), err)
-            _say(dispatcher, tracker, f"Sorry, I couldn't do that: {err}.")
+            _say(dispatcher, tracker, f"Sorry, {err}.")
+        except GradrecError as err:  # an index, store or encoder problem: paths are for the log only
+            log.error("%s failed for %s: %s", self.name(), tracker.sender_id, err)
+            _say(dispatcher, tracker, CANNOT_NOW)
         except Exception:  # noqa: BLE001 - the webhook must answer
             log.exception("%s failed for %s", self.name(), tracker.sender_id)
             _say(dispatcher, tracker, SOMETHING_WRONG)
@@ -123,11 +127,13 @@ def _show(dispatcher: CollectingDispatcher, tracker: Tracker, sentence: str, ite
 
 
 def _state_of(dispatcher: CollectingDispatcher, tracker: Tracker) -> SessionState | None:
-    """The sender's session when it has a current item. What the shopper last saw (the
-    `current_item` slot) wins: a step whose reply never reached them (a crash between the
-    engine's commit and the reply) is rolled back first; an item the shop's catalog no longer
-    has is replaced by the closest one, and the shopper is told."""
-    shown = tracker.get_slot("current_item")
+    """The sender's session when it has a current item. What the shopper last saw wins: the item
+    the client says it shows (`metadata.item`, checked by the channel), else the `current_item`
+    slot; a step whose reply never reached them (a crash between the engine's commit and the
+    reply, a dropped connection) is rolled back first; an item the shop's catalog no longer has
+    is replaced by the closest one, and the shopper is told."""
+    hint = (tracker.latest_message.get("metadata") or {}).get("item")
+    shown = hint if isinstance(hint, str) and hint else tracker.get_slot("current_item")
     state = engine().sync(tracker.sender_id, shown) if isinstance(shown, str) and shown else \
         engine().state(tracker.sender_id)
     if state is not None and state.removed is not None:  # the shop's catalog changed under the walk

@@ -18,11 +18,13 @@ import sys
 from functools import partial
 from typing import Any, Sequence
 
+from assistant.log_escape import install_log_escaping
 from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
 from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser, create_ssl_config
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
+from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.worker.loader import AppLoader
@@ -80,11 +82,23 @@ def _configure_logging() -> None:
         log.propagate = False
 
 
+def answer_http_errors(app: Sanic) -> Sanic:
+    """HTTP errors (405 for `POST /health`, 404 for an unknown path) answered with their own
+    status and one line: rasa-sdk's catch-all handler turns them into a 500 with a traceback."""
+
+    async def http_error(request: Request, exception: SanicException) -> HTTPResponse:
+        return response.json({"error": str(exception)}, status=exception.status_code)
+
+    app.error_handler.add(SanicException, http_error)
+    return app
+
+
 def create_app(action_executor: ActionExecutor, token: str, **kwargs: Any) -> Sanic:
     """rasa-sdk's app for the primary process and each worker, behind the token check, warmed up.
     Module-level so that Sanic can pickle it (through `AppLoader`) into its worker process."""
     _configure_logging()
-    app = require_token(create_app_for_serve(action_executor, **kwargs), token)
+    install_log_escaping()
+    app = answer_http_errors(require_token(create_app_for_serve(action_executor, **kwargs), token))
     app.register_listener(warm_up, "before_server_start")
     return app
 

@@ -9,8 +9,8 @@ and one sender in two shops has two conversations (two Rasa trackers, two engine
 
 With a secret configured (`GRADREC_JWT_SECRET`), a channel accepts a message only with a JSON
 Web Token the deployment signed (HS256): its `sub` claim is the sender id (a client cannot pick
-another shopper's), its optional `shop` claim the only shop it may speak in, its optional `exp`
-when it stops being accepted. A shop's login mints the token server-side (`mint`, or any JWT
+another shopper's), its optional `shop` claim the only shop it may speak in, its `exp` when
+it stops being accepted (required: a token without one would be accepted forever). A shop's login mints the token server-side (`mint`, or any JWT
 library with the same secret) and hands it to the page or app.
 
 Runs in both Python environments (the Rasa server's channels, the launcher and tests): standard
@@ -32,6 +32,7 @@ from assistant.limits import MAX_SENDER_CHARS
 SHOP_SEPARATOR = ":"
 SHOP_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 JWT_ALGORITHM = "HS256"
+MAX_TOKEN_TTL = 30 * 24 * 3600.0  # seconds: no token minted here lives longer than 30 days
 MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +78,28 @@ def shop_problem(shop: Any, field: str = "metadata.shop") -> Optional[str]:
     return None
 
 
+MAX_ITEM_ID_CHARS = 200
+KEPT_METADATA = ("shop", "item")  # what the product reads: the shop, the item the client shows
+
+
+def item_problem(item: Any, field: str = "metadata.item") -> Optional[str]:
+    """Why `item` is not an item id a client may say it shows, or None when it is."""
+    if not isinstance(item, str):
+        return f"'{field}' must be a string (the id of the item the client shows), not {type(item).__name__}"
+    if not 1 <= len(item) <= MAX_ITEM_ID_CHARS:
+        return f"'{field}' must have 1 to {MAX_ITEM_ID_CHARS} characters, not {len(item)}"
+    if any(unicodedata.category(ch)[0] == "C" for ch in item):
+        return f"'{field}' has a control or unassigned character"
+    return None
+
+
+def kept_metadata(metadata: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    """The part of a message's metadata stored with the conversation: the shop and the item the
+    client shows (both checked by `Gate.admit`), nothing else, so a client cannot fill the
+    tracker store (the rest of what a client sends is not read by anything)."""
+    return {key: metadata[key] for key in KEPT_METADATA if metadata and metadata.get(key) is not None}
+
+
 def split(conversation_id: str) -> tuple[Optional[str], str]:
     """(shop, sender) of a conversation id; shop None for the default catalog."""
     shop, sep, sender = conversation_id.partition(SHOP_SEPARATOR)
@@ -119,9 +142,11 @@ class Gate:
                                "chat widget: customData.token)")
         try:
             claims = jwt.decode(token, self.secret, algorithms=[JWT_ALGORITHM],
-                                options={"require": ["sub"]})
+                                options={"require": ["sub", "exp"]})
         except jwt.ExpiredSignatureError:
             raise Refused(401, "the token has expired") from None
+        except jwt.MissingRequiredClaimError as err:
+            raise Refused(401, f"the token has no '{err.claim}' claim (a token must say when it expires)") from None
         except jwt.InvalidTokenError as err:
             raise Refused(401, f"the token is not valid ({type(err).__name__})") from None
         return claims
@@ -135,6 +160,11 @@ class Gate:
         shop = (metadata or {}).get("shop")
         if shop is not None:
             problem = shop_problem(shop)
+            if problem:
+                raise Refused(400, problem)
+        item = (metadata or {}).get("item")
+        if item is not None:
+            problem = item_problem(item)
             if problem:
                 raise Refused(400, problem)
         if self.secret:
@@ -170,6 +200,9 @@ class Gate:
 
         if not self.secret:
             raise ValueError("GRADREC_JWT_SECRET is not set: there is nothing to sign tokens with")
+        if not 0 < ttl <= MAX_TOKEN_TTL:
+            raise ValueError(f"a token's lifetime must be more than 0 and at most {MAX_TOKEN_TTL:g} seconds, "
+                             f"not {ttl:g}")
         problem = sender_problem(sender) or (shop_problem(shop, "shop") if shop is not None else None)
         if problem:
             raise ValueError(problem)

@@ -1,4 +1,5 @@
-"""`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs; the launcher
+"""`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs and one repair
+(6: a failed action call is answered); the launcher
 starts the Rasa server as `python -m assistant.rasa_main run ...` instead of the `rasa` script.
 
 1. The action server's response is validated against Rasa's own schema with a validator built
@@ -27,6 +28,11 @@ starts the Rasa server as `python -m assistant.rasa_main run ...` instead of the
    whole, as before): Rasa serialised, and the action server parsed, the whole history on every
    call, so a turn cost more the longer the conversation.
    The actions here read no further back than the previous reply ("repeat that").
+6. A call to the action server that fails (the server is down, restarting, answers an error or
+   not at all) answers the shopper with a sentence asking them to say it again (Rasa 3.6 logs a
+   traceback and answers nothing: an HTTP 200 with `[]`), and takes the user's turn back
+   (`UserUtteranceReverted`): the conversation does not count it as answered, and its next turn
+   is predicted as if it had not happened.
 
 Only the standard library, Rasa and its dependencies are imported here.
 """
@@ -37,6 +43,7 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
+FAILED_TURN = "Sorry, something went wrong; say that again?"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a Rasa worker waits for another's SQLite write
 ACTION_CALL_TURNS = 3  # user turns whose events an action call carries (GRADREC_ACTION_CALL_TURNS)
 _sqlite_installed = False
@@ -62,6 +69,34 @@ def install_action_response_validator() -> None:
 
     _validate_action_result.__doc__ = original.__doc__
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def install_action_failure_answer() -> None:
+    """Wrap `RemoteAction.run`: a failed call to the action server becomes the user's turn taken
+    back, one sentence to the shopper and nothing more predicted (see the module's docstring, 6)."""
+    import logging
+
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import BotUttered, FollowupAction, UserUtteranceReverted
+
+    logger = logging.getLogger("assistant.rasa_main")
+    original = RemoteAction.run
+
+    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
+        try:
+            return await original(self, output_channel, nlg, tracker, domain)
+        except ActionExecutionRejection:
+            raise  # a form's rejection: Rasa's own handling
+        except Exception as err:  # noqa: BLE001 - the shopper must hear that the turn failed
+            logger.error("the action server did not run %s for %s (%s: %s); the turn is taken back and the "
+                         "shopper asked to say it again", self.name(), tracker.sender_id, type(err).__name__,
+                         str(err).replace("\n", " ")[:300])
+            return [UserUtteranceReverted(), BotUttered(FAILED_TURN, metadata={"gradrec_failed_turn": True}),
+                    FollowupAction(ACTION_LISTEN_NAME)]
+
+    run.__doc__ = original.__doc__
+    RemoteAction.run = run  # type: ignore[method-assign]
 
 
 def install_action_call_window(turns: int = ACTION_CALL_TURNS) -> None:
@@ -192,7 +227,11 @@ def install_sqlite_settings() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """`rasa ARGV...` with the cuts above installed first."""
+    from assistant.log_escape import install_log_escaping
+
+    install_log_escaping()
     install_action_response_validator()
+    install_action_failure_answer()
     turns = int(os.environ.get("GRADREC_ACTION_CALL_TURNS", ACTION_CALL_TURNS))
     if turns > 0:
         install_action_call_window(turns)

@@ -10,7 +10,12 @@ and answers 400 with one line naming what is wrong for:
 - a `sender` that is not a string of 1 to `MAX_SENDER_CHARS` printable characters (letters,
   digits, punctuation; no control characters, no surrogates, no ':');
 - a `message` that is not a string (a missing message is an empty one);
-- `metadata` that is not a JSON object, or whose `shop` is not a shop name.
+- a body nested too deeply to parse (Python's recursion limit);
+- `metadata` that is not a JSON object, whose `shop` is not a shop name, or whose `item` (the
+  id of the item the client shows, see `actions/actions.py`) is not an id.
+
+Only `metadata.shop` and `metadata.item` are passed on (and stored with the conversation): the
+rest of the metadata is read by nothing.
 
 Then `assistant.gate.Gate` decides the conversation: `<shop>:<sender>` when `metadata.shop`
 names a shop of this deployment (404 for an unknown one), the sender alone otherwise; with
@@ -39,7 +44,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.gate import Gate, Refused
+from assistant.gate import Gate, Refused, kept_metadata
 from assistant.limits import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
@@ -99,6 +104,9 @@ class GuardedRestInput(RestInput):
             except (ValueError, UnicodeDecodeError) as err:
                 logger.info("rest: refused a body that is not JSON (%s)", type(err).__name__)
                 return _bad("the body is not valid JSON")
+            except RecursionError:
+                logger.info("rest: refused a body nested too deeply")
+                return _bad("the body is nested too deeply to be a message")
             problem = body_problem(body)
             if problem:
                 logger.info("rest: refused a request: %s", problem)
@@ -115,4 +123,4 @@ class GuardedRestInput(RestInput):
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         metadata = request.json.get("metadata")
-        return metadata if isinstance(metadata, dict) else None
+        return kept_metadata(metadata) if isinstance(metadata, dict) else None

@@ -17,6 +17,7 @@ session store (GRADREC_DB_URL)."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -78,7 +79,9 @@ def latest_model(settings: Settings) -> Path:
 
 
 ACTION_TOKEN_ENV = "GRADREC_ACTION_TOKEN"
+SESSION_SECRET_ENV = "GRADREC_SESSION_SECRET"  # the key the web channel signs session ids with
 _run_token: str | None = None
+_run_session_secret: str | None = None
 _started: dict[int, "Server"] = {}  # every server this process started and has not stopped, by pid
 
 
@@ -91,6 +94,95 @@ def run_action_token(settings: Settings) -> str:
     if _run_token is None:
         _run_token = secrets.token_urlsafe(32)
     return _run_token
+
+
+def run_session_secret() -> str:
+    """The key every Rasa process of this launcher signs socket.io session ids with (the
+    environment's GRADREC_SESSION_SECRET, else one random key per launcher run): replicas accept
+    each other's ids; a relaunch starts new sessions."""
+    global _run_session_secret
+    if _run_session_secret is None:
+        _run_session_secret = os.environ.get(SESSION_SECRET_ENV) or secrets.token_urlsafe(32)
+    return _run_session_secret
+
+
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+
+def secure_var(settings: Settings) -> None:
+    """The var folder and its logs and per-run folders readable by their owner only (0700), its
+    databases and logs too (0600): they hold conversations, tokens and passwords. The servers are
+    started with umask 077, so what they create there is private from the start."""
+    for folder in (settings.var_dir, settings.var_dir / "logs", settings.var_dir / "run"):
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, PRIVATE_DIR)
+    for pattern in ("*.db", "*.db-wal", "*.db-shm", "*.db-journal", "logs/*", "run/*"):
+        for path in settings.var_dir.glob(pattern):
+            if path.is_file():
+                os.chmod(path, PRIVATE_FILE)
+
+
+def _listener_pids(port: int) -> list[int]:
+    """The processes (of those this user may see) with a socket listening on TCP `port`."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return sorted(pids)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """StartError naming the port and the process holding it when `port` on `host` is taken
+    (say by servers a killed launcher left behind): a server started there could not listen, and
+    the old one would answer the new launcher's health checks."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+            return
+        except OSError as err:
+            reason = err.strerror or str(err)
+    holders = []
+    for pid in _listener_pids(port):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            command = "?"
+        holders.append(f"pid {pid} ({command.strip()[:120]})")
+    raise StartError(f"port {port} on {host} is taken ({reason}) by "
+                     f"{', '.join(holders) or 'a process this user cannot see'}; stop it or choose another port")
+
+
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _server_preexec(parent: int) -> Any:
+    """What each server process runs before it starts: files it creates are private (umask
+    077), and on Linux it gets SIGTERM when the launcher dies, however it dies (kill -9
+    included), so that no server lives on unsupervised holding its port."""
+
+    def setup() -> None:
+        os.umask(0o077)
+        if _libc is not None:
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+            if os.getppid() != parent:  # the launcher died before the signal was asked for
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    return setup
 
 
 def check_security(settings: Settings) -> None:
@@ -265,9 +357,14 @@ class Server:
 def _spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path, url: str,
            health_path: str = "/health", start_timeout: float = 120.0) -> Server:
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as out:
+    address = urlsplit(url)
+    check_port_free(address.hostname or "127.0.0.1", int(address.port or 80))
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    with os.fdopen(fd, "ab") as out:
+        os.fchmod(out.fileno(), PRIVATE_FILE)
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True,
+                                   preexec_fn=_server_preexec(os.getpid()))
     server = Server(name, process, url, log_path, list(argv), dict(env), health_path, start_timeout)
     _started[process.pid] = server
     log.info("started the %s (pid %d) for %s", name, process.pid, url)
@@ -316,6 +413,7 @@ def start_action_server(settings: Settings, port: int, env: dict[str, str] | Non
     the shared token (`token`, else GRADREC_ACTION_TOKEN in `env`, else `run_action_token(settings)`);
     with `wait=False` it returns once the process is started (then `wait_until_up`)."""
     token = token or (env or {}).get(ACTION_TOKEN_ENV) or run_action_token(settings)
+    secure_var(settings)
     env = {**ONE_THREAD, **os.environ, "GRADREC_PUBLIC_URL": settings.base_url, "GRADREC_CURRENCY": settings.currency,
            **settings.child_env(), "GRADREC_DB_URL": settings.db_url,  # the settings', not the shell's
            **(env or {}), "SANIC_HOST": settings.host, "PYTHONPATH": str(ROOT), ACTION_TOKEN_ENV: token}
@@ -375,6 +473,7 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
     rasa = settings.rasa_venv / "bin" / "rasa"
     if not rasa.exists():
         raise StartError(f"{rasa} not found; run `make setup` first")
+    secure_var(settings)
     endpoints = write_endpoints(settings, action_port, settings.var_dir / "run" / f"endpoints-{port}.yml",
                                 action_token)
     # one TensorFlow thread each for DIET's tiny per-message graph unless the environment says
@@ -385,6 +484,7 @@ def start_rasa(settings: Settings, port: int, action_port: int, env: dict[str, s
     env = {**ONE_THREAD, "TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1",
            **os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            "SANIC_REQUEST_MAX_SIZE": str(REQUEST_MAX_SIZE), **settings.child_env(),
+           SESSION_SECRET_ENV: run_session_secret(),
            # how long a ticket on a conversation in the lock store lives (Rasa reads it at import)
            "TICKET_LOCK_LIFETIME": str(max(1, round(settings.lock_lifetime))),
            # without --enable-api Rasa 3.6 leaves Sanic's 60 s response timeout in place (its own

@@ -18,7 +18,8 @@ Security (secrets come only from the environment, never from a file in the repos
     GRADREC_ENABLE_API     1: Rasa's HTTP API (/status, /conversations, /model ...) is on;
                            it then needs GRADREC_API_TOKEN                         (off)
     GRADREC_API_TOKEN      the token the API asks for (`?token=...`)               (none)
-    GRADREC_CORS_ORIGINS   comma-separated origins a browser may call Rasa from   (none)
+    GRADREC_CORS_ORIGINS   comma-separated origins a browser may call Rasa from, and open
+                           the chat's socket.io from                 (none: same origin only)
     GRADREC_ACTION_TOKEN   the token Rasa shows the action server; unset: a random one
                            per launcher run                                        (random)
 
@@ -157,7 +158,8 @@ class Settings:
 
     def child_env(self) -> dict[str, str]:
         """What both servers read from their environment to route shops and check tokens."""
-        env = {"GRADREC_INDEX": str(self.index_dir), "GRADREC_SHOPS": str(self.shops_dir)}
+        env = {"GRADREC_INDEX": str(self.index_dir), "GRADREC_SHOPS": str(self.shops_dir),
+               "GRADREC_CORS_ORIGINS": ",".join(self.cors_origins)}
         if self.jwt_secret:
             env["GRADREC_JWT_SECRET"] = self.jwt_secret
         return env

@@ -12,7 +12,13 @@ sorted by name, as name + value: HMAC-SHA1 with the auth token, base64
 (https://www.twilio.com/docs/usage/security#validating-requests); the check is the `twilio`
 package's `RequestValidator` (a Rasa dependency), which compares in constant time. Without the
 token the channel behaves as Rasa's own (anyone who can reach the webhook can speak as any
-caller), and the server logs a warning saying so.
+caller), and the server logs a warning saying so; but a deployment that requires signed senders
+(GRADREC_JWT_SECRET, assistant/gate.py) refuses every webhook call (403) without the token, since
+an unsigned caller id would let anyone speak in any shopper's conversation.
+
+The caller id (`From`, the conversation id) is checked as every channel checks a sender id
+(`assistant.gate.sender_problem`: 1 to 128 printable characters, no ':', so no caller reaches a
+shop's conversation): 400 otherwise.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from rasa.core.channels.twilio_voice import TwilioVoiceInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from assistant.gate import Gate, sender_problem
 
 log = logging.getLogger(__name__)
 
@@ -55,28 +63,43 @@ class SignedTwilioVoiceInput(TwilioVoiceInput):
         bp = super().blueprint(on_new_message)
         token = os.environ.get(TOKEN_ENV) or ""
         public_url = os.environ.get(PUBLIC_URL_ENV) or ""
-        if not token:
+        validator = None
+        if token:
+            from twilio.request_validator import RequestValidator
+
+            validator = RequestValidator(token)
+            if not public_url:
+                log.warning("%s is not set: Twilio signatures are checked against the URL this server sees, "
+                            "which differs from the one Twilio called behind a proxy", PUBLIC_URL_ENV)
+            log.info("Twilio request signatures are checked (URL base %s)", public_url or "as received")
+        elif Gate.from_env().secret:
+            log.warning("GRADREC_JWT_SECRET is set but %s is not: the voice channel refuses every call "
+                        "(an unsigned caller id could speak in any shopper's conversation)", TOKEN_ENV)
+        else:
             log.warning("%s is not set: Twilio request signatures are not checked, so anyone who can reach "
                         "/webhooks/twilio_voice/webhook can speak as any caller", TOKEN_ENV)
-            return bp
-        from twilio.request_validator import RequestValidator
-
-        validator = RequestValidator(token)
-        if not public_url:
-            log.warning("%s is not set: Twilio signatures are checked against the URL this server sees, "
-                        "which differs from the one Twilio called behind a proxy", PUBLIC_URL_ENV)
-        log.info("Twilio request signatures are checked (URL base %s)", public_url or "as received")
+        closed = not token and Gate.from_env().secret is not None
 
         @bp.middleware("request")
-        async def check_signature(request: Request) -> Optional[HTTPResponse]:
+        async def check(request: Request) -> Optional[HTTPResponse]:
             if request.method != "POST":
                 return None  # GET / (the channel's health check) carries nothing to sign
-            signature = request.headers.get(SIGNATURE_HEADER) or ""
-            url = signed_url(request, public_url)
-            if signature and validator.validate(url, request.form or {}, signature):
-                return None
-            log.warning("twilio_voice: refused a webhook call with %s Twilio signature (from %s)",
-                        "an invalid" if signature else "no", request.remote_addr or request.ip)
-            return response.text("invalid or missing Twilio signature\n", status=403)
+            if closed:
+                log.warning("twilio_voice: refused a webhook call: signed senders are required and %s is "
+                            "not set", TOKEN_ENV)
+                return response.text(f"the voice channel needs {TOKEN_ENV} in a deployment that requires "
+                                     "signed senders\n", status=403)
+            if validator is not None:
+                signature = request.headers.get(SIGNATURE_HEADER) or ""
+                url = signed_url(request, public_url)
+                if not (signature and validator.validate(url, request.form or {}, signature)):
+                    log.warning("twilio_voice: refused a webhook call with %s Twilio signature (from %s)",
+                                "an invalid" if signature else "no", request.remote_addr or request.ip)
+                    return response.text("invalid or missing Twilio signature\n", status=403)
+            problem = sender_problem((request.form or {}).get("From"), "From")
+            if problem:
+                log.info("twilio_voice: refused a webhook call: %s", problem)
+                return response.text(problem + "\n", status=400)
+            return None
 
         return bp

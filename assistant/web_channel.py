@@ -23,14 +23,16 @@ chips, which the widget shows under its last message only; several items (one pe
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import inspect
 import json
 import logging
 import mimetypes
 import os
 import re
+import secrets
 import threading
-import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -40,8 +42,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.gate import Gate, Refused, sender_problem, shop_problem
-from assistant.limits import MAX_MESSAGE_CHARS
+from assistant.gate import Gate, Refused, kept_metadata, shop_problem
+from assistant.limits import MAX_MESSAGE_CHARS, REQUEST_MAX_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +295,10 @@ class CardOutput(SocketIOOutput):
         step = custom.get("step") or {}
         several = carousel_elements(step)  # one per value, alternatives to pick, the closest ones
         if custom.get("type") in ("gradrec_item", "gradrec_chosen") and custom.get("item"):
-            await self._send_message(recipient_id, carousel([card_element(custom["item"], step)]))
+            # `gradrec_item`: the id of the item the card shows, which the page sends back with
+            # the next message (customData.item) so that the turn starts from what the shopper saw
+            await self._send_message(recipient_id, {**carousel([card_element(custom["item"], step)]),
+                                                    "gradrec_item": str(custom["item"].get("id") or "")})
         elif several:
             await self._send_message(recipient_id, carousel(several))
         text, buttons = message.get("text"), message.get("buttons")
@@ -301,6 +306,54 @@ class CardOutput(SocketIOOutput):
             await self.send_text_with_buttons(recipient_id, text, buttons)
         elif text:
             await self.send_text_message(recipient_id, text)
+
+
+CORS_ENV = "GRADREC_CORS_ORIGINS"
+SESSION_SECRET_ENV = "GRADREC_SESSION_SECRET"
+
+
+def allowed_origins(env: Dict[str, str] = os.environ) -> Callable[..., bool]:  # type: ignore[assignment]
+    """engine.io's Origin check for the socket: the server's own origin (the /chat page's; behind
+    a proxy, the forwarded one) and those in GRADREC_CORS_ORIGINS (`*`: any). Rasa passes
+    cors_allowed_origins=[], which turns the check off."""
+    configured = {o.strip() for o in (env.get(CORS_ENV) or "").split(",") if o.strip()}
+
+    def allowed(origin: Optional[str], environ: Optional[Dict[str, Any]] = None) -> bool:
+        if not origin or "*" in configured or origin in configured:
+            return True
+        environ = environ or {}
+        scheme, host = environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST")
+        own = {f"{scheme}://{host}"} if host else set()
+        if environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_X_FORWARDED_PROTO"):
+            forwarded_scheme = str(environ.get("HTTP_X_FORWARDED_PROTO") or scheme).split(",")[0].strip()
+            forwarded_host = str(environ.get("HTTP_X_FORWARDED_HOST") or host).split(",")[0].strip()
+            own.add(f"{forwarded_scheme}://{forwarded_host}")
+        return origin in own
+
+    return allowed
+
+
+class SessionIds:
+    """Session ids this server hands out: 128 random bits and their HMAC under a key only the
+    servers know (GRADREC_SESSION_SECRET, which the launcher sets, else GRADREC_JWT_SECRET, else a
+    random key of this process), so none can be guessed or made up, and a page reloaded (the
+    widget sends the id it kept) continues its conversation."""
+
+    def __init__(self, key: Optional[str] = None) -> None:
+        raw = key or os.environ.get(SESSION_SECRET_ENV) or os.environ.get("GRADREC_JWT_SECRET")
+        self.key = raw.encode() if raw else secrets.token_bytes(32)
+
+    def _mac(self, nonce: str) -> str:
+        return hmac.new(self.key, nonce.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def new(self) -> str:
+        nonce = secrets.token_hex(16)
+        return f"{nonce}{self._mac(nonce)}"
+
+    def valid(self, session_id: Any) -> bool:
+        if not isinstance(session_id, str) or len(session_id) != 64:
+            return False
+        return hmac.compare_digest(self._mac(session_id[:32]), session_id[32:])
 
 
 class WebChatInput(SocketIOInput):
@@ -315,6 +368,8 @@ class WebChatInput(SocketIOInput):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.gate = Gate.from_env()
+        self.session_ids = SessionIds()
+        self.sessions: Dict[str, str] = {}  # socket id -> the session id confirmed to it
 
     def get_output_channel(self) -> Optional[SocketIOOutput]:
         out = super().get_output_channel()
@@ -330,6 +385,12 @@ class WebChatInput(SocketIOInput):
         bp = super().blueprint(with_cards)
         sio = self.sio
         assert sio is not None
+        # Rasa creates the server with cors_allowed_origins=[], which turns engine.io's Origin
+        # check off: any web page could open a socket here with its visitor's browser
+        sio.eio.cors_allowed_origins = allowed_origins()
+        # ...while the CORS headers stay Rasa's (`--cors`, from the same setting): two
+        # Access-Control-Allow-Origin headers make a browser refuse the answer
+        sio.eio._cors_headers = lambda environ: []
 
         # Rasa 3.6 calls `sio.enter_room` without awaiting it; python-socketio >= 5.10 made it a
         # coroutine, so with session_persistence the socket never joined its session's room and
@@ -341,22 +402,28 @@ class WebChatInput(SocketIOInput):
             if inspect.isawaitable(joined):
                 await joined
 
-        # With a secret (GRADREC_JWT_SECRET) a socket joins no room it asks for: only the room of
-        # the conversation its token was signed for, on its first message.
+        # A session id is one this server made (SessionIds), confirmed to one socket: a socket
+        # asking for an id it did not get from here gets a new one, and a message naming another
+        # session than its socket's is refused. With a secret (GRADREC_JWT_SECRET) a socket joins
+        # no room it asks for: only the room of the conversation its token was signed for, on its
+        # first message.
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            data = data if isinstance(data, dict) else {}
-            session_id = data.get("session_id")
-            if not isinstance(session_id, str) or sender_problem(session_id):
-                session_id = uuid.uuid4().hex
+        async def session_request(sid: Text, data: Any = None) -> None:
+            asked = data.get("session_id") if isinstance(data, dict) else None
+            session_id = asked if self.session_ids.valid(asked) else self.session_ids.new()
+            self.sessions[sid] = session_id
             if self.session_persistence and not self.gate.secret:
                 await enter(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
 
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text, *_: Any) -> None:
+            self.sessions.pop(sid, None)
+
         # Rasa's handler, with the input checked and the conversation decided by the gate
         # (assistant/gate.py): a refused message gets one line back saying why, nothing else.
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: Text, data: Any = None) -> None:
             try:
                 text, sender, metadata, token = self._read(sid, data)
                 admission = self.gate.admit(sender, metadata, token)
@@ -369,7 +436,7 @@ class WebChatInput(SocketIOInput):
                 await enter(sid, admission.conversation_id)
             await with_cards(UserMessage(text, CardOutput(sio, self.bot_message_evt),
                                          admission.conversation_id, input_channel=self.name(),
-                                         metadata=metadata))
+                                         metadata=kept_metadata(metadata)))
 
         return bp
 
@@ -378,6 +445,12 @@ class WebChatInput(SocketIOInput):
         The token is taken out of the metadata (it is not stored with the conversation)."""
         if not isinstance(data, dict):
             raise Refused(400, f"the event must be an object, not {type(data).__name__}")
+        try:
+            size = len(json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        except (TypeError, ValueError, RecursionError):
+            raise Refused(400, "the event is not a JSON object") from None
+        if size > REQUEST_MAX_SIZE:
+            raise Refused(413, f"the event has {size} bytes; at most {REQUEST_MAX_SIZE} are taken")
         text = data.get("message")
         if text is not None and not isinstance(text, str):
             raise Refused(400, f"'message' must be a string, not {type(text).__name__}")
@@ -399,9 +472,11 @@ class WebChatInput(SocketIOInput):
         if self.gate.secret:
             sender = None  # the token's subject
         elif self.session_persistence:
-            sender = data.get("session_id")
+            sender = self.sessions.get(sid)
             if sender is None:
-                raise Refused(400, "'session_id' is missing: send a session_request first")
+                raise Refused(400, "this socket has no session: send a session_request first")
+            if data.get("session_id") not in (None, sender):
+                raise Refused(403, "'session_id' is not the session this socket was given")
         else:
             sender = sid
         return text, sender, metadata, token

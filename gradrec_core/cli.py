@@ -164,6 +164,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
     report = index_catalog(args.catalog, args.out, spec, args.encoder, args.model,
                            IndexConfig(type=args.index_type), force=args.force, vectors_path=args.vectors,
                            backend=args.backend if args.encoder == "minilm" else None)
+    print(report.columns)
     for reason, lines in sorted(report.skipped.items()):
         shown = ", ".join(map(str, lines[:20])) + (" ..." if len(lines) > 20 else "")
         print(f"skipped {len(lines)} rows ({reason}): lines {shown}")

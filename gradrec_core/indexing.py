@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -47,6 +47,32 @@ class IndexReport:
     reused: int = 0  # rows whose vector was kept from the previous version
     supplied: int = 0  # rows whose vector came from --vectors
     normalised: int = 0  # supplied rows whose norm was not 1
+    columns: str = ""  # one line: what each column was taken for, named or inferred, and what nothing uses
+
+
+_HINTS = (("--image-column", ("image", "img", "photo", "picture")),
+          ("--category-column", ("kind", "category", "type", "article")))
+
+
+def describe_columns(spec: CatalogSpec, catalog_columns: Sequence[str], text_columns: Sequence[str],
+                     schema: Any) -> str:
+    """One line saying what each column is used as (named by a flag or inferred) and which
+    columns nothing uses, with the flag a column's name suggests, so a column the flags did not
+    name is not ignored silently."""
+    roles = [("id", [spec.id_column]), ("text", list(text_columns)), ("name", [schema.name_column]),
+             ("category", [schema.kind_column]), ("image", [spec.image_column]),
+             ("numeric", [c.name for c in schema.numeric]), ("attributes", [c.name for c in schema.attributes]),
+             ("swatch", [schema.swatch_column]), ("colour", [schema.colour_column]),
+             ("brand", [schema.brand_column])]
+    used = {c for _, cols in roles for c in cols if c}
+    parts = [f"{role} {','.join(dict.fromkeys(c for c in cols if c)) or '-'}" for role, cols in roles]
+    unused = []
+    for column in catalog_columns:
+        if column in used:
+            continue
+        flag = next((f for f, words in _HINTS if any(w in column.lower() for w in words)), None)
+        unused.append(f"{column} (name it with {flag}?)" if flag else column)
+    return "columns: " + "; ".join(parts) + f"; not used: {', '.join(unused) or 'none'}"
 
 
 def row_keys(items: Sequence[Item], encoder: str) -> np.ndarray:
@@ -146,6 +172,7 @@ def index_catalog(
         price_column=spec.price_column, brand_column=brand_column, brand_derived=derived,
         source=str(catalog_path),
     )
+    columns_used = describe_columns(spec, catalog.columns, catalog.text_columns, schema)
     enc = encoder_instance or get_encoder(encoder, model, backend=backend)
     backend = getattr(enc, "backend", "torch")
     skipped = {reason: [r.line for r in rows] for reason, rows in catalog.skipped_by_reason().items()}
@@ -169,7 +196,7 @@ def index_catalog(
     if not force and manifest is not None and manifest.get("fingerprint") == fingerprint:
         log.info("%s is up to date with %s; nothing to do", out_dir, catalog_path)
         return IndexReport(Path(out_dir), False, len(catalog.items), skipped,
-                           time.perf_counter() - started, None)
+                           time.perf_counter() - started, None, columns=columns_used)
     keys = row_keys(catalog.items, encoder)
     encode_started = time.perf_counter()
     normalised = supplied = embedded = reused = 0
@@ -211,7 +238,7 @@ def index_catalog(
     }, index_config, row_keys=keys if vectors_path is None else None)
     return IndexReport(Path(out_dir), True, len(catalog.items), skipped, time.perf_counter() - started,
                        embedded / max(encode_seconds, 1e-9) if embedded else None,
-                       embedded, reused, supplied, normalised)
+                       embedded, reused, supplied, normalised, columns_used)
 
 
 def _reuse(out_dir: str | Path, manifest: dict | None, keys: np.ndarray,

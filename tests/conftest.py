@@ -65,3 +65,31 @@ def assistant_servers(sample_index_dir: Path, tmp_path_factory: pytest.TempPathF
     settings = private_settings(tmp_path_factory, "assistant-var", sample_index_dir, public_url=None)
     with running(settings):
         yield settings
+
+
+def sio(settings, clients: list) -> dict:  # type: ignore[no-untyped-def]
+    """Socket.io clients run at once against the settings' Rasa server (tests/sio_client.py, in
+    Rasa's Python): {name: [bot messages], name + "#session": the confirmed session id}."""
+    import json
+
+    r = subprocess.run([str(settings.rasa_venv / "bin" / "python"), str(ROOT / "tests" / "sio_client.py"),
+                        settings.base_url, json.dumps(clients)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout)  # type: ignore[no-any-return]
+
+
+def post_form(url: str, form: dict, signature: str | None = None) -> tuple[int, str]:
+    """A form-encoded POST (a Twilio webhook call), with an `X-Twilio-Signature` when given."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()

@@ -4,8 +4,10 @@
 
 SCRIPT_JSON is a list of clients, run at the same time: {"name": ..., "session_id": ... or null,
 "messages": [{"message": ..., "customData": {...}} or any JSON value sent as is], "listen": seconds
-to wait for replies after the last message}. Each message waits for the first reply (or the
-listen time). Prints {name: [every bot_uttered payload received, in order]} as JSON.
+to wait for replies after the last message, "transport": "polling" (default) or "websocket"}.
+A message {"emit": EVENT} sends that event with no payload at all. Each message waits for the
+first reply (or the listen time). Prints {name: [every bot_uttered payload received, in order],
+name + "#session": the session id the server confirmed} as JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import socketio
 
 
-async def client(url: str, spec: dict[str, Any]) -> list[Any]:
+async def client(url: str, spec: dict[str, Any]) -> tuple[list[Any], Any]:
     received: list[Any] = []
     got = asyncio.Event()
     sio = socketio.AsyncClient(reconnection=False)
@@ -36,7 +38,7 @@ async def client(url: str, spec: dict[str, Any]) -> list[Any]:
         session["id"] = data
         confirmed.set()
 
-    await sio.connect(url, socketio_path="/socket.io", transports=["polling"])
+    await sio.connect(url, socketio_path="/socket.io", transports=[spec.get("transport", "polling")])
     try:
         await sio.emit("session_request", {"session_id": spec.get("session_id")})
         await asyncio.wait_for(confirmed.wait(), 30)
@@ -47,7 +49,14 @@ async def client(url: str, spec: dict[str, Any]) -> list[Any]:
                 message = {"session_id": session["id"], **message}
             elif isinstance(message, dict) and "raw" in message:
                 message = message["raw"]
-            await sio.emit("user_uttered", message)
+            if isinstance(message, dict) and set(message) == {"emit"}:
+                confirmed.clear()
+                await sio.emit(message["emit"])  # no payload at all
+                if message["emit"] == "session_request":  # answered by a session_confirm
+                    await asyncio.wait_for(confirmed.wait(), 30)
+                    continue
+            else:
+                await sio.emit("user_uttered", message)
             try:
                 await asyncio.wait_for(got.wait(), 60)
             except asyncio.TimeoutError:
@@ -56,12 +65,16 @@ async def client(url: str, spec: dict[str, Any]) -> list[Any]:
         await asyncio.sleep(float(spec.get("listen", 0)))
     finally:
         await sio.disconnect()
-    return received
+    return received, session.get("id")
 
 
-async def main(url: str, specs: list[dict[str, Any]]) -> dict[str, list[Any]]:
+async def main(url: str, specs: list[dict[str, Any]]) -> dict[str, Any]:
     results = await asyncio.gather(*(client(url, s) for s in specs))
-    return {s["name"]: r for s, r in zip(specs, results)}
+    out: dict[str, Any] = {}
+    for spec, (received, session_id) in zip(specs, results):
+        out[spec["name"]] = received
+        out[spec["name"] + "#session"] = session_id
+    return out
 
 
 if __name__ == "__main__":

@@ -32,12 +32,26 @@ def small_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d / "shop.csv"
 
 
+def test_index_names_the_columns_it_did_not_use(tmp_path: Path) -> None:
+    catalog = tmp_path / "shop.csv"
+    catalog.write_text("id,name,kind,image,note\n" + "".join(
+        f"i{i},{colour} polo shirt,polo,img/{i}.png,n{i}\n" for i, colour in enumerate(["navy", "red", "sky blue"])))
+    r = run("index", str(catalog), "--out", str(tmp_path / "idx"), "--text-columns", "name")
+    assert r.returncode == 0, r.stderr
+    [line] = [line for line in r.stdout.splitlines() if line.startswith("columns: ")]
+    assert "image -" in line and "image (name it with --image-column?)" in line, line
+    assert "note" in line.split("not used: ")[1], line
+
+
 def test_index_any_csv_then_walk_similar_search(small_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "idx"
     r = run("index", str(small_csv), "--out", str(out), "--id-column", "sku",
             "--text-columns", "title,blurb", "--category-column", "type")
     assert r.returncode == 0, r.stderr
     assert "indexed 12 items" in r.stdout
+    # one line says what each column was taken for, named or inferred, and what nothing uses
+    assert "columns: id sku; text title,blurb; name title; category type; image -; numeric price;" in r.stdout
+    assert "; not used: none" in r.stdout, r.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["count"] == 12 and manifest["dim"] == 384 and manifest["encoder"] == "minilm"
     assert len(manifest["catalog"]["sha256"]) == 64

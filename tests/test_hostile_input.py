@@ -17,7 +17,7 @@ import pytest
 
 from assistant.limits import MAX_MESSAGE_CHARS, REQUEST_MAX_SIZE
 from assistant.servers import running, send
-from conftest import private_settings
+from conftest import post_form, private_settings, sio
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +141,232 @@ def test_long_messages_are_cut_and_unknown_ids_not_echoed(servers) -> None:  # t
     hostile = "<img src=x onerror=alert(1)>"
     replies = send(url, "xss", '/search_item{"item_id": "' + hostile + '"}')
     assert replies and not any("<img" in json.dumps(m) for m in replies), replies
+
+
+# ------------------------------------------------------------ round two (issue 19): the same servers
+
+def _rasa_log(settings: Any) -> str:
+    return (settings.var_dir / "logs" / "rasa_server.log").read_text(errors="replace")
+
+
+def _events(settings: Any, sender: str) -> list[tuple[str, str]]:
+    """(type, data) of a conversation's events in Rasa's SQLite tracker store, oldest first."""
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(settings.var_dir / "rasa_tracker.db")) as c:
+        return c.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+
+
+def test_nested_json_gets_400_never_a_5xx(servers) -> None:  # type: ignore[no-untyped-def]
+    _, url, _, _ = servers
+    for depth in (10, 100, 500, 900, 1000, 3000, 30000):
+        for body in ("[" * depth + "]" * depth,
+                     json.dumps({"sender": "deep", "message": "hi"})[:-1] + ', "metadata": {"x": '
+                     + "[" * depth + "]" * depth + "}}",
+                     '{"sender": "deep", "message": ' + "[" * depth + "]" * depth + "}"):
+            status, reply = post(url, body.encode())
+            assert status in (200, 400, 413), (depth, status, reply[:300])
+
+
+def test_metadata_is_kept_small_in_the_tracker_store(servers) -> None:  # type: ignore[no-untyped-def]
+    settings, url, _, _ = servers
+    junk = {"blob": "x" * 60_000, "nested": [{"k": "v" * 100}] * 20}
+    for i in range(5):
+        status, reply = post(url, json.dumps({"sender": "meta-big", "message": "show me a blue polo shirt",
+                                              "metadata": junk}).encode())
+        assert status == 200, reply[:300]
+    sizes = [len(data) for _, data in _events(settings, "meta-big")]
+    assert sizes and max(sizes) < 8_000, max(sizes)  # the 60 KB a client sent is not stored
+    users = [json.loads(data) for kind, data in _events(settings, "meta-big") if kind == "user"]
+    assert users and all("blob" not in json.dumps(u) for u in users)
+
+
+def test_control_characters_in_every_field_forge_no_log_line(servers) -> None:  # type: ignore[no-untyped-def]
+    settings, url, actions, _ = servers
+    forged = "\nFORGED-LINE 2026 actions ERROR someone else did this\r\x1b[2K"
+    send(url, "ctl-1", "show me a blue polo shirt")
+    bodies = [
+        {"sender": "ctl-1", "message": "/refine" + json.dumps({"attribute": "dark" + forged})},
+        {"sender": "ctl-1", "message": "/refine" + json.dumps({"direction": forged, "intensity": forged})},
+        {"sender": "ctl-1", "message": "/refine" + json.dumps({"colour" + forged: "black"})},  # an entity name
+        {"sender": "ctl-1", "message": "/ask" + json.dumps({forged: forged})},
+        {"sender": "ctl-1", "message": '/refine{"attribute": "dark' + forged + '"}'},  # raw, in the JSON
+        {"sender": "ctl-1", "message": '/refine{"colour' + forged + '": "black"}'},
+        {"sender": "ctl-1", "message": "darker" + forged},
+        {"sender": "ctl" + forged, "message": "hi"},
+        {"sender": "ctl-1", "message": "hi", "metadata": {"shop": forged}},
+        {"sender": "ctl-1", "message": "hi", "metadata": {"item": forged}},
+        {"sender": "ctl-1", "message": "/search_item" + json.dumps({"item_id": forged})},
+    ]
+    for body in bodies:
+        status, reply = post(url, json.dumps(body).encode())
+        assert status in (200, 400), (body, status, reply[:300])
+    for log in (actions.log_path, settings.var_dir / "logs" / "rasa_server.log"):
+        lines = log.read_text(errors="replace").splitlines()
+        assert not [line for line in lines if line.startswith("FORGED-LINE")], log
+
+
+def test_the_voice_webhook_checks_the_caller_id(servers) -> None:  # type: ignore[no-untyped-def]
+    settings, url, _, _ = servers
+    hook = f"{url}/webhooks/twilio_voice/webhook"
+    for caller in ("", "x" * 5000, "+1500\x00555", "shopa:sec-v", "a b"):
+        status, body = post_form(hook, {"From": caller, "SpeechResult": "something darker", "CallSid": "CA0"})
+        assert status == 400 and "'From'" in body, (caller[:20], status, body)
+    status, body = post_form(hook, {"SpeechResult": "hello", "CallSid": "CA0"})  # no caller id at all
+    assert status == 400 and "'From'" in body, body
+    status, body = post_form(hook, {"From": "+15005550009", "SpeechResult": "show me a blue polo shirt",
+                                    "CallSid": "CA0"})
+    assert status == 200 and "<Say" in body, body
+
+
+def test_the_action_server_answers_http_errors_with_their_status(servers) -> None:  # type: ignore[no-untyped-def]
+    _, _, actions, _ = servers
+    request = urllib.request.Request(f"{actions.url}/health", data=b"{}", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 405
+    assert "Traceback" not in actions.log_path.read_text(errors="replace")
+
+
+def _upgrade(url: str, origin: str | None) -> int:
+    """The status of a websocket upgrade of the socket.io endpoint from `origin`."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    address = urlsplit(url)
+    conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    if origin:
+        headers["Origin"] = origin
+    try:
+        conn.request("GET", "/socket.io/?EIO=4&transport=websocket", headers=headers)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_socketio_takes_only_its_own_origin(servers) -> None:  # type: ignore[no-untyped-def]
+    settings, url, _, _ = servers
+    assert _upgrade(url, "http://evil.example") == 400
+    assert _upgrade(url, url) == 101  # the chat page's own origin (GRADREC_CORS_ORIGINS unset)
+    assert _upgrade(url, None) == 101  # not a browser: no Origin to check
+
+
+def test_socketio_session_ids_are_made_here_and_bound_to_their_socket(servers) -> None:  # type: ignore[no-untyped-def]
+    settings, _, _, _ = servers
+    got = sio(settings, [
+        {"name": "alice", "session_id": "alice-web", "delay": 2, "listen": 4, "messages": [
+            {"message": "show me a red dress"}]},
+        {"name": "eve", "session_id": "alice-web", "listen": 12, "messages": [
+            {"message": "start over", "session_id": "alice-web"}]},
+    ])
+    alice, eve = got["alice#session"], got["eve#session"]
+    assert alice != "alice-web" and eve != "alice-web" and alice != eve  # ids a client chose are not taken
+    assert len(alice) == 64 and all(c in "0123456789abcdef" for c in alice)
+    cards = [m for m in got["alice"] if isinstance(m, dict) and (m.get("attachment") or {}).get("payload")]
+    assert cards and cards[0]["gradrec_item"], got  # the card names its item for the page to send back
+    assert [m.get("text") for m in got["eve"]] == [
+        "Sorry, I can't take that message: 'session_id' is not the session this socket was given."], got["eve"]
+    # a reloaded page (a new socket) sending the id it was given continues that conversation;
+    # another socket naming it in a message is refused
+    again = sio(settings, [{"name": "alice", "session_id": alice, "messages": [{"message": "something darker"}]}])
+    assert again["alice#session"] == alice
+    assert any((m.get("attachment") or {}).get("payload") for m in again["alice"] if isinstance(m, dict)), again
+
+
+def test_socketio_payloads_of_every_type_get_a_sentence(servers) -> None:  # type: ignore[no-untyped-def]
+    settings, _, actions, _ = servers
+    payloads: list[Any] = [{"emit": "user_uttered"}, {"emit": "session_request"}, {"raw": None}, {"raw": True},
+                           {"raw": 3}, {"raw": "text"}, {"raw": [1, {"a": None}]}, {"raw": {}},
+                           {"message": 5}, {"message": "hi", "customData": "not json"},
+                           {"message": "hi", "customData": [1]}, {"message": "hi", "customData": {"shop": "\n"}},
+                           {"message": "hi", "customData": {"item": {"id": 1}}}]
+    got = sio(settings, [{"name": "fuzz", "messages": payloads}])["fuzz"]
+    texts = [m.get("text", "") for m in got if isinstance(m, dict)]
+    assert not any(m.get("timeout") for m in got if isinstance(m, dict)), got  # every event got an answer
+    assert sum(t.startswith("Sorry, I can't take that message") for t in texts) == 11, texts
+    assert "Sorry, I can't take that message: the event must be an object, not NoneType." in texts
+    for log in (actions.log_path, settings.var_dir / "logs" / "rasa_server.log"):
+        text = log.read_text(errors="replace")
+        assert "Traceback" not in text, (log, text[text.find("Traceback") - 300: text.find("Traceback") + 1500])
+
+
+def websocket_replies(url: str, frames: list[str], wait: float = 15.0) -> list[Any]:
+    """Socket.io frames sent over a websocket (engine.io 4), raw: each one's first bot_uttered
+    payload, or None when none came within `wait` seconds."""
+    import time
+
+    from websockets.sync.client import connect
+
+    replies: list[Any] = []
+    with connect(url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", max_size=None,
+                 open_timeout=30) as ws:
+        assert str(ws.recv(timeout=30)).startswith("0")  # engine.io's open packet
+        ws.send("40")  # socket.io: connect to the default namespace
+        assert str(ws.recv(timeout=30)).startswith("40")
+        for frame in frames:
+            ws.send(frame)
+            reply, deadline = None, time.monotonic() + wait
+            while reply is None and time.monotonic() < deadline:
+                try:
+                    packet = str(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+                except TimeoutError:
+                    break
+                if packet == "2":
+                    ws.send("3")  # engine.io ping / pong
+                elif packet.startswith("42") and json.loads(packet[2:])[0] == "bot_uttered":
+                    reply = json.loads(packet[2:])[1]
+            replies.append(reply)
+    return replies
+
+
+def test_socketio_over_a_websocket_refuses_big_and_empty_events(servers) -> None:  # type: ignore[no-untyped-def]
+    _, url, _, _ = servers
+    event = {"message": "x", "customData": {"blob": "y" * 70_000}}
+    replies = websocket_replies(url, ['42["user_uttered"]', "42" + json.dumps(["user_uttered", event]),
+                                      '42["user_uttered",{"message":"hi"}]'])
+    assert replies == [
+        {"text": "Sorry, I can't take that message: the event must be an object, not NoneType."},
+        {"text": f"Sorry, I can't take that message: the event has {len(json.dumps(event))} bytes; at most "
+                 f"{REQUEST_MAX_SIZE} are taken."},
+        {"text": "Sorry, I can't take that message: this socket has no session: send a session_request first."},
+    ], replies
+
+
+def test_a_reply_starts_from_the_item_the_client_shows(servers) -> None:  # type: ignore[no-untyped-def]
+    """A client whose connection dropped mid-turn never saw that turn's item: the item it shows
+    (`metadata.item`) is where the next turn starts."""
+    _, url, _, _ = servers
+
+    def turn(message: str, shows: str | None = None) -> str:
+        body: dict[str, Any] = {"sender": "dropped", "message": message}
+        if shows:
+            body["metadata"] = {"item": shows}
+        status, reply = post(url, json.dumps(body).encode())
+        found = [m["custom"]["item"]["id"] for m in json.loads(reply) if (m.get("custom") or {}).get("item")]
+        assert status == 200 and found, reply[:300]
+        return found[-1]
+
+    first = turn("show me a blue polo shirt")
+    seen = turn("something darker", first)
+    never_seen = turn("something darker", seen)  # saved, but the reply never reached the shopper
+    assert len({first, seen, never_seen}) == 3
+    assert turn("go back", seen) == first  # back from what the shopper saw, not from the lost item
+
+
+def test_a_failed_action_gets_a_sentence_and_the_turn_is_taken_back(servers) -> None:  # type: ignore[no-untyped-def]
+    """The last test of the module: it stops the action server."""
+    settings, url, actions, _ = servers
+    assert any((m.get("custom") or {}).get("item") for m in send(url, "fails", "show me a blue polo shirt"))
+    actions.stop()  # the action server is gone (killed, restarting)
+    replies = send(url, "fails", "something darker")
+    assert [m.get("text") for m in replies] == ["Sorry, something went wrong; say that again?"], replies
+    kinds = [kind for kind, _ in _events(settings, "fails")]
+    # the user's turn is taken back ("rewind"): the conversation does not count it as answered
+    assert kinds[-4:] == ["action", "rewind", "bot", "followup"] or kinds[-5:-1] == ["action", "rewind", "bot",
+                                                                                       "followup"], kinds[-8:]
+    log = _rasa_log(settings)
+    assert "the action server did not run action_refine for fails" in log
+    assert "Traceback" not in log, log[log.find("Traceback") - 300: log.find("Traceback") + 1500]

@@ -343,6 +343,13 @@ def test_rasa_api_is_off_and_cors_only_for_the_configured_origins(served: Launch
         assert allowed not in ("http://evil.example", "*"), (method, evil)
     _, shop, _ = _get(f"{served.rasa_url}/webhooks/rest/", headers={"Origin": "http://shop.example"})
     assert {k.lower(): v for k, v in shop.items()}.get("access-control-allow-origin") == "http://shop.example"
+    # the chat's socket.io: the configured origin, the server's own, and no other
+    polling = f"{served.rasa_url}/socket.io/?EIO=4&transport=polling"
+    assert _get(polling, headers={"Origin": "http://evil.example"})[0] == 400
+    assert _get(polling, headers={"Origin": served.rasa_url})[0] == 200
+    request = urllib.request.Request(polling, headers={"Origin": "http://shop.example"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        assert r.status == 200 and r.headers.get_all("Access-Control-Allow-Origin") == ["http://shop.example"]
 
 
 def _turn_until_an_item(rasa_url: str, since: float, limit: float, who: str) -> dict[str, Any] | None:
@@ -472,6 +479,56 @@ def test_kill_9_of_rasa_during_a_burst_leaves_engine_and_conversations_agreeing(
     rolled = re.findall(r"rolled back (\d+) step", (served.var / "logs" / "action_server.log").read_text(errors="replace"))
     print(f"kill -9 of Rasa during 20 concurrent turns: {answered} answered, {lost} not; "
           f"{sum(map(int, rolled))} unseen step(s) rolled back; all 20 agree after")
+
+
+def test_a_port_taken_stops_start_up_naming_the_port_and_its_holder(tmp_path: Path) -> None:
+    from assistant.servers import StartError, start_action_server
+
+    settings = dataclasses.replace(Settings.from_env(), var_dir=tmp_path / "var")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(StartError) as err:
+            start_action_server(settings, port)
+    assert f"port {port} on 127.0.0.1 is taken" in str(err.value) and f"pid {os.getpid()} (" in str(err.value)
+
+
+@pytest.mark.slow
+@pytest.mark.rasa
+def test_the_var_folder_is_private_and_servers_die_with_a_killed_launcher(served: Launcher, tmp_path: Path,
+                                                                       index_dir: Path) -> None:
+    """The last test on `served`: it kills the launcher with SIGKILL."""
+    assert stat.S_IMODE(served.var.stat().st_mode) == 0o700
+    private = [served.var / "sessions.db", served.var / "rasa_tracker.db", served.var / "logs" / "rasa_server.log",
+               served.var / "logs" / "action_server.log", *(served.var / "run").iterdir()]
+    for path in private:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, (path, oct(path.stat().st_mode))
+    for folder in (served.var / "logs", served.var / "run"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+    # a second launcher on the same ports stops at once, naming the port and who holds it
+    second = Launcher(tmp_path, index_dir, GRADREC_ACTION_PORT=str(served.action_port),
+                      GRADREC_RASA_PORT=str(served.rasa_port))
+    try:
+        assert second.process.wait(120) == 2, second.log()
+        assert re.search(rf"port {served.action_port} on 127.0.0.1 is taken .* by pid \d+ \(.*assistant"
+                         r"\.action_server", second.log()), second.log()
+        assert "ready:" not in second.log()
+    finally:
+        second.cleanup()
+
+    # kill -9 of the launcher: its servers do not live on unsupervised
+    started = [pid for pid in _processes_with_var(served.var) if pid != served.process.pid]
+    assert len(started) >= 3, started  # the action server's manager and worker, the Rasa server
+    os.kill(served.process.pid, signal.SIGKILL)
+    served.process.wait(10)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (_processes_with_var(served.var) or not _port_free(served.rasa_port)
+                                           or not _port_free(served.action_port)):
+        time.sleep(0.5)
+    left = [(pid, _cmdline(pid)[:100]) for pid in _processes_with_var(served.var)]
+    assert not left and _port_free(served.rasa_port) and _port_free(served.action_port), left
 
 
 @pytest.mark.slow

@@ -39,9 +39,11 @@ import pytest
 
 from sqlalchemy import select
 
-from assistant.servers import Assistant, free_ports, send
+from assistant.gate import Gate
+from assistant.servers import Assistant, free_ports
+from assistant.servers import send as send_unsigned
 from assistant.services import Postgres, ServiceError, pg_bin, redis_bin, temporary_services
-from conftest import private_settings
+from conftest import post_form, private_settings
 from gradrec_core import Engine
 from gradrec_core.store import StepRow
 
@@ -57,6 +59,14 @@ TURN_TIMEOUT = 90.0  # seconds a client waits for a turn before retrying it (a l
 # also drops a *waiting* ticket once its lifetime passes, and that waiter then waits forever (its
 # number is never served): the lifetime must outlast the slowest wait under load (10 s did not)
 LOCK_LIFETIME = 30.0
+# the deployment requires signed senders, as a shop's would: every turn carries a token
+SECRET = "tests-only-replicas-secret-" + "0123456789abcdef" * 2
+GATE = Gate(Path("."), SECRET)
+
+
+def send(url: str, sender: str, text: str, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """One REST turn as `sender`, with a token signed for them."""
+    return send_unsigned(url, None, text, timeout, token=GATE.mint(sender))
 
 
 def _cards(messages: list[dict[str, Any]]) -> list[str]:
@@ -114,7 +124,7 @@ def test_two_rasa_and_two_action_servers_lose_nothing_when_one_of_each_dies(
     t0 = time.monotonic()
     base = private_settings(tmp_path_factory, "replicas", sample_index_dir, public_url=None)
     settings = dataclasses.replace(
-        base, db_url=pg.url, tracker_url=pg.url, lock_url=redis.url, lock_lifetime=LOCK_LIFETIME,
+        base, db_url=pg.url, tracker_url=pg.url, lock_url=redis.url, lock_lifetime=LOCK_LIFETIME, jwt_secret=SECRET,
         rasa_replicas=2, action_replicas=2, rasa_port=free_ports(2), action_port=free_ports(2))
     assistant = Assistant(settings)
     timings: dict[str, float] = {}
@@ -284,6 +294,21 @@ def test_two_rasa_and_two_action_servers_lose_nothing_when_one_of_each_dies(
         log.warning("replicas: %s", report)
         print(f"\nreplicas: {report}")
         assert retried or recovered, "the kill hit no turn in flight: the test proved nothing about failover"
+
+        # signed senders hold on the surviving replica, on every channel: REST without a token or
+        # with another shopper's, and the voice webhook (no GRADREC_TWILIO_AUTH_TOKEN here, so no
+        # call is taken), leave a conversation's tracker as it was
+        victim = next(iter(shown))
+        before = len(_events(pg.url, victim))
+        for token in (None, GATE.mint("someone-else")):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                send_unsigned(urls[1], victim, "start over", 60, token=token)
+            assert refused.value.code == (401 if token is None else 403)
+        for caller in (victim, f"shopa:{victim}"):
+            status, body = post_form(f"{urls[1]}/webhooks/twilio_voice/webhook",
+                                     {"From": caller, "SpeechResult": "start over", "CallSid": "CA0"})
+            assert status == 403 and "GRADREC_TWILIO_AUTH_TOKEN" in body, (caller, status, body)
+        assert len(_events(pg.url, victim)) == before
     finally:
         assistant.stop()
 

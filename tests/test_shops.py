@@ -26,7 +26,7 @@ import pytest
 from assistant.gate import Gate, Refused, split
 from assistant.servers import running, send
 from assistant.settings import Settings
-from conftest import ROOT, private_settings
+from conftest import ROOT, post_form, private_settings, sio
 
 SECRET = "tests-only-secret-" + "0123456789abcdef" * 2
 COLOURS = {"red": (200, 30, 30), "black": (15, 15, 15), "green": (30, 150, 60), "white": (245, 245, 245)}
@@ -111,13 +111,17 @@ def test_signed_sender_ids(tmp_path: Path) -> None:
     forged = jwt.encode({"sub": "alice"}, "another-secret-" * 3, algorithm="HS256")
     expired = jwt.encode({"sub": "alice", "exp": int(time.time()) - 10}, SECRET, algorithm="HS256")
     unsigned = jwt.encode({"sub": "alice"}, None, algorithm="none")
-    no_sub = jwt.encode({"shop": "acme"}, SECRET, algorithm="HS256")
+    no_sub = jwt.encode({"shop": "acme", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256")
+    no_exp = jwt.encode({"sub": "alice"}, SECRET, algorithm="HS256")  # would be accepted forever
     for sender, metadata, tok, status, words in [
+        ("alice", None, no_exp, 401, "no 'exp' claim"),
+        (None, {"item": ["x"]}, token, 400, "'metadata.item' must be a string"),
+        (None, {"item": "a\nb"}, token, 400, "'metadata.item' has a control"),
         ("alice", None, None, 401, "a signed token is required"),
         ("alice", None, forged, 401, "InvalidSignatureError"),
         ("alice", None, expired, 401, "expired"),
         ("alice", None, unsigned, 401, "not valid"),
-        (None, None, no_sub, 401, "not valid"),
+        (None, None, no_sub, 401, "no 'sub' claim"),
         ("bob", None, token, 403, "'sender' is not the sender the token was signed for"),
         (None, {"shop": "other"}, in_acme, 403, "not the shop the token was signed for"),
         (None, {"shop": "nowhere"}, token, 404, "no shop named"),
@@ -131,6 +135,10 @@ def test_signed_sender_ids(tmp_path: Path) -> None:
         Gate.from_env({"GRADREC_JWT_SECRET": "short"})
     with pytest.raises(ValueError, match="not set"):
         Gate(tmp_path).mint("alice")
+    for ttl in (0, -5, float("inf"), 31 * 24 * 3600):  # every token minted here expires, within 30 days
+        with pytest.raises(ValueError, match="lifetime"):
+            gate.mint("alice", ttl=ttl)
+    assert jwt.decode(token, SECRET, algorithms=["HS256"])["exp"] - time.time() == pytest.approx(3600, abs=5)
 
 
 def test_the_token_command_mints_what_the_gate_accepts(tmp_path: Path) -> None:
@@ -145,13 +153,17 @@ def test_the_token_command_mints_what_the_gate_accepts(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "assistant.cli", "token", "--sender", "al:ice"],
                        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     assert r.returncode == 2 and "may not contain ':'" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "assistant.cli", "token", "--sender", "alice", "--ttl", "0"],
+                       capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert r.returncode == 2 and "lifetime must be more than 0" in r.stderr
 
 
 # --------------------------------------------------------------------------------- the actions
 
 
 def test_actions_use_the_conversations_shop(sample_index_dir: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            caplog: pytest.LogCaptureFixture) -> None:
     from rasa_sdk.executor import CollectingDispatcher
 
     from actions import shop
@@ -194,6 +206,15 @@ def test_actions_use_the_conversations_shop(sample_index_dir: Path, tmp_path: Pa
         d = CollectingDispatcher()
         ActionSearchItem().run(d, tracker("show me a hat", "search_item", "gone:bob"), domain)
         assert "this shop (gone) has no catalog here" in d.messages[0]["text"]
+        # a shop whose index cannot be opened: the shopper gets a sentence, the log the path
+        (tmp_path / "shops" / "broken").mkdir()
+        (tmp_path / "shops" / "broken" / "manifest.json").write_text("{}")
+        d = CollectingDispatcher()
+        with caplog.at_level("ERROR", logger="actions"):
+            ActionSearchItem().run(d, tracker("show me a hat", "search_item", "broken:bob"), domain)
+        [text] = [m["text"] for m in d.messages]
+        assert text.startswith("Sorry, I can't look at the catalog right now") and str(tmp_path) not in text, text
+        assert str(tmp_path / "shops" / "broken") in caplog.text, caplog.text
     finally:
         shop.reset_engine()
 
@@ -225,13 +246,6 @@ def get(url: str) -> tuple[int, bytes]:
             return r.status, r.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
-
-
-def sio(settings: Settings, clients: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    r = subprocess.run([str(settings.rasa_venv / "bin" / "python"), str(ROOT / "tests" / "sio_client.py"),
-                        settings.base_url, json.dumps(clients)], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return json.loads(r.stdout)
 
 
 @pytest.mark.rasa
@@ -332,6 +346,12 @@ def test_only_signed_senders_get_in(signed_servers: Settings) -> None:
         status, reply = post(s, body, token)
         assert status == status_wanted, (body, reply)
         assert "error" in reply and "Traceback" not in json.dumps(reply)
+    # the voice webhook is the same gate: without the Twilio signature (no
+    # GRADREC_TWILIO_AUTH_TOKEN here) it takes no call at all, whoever it claims to be from
+    for caller in ("alice", "acme:alice", "+15005550009"):
+        status, reply = post_form(f"{s.base_url}/webhooks/twilio_voice/webhook",
+                                  {"From": caller, "SpeechResult": "start over", "CallSid": "CA0"})
+        assert status == 403 and "GRADREC_TWILIO_AUTH_TOKEN" in reply and "<Response" not in reply, (caller, reply)
     # alice's walk was not reset by any of those
     status, messages = post(s, {"message": "something darker"}, alice)
     darker = item_id(messages)

@@ -208,6 +208,17 @@ def test_shopping_in_the_web_chat(assistant_servers: Settings, browser: Any) -> 
     errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
     assert not errors, errors
 
+    # the page sent back the item each card showed (customData.item), so that a turn whose reply
+    # was lost on the way starts from what the shopper saw (Engine.sync)
+    import contextlib
+    import json
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(settings.var_dir / "rasa_tracker.db")) as db:
+        users = [json.loads(data) for (data,) in db.execute("SELECT data FROM events WHERE type_name = 'user'")]
+    hints = [(u.get("metadata") or {}).get("item") for u in users if u.get("input_channel") == "socketio"]
+    assert darker.id in hints and darkest.id in hints, hints
+
 
 def test_the_page_and_widget_are_served_locally(assistant_servers: Settings) -> None:
     import urllib.request

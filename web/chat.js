@@ -23,7 +23,16 @@
     showMessageDate: false,
     // the session id is kept in localStorage: a reload continues the same conversation
     params: { storage: "local" },
-    customData: customData
+    customData: customData,
+    // the item each card shows goes back with the next message (customData.item): a reply lost
+    // on the way (a dropped connection) does not move the shopper's walk past what they saw
+    onSocketEvent: {
+      bot_uttered: function (message) {
+        if (message && typeof message.gradrec_item === "string" && message.gradrec_item) {
+          customData.item = message.gradrec_item;
+        }
+      }
+    }
   }, root);
 
   // The widget draws quick replies as <div>s and gives card images an alt of title + subtitle
