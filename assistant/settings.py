@@ -23,7 +23,7 @@ Security (secrets come only from the environment, never from a file in the repos
     GRADREC_ACTION_TOKEN   the token Rasa shows the action server; unset: a random one
                            per launcher run                                        (random)
 
-Shops and signed senders (README: "Many shops, one deployment", "Signed sender ids"):
+Shops and signed senders (docs/operations.md: "Many shops, one deployment", "Signed sender ids"):
 
     GRADREC_SHOPS          the folder of the shops' index folders: metadata `shop: NAME` routes a
                            conversation to GRADREC_SHOPS/NAME (picked up without a restart);
@@ -53,7 +53,7 @@ for a local PostgreSQL and Redis, `gradrec-assistant services`):
     GRADREC_ACTION_REPLICAS  action servers, on GRADREC_ACTION_PORT, +1, ...; Rasa process
                              i calls action server i mod this                          (1)
 
-Rasa's per-turn costs (README, "Many shoppers at once"; assistant/rasa_main.py):
+Rasa's per-turn costs (docs/operations.md, "Many shoppers at once"; assistant/rasa_main.py):
 
     GRADREC_TRACKER_CACHE    conversations whose tracker each Rasa process keeps in memory
                              between turns (checked against the tracker store every turn); 0: none

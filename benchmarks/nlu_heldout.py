@@ -51,7 +51,7 @@ def examples(path: Path) -> list[tuple[str, str]]:
 def _model(models: Path) -> Path:
     found = sorted(models.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not found:
-        raise SystemExit(f"no trained model in {models}: train one first (see README, 'The bot')")
+        raise SystemExit(f"no trained model in {models}: train one first (see docs/chat.md, 'The bot')")
     return found[-1]
 
 
