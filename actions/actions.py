@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from gradrec_core import GradrecError, Item, SessionError, SessionState, UnknownItemError, WalkStep
 from gradrec_core.types import Alternatives
 
-from gradrec_core.critique import Turn, asks_for_another_style, take_turn
+from gradrec_core.critique import Turn, asks_for_another_style, plan_turn, take_turn
 from gradrec_core.critique.parser import parse_critiques
 
 from gradrec_core.critique.render import say_price
@@ -318,17 +318,27 @@ class ActionRefine(Action):
         return []
 
 
+def _planner_reads(tracker: Tracker) -> bool:
+    """True when the planner makes a plan of the text for the item shown (a misspelt critique the
+    NLU has never seen: "cheeper")."""
+    state = engine().state(tracker.sender_id)
+    if state is None or state.current is None:
+        return False
+    return plan_turn(state.current, _text(tracker), None, engine().index.schema).kind != "none"
+
+
 class ActionNluFallback(Action):
     """The NLU was unsure (`nlu_fallback`). Unsure only whether a sentence about items describes a
-    new one or changes the shown one: `action_refine` (the planner; a search when no item is shown).
-    Otherwise: "Sorry, I didn't get that" and an example."""
+    new one or changes the shown one, or the planner reads it as a change of the item shown
+    ("cheeper"): `action_refine` (a search when no item is shown). Otherwise: "Sorry, I didn't get
+    that" and an example."""
 
     def name(self) -> str:
         return "action_nlu_fallback"
 
     @_safe
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        if about_an_item(tracker.latest_message):
+        if about_an_item(tracker.latest_message) or _planner_reads(tracker):
             return ActionRefine().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_default")
         dispatcher.utter_message(response="utter_ask_rephrase")

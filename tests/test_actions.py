@@ -608,7 +608,12 @@ def test_an_unsure_nlu_between_item_intents_goes_to_the_planner(domain: dict[str
     black = item_of(run(ActionNluFallback(), "do you have it in black?", "nlu_fallback", who, domain,
                         confidence=0.4, ranking=unsure)[0])
     assert black["category"] == seed["category"] and engine_item(black).metadata["hue_family"] == "black"
-    lost = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "choose", "confidence": 0.21},
+    lost = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "thanks", "confidence": 0.34},
             {"name": "refine", "confidence": 0.2}]
+    # a misspelt critique the NLU does not know ("cheeper"): the planner reads it; the price falls
+    cheaper = item_of(run(ActionNluFallback(), "cheeper", "nlu_fallback", who, domain, confidence=0.4,
+                          ranking=lost)[0])
+    price = lambda card: float(engine_item(card).metadata["price"])  # noqa: E731
+    assert cheaper["category"] == seed["category"] and price(cheaper) < price(black)
     messages, events = run(ActionNluFallback(), "blorp", "nlu_fallback", who, domain, confidence=0.4, ranking=lost)
     assert [m.get("response") for m in messages] == ["utter_default", "utter_ask_rephrase"] and events == []
