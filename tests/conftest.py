@@ -32,6 +32,15 @@ def sample_index_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def truth(sample_index_dir: Path) -> dict[str, dict[str, str]]:
+    """The sample catalog's ground truth, read from its CSV (never through the engine): id -> row."""
+    import csv
+
+    with open(SAMPLE_CSV, newline="", encoding="utf-8") as f:
+        return {row["id"]: row for row in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="session")
 def sample_engine(sample_index_dir: Path):  # type: ignore[no-untyped-def]
     from gradrec_core import Engine
 

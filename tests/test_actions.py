@@ -285,15 +285,6 @@ WEB = [{"event": "user", "text": "hi", "input_channel": "socketio"}]  # the web 
 VOICE = [{"event": "user", "text": "hi", "input_channel": "twilio_voice"}]
 
 
-@pytest.fixture(scope="module")
-def truth() -> dict[str, dict[str, str]]:
-    """The sample catalog's ground truth, read from its CSV (not through the engine)."""
-    import csv
-
-    with open(ROOT / "data" / "catalog" / "sample" / "items.csv", newline="", encoding="utf-8") as f:
-        return {row["id"]: row for row in csv.DictReader(f)}
-
-
 def picked_id(payload: str) -> str:
     import json
 

@@ -5,7 +5,6 @@ their attributes in the CSV."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Callable
 
@@ -15,14 +14,7 @@ from gradrec_core import Engine
 from gradrec_core.critique import plan_turn, take_turn
 from gradrec_core.ops import Different, Exclude, NumericComparative
 
-ROOT = Path(__file__).resolve().parent.parent
 Row = dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def truth() -> dict[str, Row]:
-    with open(ROOT / "data" / "catalog" / "sample" / "items.csv", newline="", encoding="utf-8") as f:
-        return {row["id"]: row for row in csv.DictReader(f)}
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ and one server pair serve the module."""
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -18,14 +16,7 @@ from test_web import Page, card_item, chromium, wait
 from assistant.settings import Settings
 from gradrec_core import load_index
 
-ROOT = Path(__file__).resolve().parent.parent
 Row = dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def truth() -> dict[str, Row]:
-    with open(ROOT / "data" / "catalog" / "sample" / "items.csv", newline="", encoding="utf-8") as f:
-        return {row["id"]: row for row in csv.DictReader(f)}
 
 
 @pytest.fixture(scope="module")
