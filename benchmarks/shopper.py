@@ -49,11 +49,11 @@ MAX_TURNS = 10
 # target's value as a shopper would write it (lower case; kinds in the plural).
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
-    "colour": ("got this in {v}?", "do you happen to have it in {v}?", "any of these in {v}?", "I'd like it in {v}",
-               "can I see a {v} one?", "same thing but {v}", "show me this in {v}",
+    "colour": ("got this one in {v}?", "do you happen to have it in {v}?", "any of these in {v}?", "I'd like it in {v}",
+               "can I see a {v} one?", "same thing but {v}", "can I see this in {v}?",
                "is there a {v} version?", "{v} would be better", "would it come in {v} too?"),
-    "kind": ("show me {v} instead", "what about {v}?", "I'd rather have {v}",
-             "do you have {v} like this?", "actually I want {v}", "any {v} in this style?",
+    "kind": ("show me some {v} instead", "and what about {v}?", "I'd rather go for {v}",
+             "do you have any {v} like this one?", "actually I want {v}", "any {v} in this style?",
              "can you find me {v} like this one?", "switch to {v} please"),
     "brand": ("anything from {v}?", "do you have this by {v}?", "show me {v} ones",
               "I prefer {v}", "what does {v} have like this?", "same but from {v}",
@@ -73,9 +73,9 @@ OCCASION: dict[str, tuple[str, ...]] = {
     "business": ("something for the office", "one I can wear to work", "something more businesslike"),
     "casual": ("something more casual", "something for every day", "more relaxed please",
                "something laid-back for the weekend"),
-    "smart casual": ("something smart casual", "smart but relaxed please", "one for dinner out"),
+    "smart casual": ("something a bit smart casual", "smart but relaxed please", "one for dinner out"),
     "ethnic": ("something more traditional", "something ethnic", "one for a festival"),
-    "party": ("something for a party", "one for a night out", "something more party-ready"),
+    "party": ("something to wear to a party", "one for a night out", "something more party-ready"),
     "travel": ("something for travelling", "one for a trip", "something for my travels"),
 }
 OCCASION_FALLBACK = ("something {v}", "one for {v} wear")

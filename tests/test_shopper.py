@@ -74,14 +74,34 @@ def _listed(path: Path) -> list[str]:
             if (m := re.match(r"\s*- (.+)$", line))]
 
 
+def _catalog_words() -> tuple[list[str], list[str]]:
+    """Colours and kinds a shopper may name: the sample catalog's own values (its CSV) and the
+    NLU vocabulary's (scripts/nlu_vocabulary.py: the colour dictionaries and hundreds of kinds)."""
+    import csv
+    import importlib.util
+
+    from conftest import SAMPLE_CSV, ensure_sample_index
+
+    if not SAMPLE_CSV.is_file():
+        ensure_sample_index()
+    with open(SAMPLE_CSV, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    spec = importlib.util.spec_from_file_location("nlu_vocabulary", ROOT / "scripts" / "nlu_vocabulary.py")
+    vocabulary = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(vocabulary)  # type: ignore[union-attr]
+    colours = sorted({r["color_name"] for r in rows} | {r["hue_family"] for r in rows} | set(vocabulary.colours()))
+    kinds = sorted({r["kind"] for r in rows} | set(vocabulary.all_kinds()))
+    return colours, kinds
+
+
 def test_phrasings_are_not_copied_from_the_training_data() -> None:
-    """No sentence the shopper can say, with any colour or kind of the NLU's lookup tables, is a
-    training example (entity annotations stripped)."""
+    """No sentence the shopper can say, with any colour or kind of the sample catalog or of the
+    NLU's vocabulary, is a training example (entity annotations stripped)."""
     examples = {re.sub(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}", r"\1\2", e).lower()
                 for path in (ROOT / "data" / "nlu").glob("*.yml") for e in _listed(path)}
     assert len(examples) > 200
-    values = {"colour": _listed(ROOT / "data" / "nlu" / "lookups" / "colours.yml"),
-              "kind": _listed(ROOT / "data" / "nlu" / "lookups" / "kinds.yml"),
+    colours, kinds = _catalog_words()
+    values = {"colour": colours, "kind": kinds,
               "brand": ["Nike", "Puma", "Zara"], "material": ["cotton", "linen", "leather", "wool"],
               "pattern": ["striped", "checked", "floral", "polka-dot"]}
     ours = {t.format(v=shopper.spoken(role, v)).lower() for role, ts in shopper.TEMPLATES.items()
