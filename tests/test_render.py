@@ -28,6 +28,7 @@ from gradrec_core.types import Item
 def test_articles_and_plurals_come_from_the_words(phrase: str, said: str) -> None:
     assert with_article(phrase) == said
     assert article("hour-long walk") == "an" and article("european cut") == "a"
+    assert article("urban loom t-shirt") == "an" and article("uranium blue") == "a"  # a brand on a real catalog: "an urban ..."
 
 
 @pytest.mark.parametrize("phrases, said", [

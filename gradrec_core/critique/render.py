@@ -25,7 +25,7 @@ def display_name(item: Item, schema: CatalogSchema | None = None) -> str:
 _DETERMINERS = ("a", "an", "the", "one", "some", "pair", "set")
 _SINGULAR_ENDINGS = ("ss", "us", "is", "ous", "ics")
 # "an" before these vowel letters' words that start with a consonant sound, and the reverse
-_CONSONANT_SOUND = ("uni", "use", "usu", "uti", "eu", "one", "once", "ur")
+_CONSONANT_SOUND = ("uni", "use", "usu", "uti", "eu", "one", "once", "ura", "uri", "uro")
 _VOWEL_SOUND = ("hour", "honest", "honour", "honor", "heir")
 
 
