@@ -41,7 +41,7 @@ REMOVED = "The item you were looking at is no longer available."
 SOMETHING_WRONG = "Sorry, something went wrong on my side. Your session is saved; please try again."
 CANNOT_NOW = "Sorry, I can't look at the catalog right now. Your session is saved; please try again later."
 ALTERNATIVES = 3  # items side by side for "another one" on a channel that shows carousels
-# Channels whose client draws a row of cards with a button each (assistant/web_channel.py turns
+# Channels whose client draws a row of cards with a button each (assistant/rasa/web_channel.py turns
 # the payloads into the widget's carousels): "another one" offers several there; other channels
 # (REST clients, the terminal chat, voice) get the next one at once.
 CAROUSEL_CHANNELS = frozenset({"socketio"})

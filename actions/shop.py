@@ -20,7 +20,7 @@ from gradrec_core import Engine, GradrecError, Item
 from gradrec_core.critique import render, suggest
 from gradrec_core.index import manifest_stamp, read_manifest
 
-from assistant.gate import Gate, shop_problem, split
+from assistant.common.gate import Gate, shop_problem, split
 from assistant.settings import Settings
 
 log = logging.getLogger("actions")
@@ -39,7 +39,7 @@ class UnknownShopError(GradrecError):
 @contextmanager
 def conversation(sender_id: str) -> Iterator[str | None]:
     """Within it, `engine()` and `image_url()` are those of the conversation's shop (the part of
-    its id before ':', set by the channel; see assistant/gate.py). Every action runs in one."""
+    its id before ':', set by the channel; see assistant/common/gate.py). Every action runs in one."""
     shop, _ = split(sender_id)
     token = _shop.set(shop)
     try:
@@ -119,7 +119,7 @@ def currency() -> str:
 
 def image_url(item: Item) -> str | None:
     """The item's image over HTTP: the Rasa server's web channel serves GET /images/<id> (a shop's:
-    /images/<shop>/<id>), resolving the id through the index (assistant/web_channel.py). Never a
+    /images/<shop>/<id>), resolving the id through the index (assistant/rasa/web_channel.py). Never a
     server path."""
     if not item.image:
         return None

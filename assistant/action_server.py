@@ -18,7 +18,7 @@ import sys
 from functools import partial
 from typing import Any, Sequence
 
-from assistant.log_escape import install_log_escaping
+from assistant.common.log_escape import install_log_escaping
 from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
 from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser, create_ssl_config

@@ -28,7 +28,7 @@ import uuid
 from types import FrameType
 from typing import Any, Callable, Sequence
 
-from .gate import Gate
+from .common.gate import Gate
 from .servers import Assistant, StartError, send, stop_all
 from .settings import Settings
 

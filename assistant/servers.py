@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .limits import REQUEST_MAX_SIZE
+from .common.limits import REQUEST_MAX_SIZE
 from .settings import ROOT, Settings
 
 log = logging.getLogger("assistant")
@@ -444,11 +444,11 @@ def running(settings: Settings) -> Iterator[tuple[Server, Server]]:
 def rasa_argv(settings: Settings, port: int, endpoints: Path, model: Path) -> list[str]:
     """`rasa run` with the REST and socket.io channels; the HTTP API only when the settings turn it
     on (with its token), CORS only for the configured origins. Started through
-    `assistant.rasa_main` (Rasa's own entry point with its per-turn costs cut, see there) unless
+    `assistant.rasa.main` (Rasa's own entry point with its per-turn costs cut, see there) unless
     the settings ask for Rasa as shipped."""
     check_security(settings)
     entry = ([str(settings.rasa_venv / "bin" / "rasa")] if settings.rasa_as_shipped
-             else [str(settings.rasa_venv / "bin" / "python"), "-m", "assistant.rasa_main"])
+             else [str(settings.rasa_venv / "bin" / "python"), "-m", "assistant.rasa.main"])
     argv = [
         *entry, "run", "-i", settings.host, "-p", str(port),
         "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),

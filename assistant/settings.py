@@ -53,7 +53,7 @@ for a local PostgreSQL and Redis, `gradrec-assistant services`):
     GRADREC_ACTION_REPLICAS  action servers, on GRADREC_ACTION_PORT, +1, ...; Rasa process
                              i calls action server i mod this                          (1)
 
-Rasa's per-turn costs (docs/operations.md, "Many shoppers at once"; assistant/rasa_main.py):
+Rasa's per-turn costs (docs/operations.md, "Many shoppers at once"; assistant/rasa/main.py):
 
     GRADREC_TRACKER_CACHE    conversations whose tracker each Rasa process keeps in memory
                              between turns (checked against the tracker store every turn); 0: none
@@ -61,7 +61,7 @@ Rasa's per-turn costs (docs/operations.md, "Many shoppers at once"; assistant/ra
     GRADREC_ACTION_CALL_TURNS  user turns whose events a call to the action server carries
                              (the slots and the latest message always); 0: every event, as
                              Rasa sends them                                          (3)
-    GRADREC_RASA_AS_SHIPPED  1: start `rasa run` as shipped, without assistant.rasa_main's cuts
+    GRADREC_RASA_AS_SHIPPED  1: start `rasa run` as shipped, without assistant.rasa.main's cuts
                              (the load benchmark's baseline; to rule them out)        (off)
 
 Relative paths are taken from the repository root, so the servers behave the same from any

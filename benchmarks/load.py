@@ -18,7 +18,7 @@ connection per conversation). Three phases:
     from Rasa's SQLite tracker store.
 
 Phases (a) and (b) run twice in the same run on the same model: with Rasa started the way the
-launcher starts it (`assistant.rasa_main`: Rasa's per-turn costs cut) and, as the baseline, with
+launcher starts it (`assistant.rasa.main`: Rasa's per-turn costs cut) and, as the baseline, with
 `rasa run` as shipped (GRADREC_RASA_AS_SHIPPED), so the table compares the two on the same
 machine state. (The previous change's baseline, a model with TEDPolicy, is in docs/RESULTS.md.)
 The engine's own share is timed in-process (`take_turn`: the planner and
@@ -54,8 +54,8 @@ SEARCH = "show me a blue polo shirt"
 INTEGRITY_CYCLE = ("something darker", "a bit lighter", "go back", "go back")
 FIRST_ITEM = "This is the first item we looked at"
 BEFORE = "`rasa run` as shipped (before)"
-AFTER = "`assistant.rasa_main` (this change)"
-WORKERS = "`assistant.rasa_main`, {n} Sanic workers, Redis lock store (this change)"
+AFTER = "`assistant.rasa.main` (this change)"
+WORKERS = "`assistant.rasa.main`, {n} Sanic workers, Redis lock store (this change)"
 TODAY_TURNS_PER_S = 12.0  # the starting point: ~12 turns/s on 2 cores at any concurrency
 
 FULL = {"single": 30, "concurrent": (100, 4), "baseline_concurrent": (100, 4), "integrity": (200, 20)}

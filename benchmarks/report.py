@@ -335,7 +335,7 @@ counted in turns/s, (c) 200 concurrent conversations x 20 turns, each from its o
 reply checked against the conversation's own history and the final engine session (session store)
 and `current_item` slot (Rasa's SQLite tracker store) checked against the last item shown. Three
 configurations on the same model in the same run: Rasa started as the launcher starts it (`python -m
-assistant.rasa_main run`, this change; phases (a)-(c)); the same with two Sanic workers in the Rasa
+assistant.rasa.main run`, this change; phases (a)-(c)); the same with two Sanic workers in the Rasa
 process (`GRADREC_RASA_WORKERS=2`) on a throw-away Redis lock store, both workers on the one SQLite
 tracker store (phases (a)-(c)); and `rasa run` as shipped (`GRADREC_RASA_AS_SHIPPED=1`, the baseline;
 phases (a) and (b)). All three use this change's model and domain (the critique's entities no longer
@@ -362,8 +362,8 @@ rules + memoization alone (`test_stories_are_predicted_without_errors`), so TEDP
 | rules + memoization | 1 | 102.0 | 166.9 | 9.1 | 89.5 | 11.5 |
 | rules + memoization | 100 | 7,953.2 | 10,163.0 | 12.2 | 64.3 | 16.3 |
 
-**Second change: what `rasa run` spends on nothing** (`assistant/rasa_main.py`,
-`assistant/rasa_tracker_store.py`). Sampled in the running server (py-spy 0.4 on `rasa run` as shipped,
+**Second change: what `rasa run` spends on nothing** (`assistant/rasa/main.py`,
+`assistant/rasa/tracker_store.py`). Sampled in the running server (py-spy 0.4 on `rasa run` as shipped,
 rules + memoization, 40 concurrent conversations, 30 s; shares of all samples of the event-loop
 thread, ~40% of which were idle):
 

@@ -1,4 +1,4 @@
-"""Checks of `assistant.rasa_main` that need Rasa itself: run with Rasa's Python (.venv-rasa) by
+"""Checks of `assistant.rasa.main` that need Rasa itself: run with Rasa's Python (.venv-rasa) by
 tests/test_rasa_main.py, one check per run: `python tests/rasa_side_checks.py CHECK DB_FOLDER`.
 
 Each check raises AssertionError on failure and prints "ok" when it passes. The tracker-store
@@ -22,7 +22,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant import rasa_main, rasa_tracker_store  # noqa: E402
+from assistant.rasa import main as rasa_main, tracker_store as rasa_tracker_store  # noqa: E402
 
 PLAIN_STORE = rasa_store.SQLTrackerStore  # Rasa's, kept before any install
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))

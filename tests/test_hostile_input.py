@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from assistant.limits import MAX_MESSAGE_CHARS, REQUEST_MAX_SIZE
+from assistant.common.limits import MAX_MESSAGE_CHARS, REQUEST_MAX_SIZE
 from assistant.servers import running, send
 from conftest import post_form, private_settings, sio
 

@@ -102,15 +102,15 @@ def test_seeds_are_distinct_and_cover_every_kind(sample_index_dir: Path) -> None
 
 def test_baseline_is_rasa_as_shipped() -> None:
     """The benchmark's baseline starts plain `rasa run`; this change's run goes through
-    `assistant.rasa_main`; both on the same model."""
+    `assistant.rasa.main`; both on the same model."""
     from assistant.servers import rasa_argv
 
     models = Path("models")
     after, before = load._settings("smoke-after", models, None), load._settings("smoke-before", models, None, True)
     argv_after = rasa_argv(after, 5005, Path("e.yml"), models / "m.tar.gz")
     argv_before = rasa_argv(before, 5005, Path("e.yml"), models / "m.tar.gz")
-    assert argv_after[1:4] == ["-m", "assistant.rasa_main", "run"]
-    assert Path(argv_before[0]).name == "rasa" and argv_before[1] == "run" and "assistant.rasa_main" not in argv_before
+    assert argv_after[1:4] == ["-m", "assistant.rasa.main", "run"]
+    assert Path(argv_before[0]).name == "rasa" and argv_before[1] == "run" and "assistant.rasa.main" not in argv_before
     assert argv_after[argv_after.index("--model"):] == argv_before[argv_before.index("--model"):]
 
 

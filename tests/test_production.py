@@ -444,7 +444,7 @@ def test_kill_9_of_rasa_during_a_burst_leaves_engine_and_conversations_agreeing(
 
     with concurrent.futures.ThreadPoolExecutor(len(senders)) as pool:
         assert all(pool.map(lambda s: turn(s, "show me a blue polo shirt"), senders))
-        rasa = [pid for pid in _children(served.process.pid) if "assistant.rasa_main run" in _cmdline(pid)]
+        rasa = [pid for pid in _children(served.process.pid) if "assistant.rasa.main run" in _cmdline(pid)]
         assert len(rasa) == 1, [(p, _cmdline(p)) for p in _children(served.process.pid)]
 
         def darker(sender: str) -> str | None:

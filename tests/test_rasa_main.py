@@ -1,4 +1,4 @@
-"""`assistant.rasa_main`: Rasa started with its per-turn costs cut (a compiled validator for the
+"""`assistant.rasa.main`: Rasa started with its per-turn costs cut (a compiled validator for the
 action server's response, SQLite in WAL mode on kept connections, the tracker store that reuses
 the tracker it last read or saved). Each check runs in Rasa's own environment
 (tests/rasa_side_checks.py); the servers' tests run every conversation through it as well."""
@@ -44,4 +44,4 @@ def test_the_launcher_starts_rasa_through_it() -> None:
 
     settings = Settings.from_env()
     argv = rasa_argv(settings, 5005, Path("e.yml"), Path("m.tar.gz"))
-    assert argv[1:4] == ["-m", "assistant.rasa_main", "run"] and Path(argv[0]).parent.parent == settings.rasa_venv
+    assert argv[1:4] == ["-m", "assistant.rasa.main", "run"] and Path(argv[0]).parent.parent == settings.rasa_venv

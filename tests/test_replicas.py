@@ -39,7 +39,7 @@ import pytest
 
 from sqlalchemy import select
 
-from assistant.gate import Gate
+from assistant.common.gate import Gate
 from assistant.servers import Assistant, free_ports
 from assistant.servers import send as send_unsigned
 from assistant.services import Postgres, ServiceError, pg_bin, redis_bin, temporary_services

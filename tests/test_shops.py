@@ -1,6 +1,6 @@
 """Many shops, one deployment; signed sender ids.
 
-The gate (assistant/gate.py) decides every message's conversation: `<shop>:<sender>` for a shop of
+The gate (assistant/common/gate.py) decides every message's conversation: `<shop>:<sender>` for a shop of
 the deployment, the sender alone for the default catalog; with a secret, only the sender a token
 was signed for. Checked at the gate, in the actions (each shop's engine, images and sessions) and
 through both servers (REST and socket.io), with the sample catalog and a second catalog made here
@@ -23,7 +23,7 @@ from typing import Any
 import jwt
 import pytest
 
-from assistant.gate import Gate, Refused, split
+from assistant.common.gate import Gate, Refused, split
 from assistant.servers import running, send
 from assistant.settings import Settings
 from conftest import ROOT, post_form, private_settings, sio

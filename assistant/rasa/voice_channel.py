@@ -13,11 +13,11 @@ sorted by name, as name + value: HMAC-SHA1 with the auth token, base64
 package's `RequestValidator` (a Rasa dependency), which compares in constant time. Without the
 token the channel behaves as Rasa's own (anyone who can reach the webhook can speak as any
 caller), and the server logs a warning saying so; but a deployment that requires signed senders
-(GRADREC_JWT_SECRET, assistant/gate.py) refuses every webhook call (403) without the token, since
+(GRADREC_JWT_SECRET, assistant/common/gate.py) refuses every webhook call (403) without the token, since
 an unsigned caller id would let anyone speak in any shopper's conversation.
 
 The caller id (`From`, the conversation id) is checked as every channel checks a sender id
-(`assistant.gate.sender_problem`: 1 to 128 printable characters, no ':', so no caller reaches a
+(`assistant.common.gate.sender_problem`: 1 to 128 printable characters, no ':', so no caller reaches a
 shop's conversation): 400 otherwise.
 """
 
@@ -33,7 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.gate import Gate, sender_problem
+from assistant.common.gate import Gate, sender_problem
 
 log = logging.getLogger(__name__)
 

@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from assistant.limits import MAX_SENDER_CHARS
+from assistant.common.limits import MAX_SENDER_CHARS
 
 SHOP_SEPARATOR = ":"
 SHOP_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 JWT_ALGORITHM = "HS256"
 MAX_TOKEN_TTL = 30 * 24 * 3600.0  # seconds: no token minted here lives longer than 30 days
 MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Refused(Exception):

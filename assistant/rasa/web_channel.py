@@ -13,7 +13,7 @@ module imports nothing from the engine).
 
 `WebChatInput` is Rasa's socket.io channel (same settings, same name, same /socket.io path) with
 a fix (its session_request handler awaits python-socketio 5's `enter_room`, else no reply reaches
-a persistent session), its input checked and its conversations decided by `assistant.gate` (the
+a persistent session), its input checked and its conversations decided by `assistant.common.gate` (the
 shop in `customData.shop`, a signed sender in `customData.token`), and one change in what it
 sends: an item reply (the actions' `gradrec_item` JSON) becomes a product card (a one-element
 carousel: image, name, price, key attributes, the step) followed by the sentence with quick-reply
@@ -42,12 +42,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.gate import Gate, Refused, kept_metadata, shop_problem
-from assistant.limits import MAX_MESSAGE_CHARS, REQUEST_MAX_SIZE
+from assistant.common.gate import Gate, Refused, kept_metadata, shop_problem
+from assistant.common.limits import MAX_MESSAGE_CHARS, REQUEST_MAX_SIZE
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 BUNDLE = WEB / "node_modules" / "rasa-webchat" / "lib" / "index.js"
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
@@ -421,7 +421,7 @@ class WebChatInput(SocketIOInput):
             self.sessions.pop(sid, None)
 
         # Rasa's handler, with the input checked and the conversation decided by the gate
-        # (assistant/gate.py): a refused message gets one line back saying why, nothing else.
+        # (assistant/common/gate.py): a refused message gets one line back saying why, nothing else.
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any = None) -> None:
             try:

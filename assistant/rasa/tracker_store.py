@@ -1,5 +1,5 @@
 """Rasa's SQL tracker store with the trackers it last read or saved kept in memory (Rasa's Python
-3.10; installed by `assistant.rasa_main`).
+3.10; installed by `assistant.rasa.main`).
 
 Rasa 3.6's `SQLTrackerStore.retrieve` loads every event of the conversation's session and replays
 them into a new tracker on every turn (so a turn costs more the longer the conversation), and

@@ -17,7 +17,7 @@ and answers 400 with one line naming what is wrong for:
 Only `metadata.shop` and `metadata.item` are passed on (and stored with the conversation): the
 rest of the metadata is read by nothing.
 
-Then `assistant.gate.Gate` decides the conversation: `<shop>:<sender>` when `metadata.shop`
+Then `assistant.common.gate.Gate` decides the conversation: `<shop>:<sender>` when `metadata.shop`
 names a shop of this deployment (404 for an unknown one), the sender alone otherwise; with
 `GRADREC_JWT_SECRET` set, only with `Authorization: Bearer <token>` signed for that sender (401
 without or with a bad token, 403 when `sender` or the shop is not the signed one; `sender` may
@@ -29,7 +29,7 @@ not a critique); the HTTP layer refuses bodies over `REQUEST_MAX_SIZE` (Sanic's
 name, whatever the client says.
 
 Runs inside the Rasa server (Python 3.10): imports only Rasa and Sanic. Enabled in
-`credentials.yml` as `assistant.rest_channel.GuardedRestInput:`.
+`credentials.yml` as `assistant.rasa.rest_channel.GuardedRestInput:`.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.gate import Gate, Refused, kept_metadata
-from assistant.limits import MAX_MESSAGE_CHARS
+from assistant.common.gate import Gate, Refused, kept_metadata
+from assistant.common.limits import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
 

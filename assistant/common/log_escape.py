@@ -4,7 +4,7 @@ return, an escape sequence) in a logged message or a warning are written escaped
 does not know, quoting it) stays on its own line. Tracebacks are formatted separately and keep
 their lines.
 
-Standard library only: installed in the Rasa server (`assistant.rasa_main`, Python 3.10) and
+Standard library only: installed in the Rasa server (`assistant.rasa.main`, Python 3.10) and
 the action server (`assistant.action_server`, Python 3.11)."""
 
 from __future__ import annotations

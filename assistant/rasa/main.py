@@ -1,6 +1,6 @@
 """`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs and one repair
 (6: a failed action call is answered); the launcher
-starts the Rasa server as `python -m assistant.rasa_main run ...` instead of the `rasa` script.
+starts the Rasa server as `python -m assistant.rasa.main run ...` instead of the `rasa` script.
 
 1. The action server's response is validated against Rasa's own schema with a validator built
    once. Rasa 3.6 calls `jsonschema.validate` on every action response, and `validate` first checks
@@ -15,7 +15,7 @@ starts the Rasa server as `python -m assistant.rasa_main run ...` instead of the
    Rasa workers (GRADREC_RASA_WORKERS, with the Redis lock store) can share the file. PostgreSQL
    (GRADREC_TRACKER_URL) is untouched.
 3. The SQL tracker store (SQLite or PostgreSQL) keeps the trackers it read or saved in memory and reuses
-   one when the database shows the conversation unchanged since (`assistant.rasa_tracker_store`),
+   one when the database shows the conversation unchanged since (`assistant.rasa.tracker_store`),
    instead of reading and replaying the whole session on every turn; new events are written with
    one Core INSERT instead of the ORM's unit of work.
 4. Rasa's model graph (NLU on every message, the policies on every prediction, two or more per
@@ -80,7 +80,7 @@ def install_action_failure_answer() -> None:
     from rasa.shared.core.constants import ACTION_LISTEN_NAME
     from rasa.shared.core.events import BotUttered, FollowupAction, UserUtteranceReverted
 
-    logger = logging.getLogger("assistant.rasa_main")
+    logger = logging.getLogger("assistant.rasa.main")
     original = RemoteAction.run
 
     async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Any]:
@@ -227,7 +227,7 @@ def install_sqlite_settings() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """`rasa ARGV...` with the cuts above installed first."""
-    from assistant.log_escape import install_log_escaping
+    from assistant.common.log_escape import install_log_escaping
 
     install_log_escaping()
     install_action_response_validator()
@@ -237,9 +237,9 @@ def main(argv: list[str] | None = None) -> None:
         install_action_call_window(turns)
     install_graph_runner()
     install_sqlite_settings()
-    from assistant import rasa_tracker_store
+    from assistant.rasa import tracker_store as caching_tracker_store
 
-    rasa_tracker_store.install()
+    caching_tracker_store.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *(sys.argv[1:] if argv is None else argv)]
