@@ -66,6 +66,8 @@ class _Stale(Exception):
 
 
 _RETRIES = 5
+# columns named for what a shopper calls an item's style: its colour, its occasion
+_STYLE_WORDS = frozenset({"colour", "color", "hue", "shade", "usage", "occasion", "formality", "style"})
 _AUDIENCE_VALUES = frozenset("men man mens women woman womens male female unisex boys boy girls girl kids kid baby "
                              "babies infant infants ladies gents adult adults".split())
 
@@ -574,7 +576,13 @@ class Engine:
         if not len(candidates) or not held:
             return held
         matches = np.stack([_satisfies(self.index, h, candidates) for h in held], axis=1)
-        weight = np.array([1.0 + 0.01 * visible.get(h.column, 0.0) for h in held])
+        # the style a shopper names (colour, brand, occasion) counts more than the cut; who it is
+        # for never changes unasked, whatever else is kept
+        schema = self.index.schema
+        styled = {c.name for c in schema.attributes if set(column_words(c.name)) & _STYLE_WORDS} | {schema.brand_column}
+        audience = self._audience_column()
+        weight = np.array([1.0 + 0.5 * (h.column in styled) + 0.01 * visible.get(h.column, 0.0)
+                           + 100.0 * (h.column == audience) for h in held])
         best = int(np.argmax(matches @ weight))
         return [h for j, h in enumerate(held) if matches[best, j]]
 
@@ -582,10 +590,14 @@ class Engine:
         """When a turn only asks for values (a brand, a colour, a material: `Require` /
         `RequireText`, no comparative) and no item of the current kind has them, the kind of the
         unseen item that has them, is for the same audience, and looks most like the current item
-        (its group's kinds first: a brand without t-shirts shows its shirt); None when no kind has them."""
+        (its group's kinds first: a brand without t-shirts shows its shirt); None when no kind has
+        them, or when the column says nothing of this kind's items (sleeves on sneakers)."""
         asked = [op for op in ops if isinstance(op, (Require, RequireText))]
         if not asked or any(not isinstance(op, (Require, RequireText, Range, Exclude)) for op in ops):
             return None
+        mine = self.index.rows_in_category(self.index.items[row].category)
+        if any(isinstance(op, Require) and not (self.index.column(op.column)[mine] != "").any() for op in asked):
+            return None  # a part this kind has not at all ("long sleeves" on sneakers): no other kind's
         rows = np.arange(len(self.index))
         keep = np.ones(len(rows), dtype=bool)
         for op in [*asked, *(op for op in ops if isinstance(op, (Range, Exclude)))]:
@@ -601,8 +613,11 @@ class Engine:
             return None
         groups = self.index.schema.kind_groups
         group = groups.get((current or "").lower())
+        kind_like = [c.name for c in self.index.schema.attributes if set(column_words(c.name)) & _KIND_WORDS]
         score = _style(self.index, candidates, row, [], [c.name for c in self.index.schema.attributes
-                                                         if not set(column_words(c.name)) & _KIND_WORDS])
+                                                         if c.name not in kind_like])
+        for c in kind_like:  # the broader category columns (masterCategory, subCategory) kept first
+            score = score + (self.index.column(c)[candidates] == self.index.column(c)[row])
         if group is not None:
             score = score + np.array([groups.get((self.index.items[int(r)].category or "").lower()) == group
                                       for r in candidates], dtype=float)

@@ -430,7 +430,8 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
             continue  # "same brand" already said which
         if s.column is not None:
             mine = str(item.metadata.get(s.column) or "").strip().lower()
-            if mine in s.values:
+            # "anything from <its own brand>?" asks for another of that brand, as "same brand?" does
+            if mine in s.values and s.column != schema.brand_column:
                 already.append(s.said)
                 continue
             ops.append(Require(s.column, s.values, s.said))
