@@ -66,8 +66,9 @@ class _Stale(Exception):
 
 
 _RETRIES = 5
-# columns named for what a shopper calls an item's style: its colour, its occasion
-_STYLE_WORDS = frozenset({"colour", "color", "hue", "shade", "usage", "occasion", "formality", "style"})
+# columns named for what a shopper calls an item's style: colour, occasion, fabric, pattern
+_COLOUR_WORDS = frozenset({"colour", "color", "hue", "shade"})
+_STYLE_WORDS = _COLOUR_WORDS | {"usage", "occasion", "formality", "style", "material", "fabric", "pattern", "print"}
 _AUDIENCE_VALUES = frozenset("men man mens women woman womens male female unisex boys boy girls girl kids kid baby "
                              "babies infant infants ladies gents adult adults".split())
 
@@ -576,13 +577,17 @@ class Engine:
         if not len(candidates) or not held:
             return held
         matches = np.stack([_satisfies(self.index, h, candidates) for h in held], axis=1)
-        # the style a shopper names (colour, brand, occasion) counts more than the cut; who it is
-        # for never changes unasked, whatever else is kept
+        # the brand, then the style a shopper names (colour, occasion, fabric, pattern), count before
+        # the cut (fit, sleeves, length); who it is for never changes unasked, whatever else is kept
         schema = self.index.schema
-        styled = {c.name for c in schema.attributes if set(column_words(c.name)) & _STYLE_WORDS} | {schema.brand_column}
+        styled = {c.name for c in schema.attributes if set(column_words(c.name)) & _STYLE_WORDS - _COLOUR_WORDS}
+        colours = [c for c in schema.attributes if set(column_words(c.name)) & _COLOUR_WORDS]
+        if colours:  # of several colour columns, the family ("blue"), not the shade name ("off white")
+            styled.add(min(colours, key=lambda c: (len(c.values), c.name)).name)
         audience = self._audience_column()
-        weight = np.array([1.0 + 0.5 * (h.column in styled) + 0.01 * visible.get(h.column, 0.0)
-                           + 100.0 * (h.column == audience) for h in held])
+        weight = np.array([1.0 + 9.0 * (h.column in styled) + 0.01 * visible.get(h.column, 0.0)
+                           + 90.0 * (h.column == schema.brand_column) + 1000.0 * (h.column == audience)
+                           for h in held])
         best = int(np.argmax(matches @ weight))
         return [h for j, h in enumerate(held) if matches[best, j]]
 

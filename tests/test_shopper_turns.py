@@ -88,11 +88,13 @@ OCCASIONS = [
     ("sample", "it's for my job at the office", "business"),
     ("sample", "I'm going to a wedding", "formal"),
     ("sample", "smart casual would be good", "smart casual"),
+    ("sample", "dressy but still relaxed", "smart casual"),
     ("retail", "I want something I can wear at the gym", "Sports"),
     ("retail", "I'm going to a wedding", "Formal"),
     ("retail", "dressier, I'm off to a party", "Party"),
     ("retail", "it's for a holiday trip", "Travel"),
     ("retail", "I need one for a festival", "Ethnic"),
+    ("retail", "it's for a dinner date", "Smart Casual"),
 ]
 
 

@@ -318,7 +318,7 @@ def _protected_words(schema: CatalogSchema) -> frozenset[str]:
 
 def _cued(tokens: list[str], i: int) -> bool:
     prev = tokens[i - 1] if i > 0 else ""
-    return prev in {"in", "with", "a", "an", "any", "some"}
+    return prev in {"in", "with", "a", "an", "any", "some", "something", "anything"}
 
 
 # ------------------------------------------------------------------------------ the planner
@@ -446,7 +446,7 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
         else:
             phrases.append(f"in {s.said}" if s.column is None or not _is_part(s.said) else f"with {s.said}")
 
-    occasion = _occasion_named(tokens, item, schema)
+    occasion = _between_poles(critiques, schema) or _occasion_named(tokens, item, schema)
     named = occasion is not None and any(isinstance(o, Require) and o.column == occasion[0] for o in ops)
     if occasion is not None and len(phrases) == len(ops):
         # the value the words name replaces a graded step on the same scale ("dressier, for a party")
@@ -482,10 +482,11 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
 _PURPOSES: dict[str, frozenset[str]] = {
     "sport": frozenset("gym workout workouts work_out training train running jogging jog yoga hiking hike "
                        "exercise exercising athletics football tennis cycling sport sports".split()),
-    "formal": frozenset("black_tie gala ceremony wedding weddings formal banquet".split()),
+    "formal": frozenset("black_tie gala ceremony wedding weddings banquet".split()),
     "business": frozenset("office to_work for_work at_work workplace meeting meetings interview business".split()),
     "party": frozenset("party parties night_out clubbing club cocktail cocktails celebration".split()),
-    "casual": frozenset("every_day everyday weekend weekends lounging lounge errands casual".split()),
+    "smart": frozenset("dinner dinners date restaurant brunch drinks".split()),
+    "casual": frozenset("every_day everyday weekend weekends lounging lounge errands".split()),
     "travel": frozenset("travel travelling traveling travels trip trips holiday holidays vacation journey".split()),
     "ethnic": frozenset("festival festivals festive traditional puja diwali eid ethnic".split()),
 }
@@ -497,11 +498,12 @@ _OCCASION_VALUE_WORDS: dict[str, frozenset[str]] = {
     "formal": frozenset("formal evening dressy".split()),
     "business": frozenset("business office work workwear corporate".split()),
     "party": frozenset("party partywear cocktail".split()),
+    "smart": frozenset("smart".split()),
     "casual": frozenset("casual everyday leisure".split()),
     "travel": frozenset("travel".split()),
     "ethnic": frozenset("ethnic traditional festive".split()),
 }
-_OCCASION_FALLBACK: dict[str, tuple[str, ...]] = {"business": ("formal",), "formal": ("party",),
+_OCCASION_FALLBACK: dict[str, tuple[str, ...]] = {"business": ("formal",), "formal": ("party",), "smart": ("formal",),
                                                   "party": ("formal",), "ethnic": ("traditional",)}
 _GRADED_BEFORE = frozenset({"more", "less", "too", "so", "not"})
 
@@ -549,11 +551,15 @@ def _occasion_named(tokens: list[str], item: Item, schema: CatalogSchema) -> tup
     values = [v for v in attribute.values if v]
     plain = [i for i, t in enumerate(tokens) if not (i > 0 and tokens[i - 1] in _GRADED_BEFORE)
              and not _negated(tokens, i)]
-    # a value named whole, longest first ("smart casual" before "casual")
+    # a value named whole, longest first ("smart casual" before "casual"); one graded word alone
+    # ("formal", a typo of "more formal") only with a cue ("a formal one", "for a formal dinner")
     for value in sorted(values, key=lambda v: -len(_value_words(v))):
         words = [_word_stem(w) for w in _value_words(value)]
         n = len(words)
+        graded = n == 1 and _value_words(value)[0] in P._LEXICON
         for i in plain:
+            if graded and not _cued(tokens, i):
+                continue
             if [_word_stem(t) for t in tokens[i:i + n]] == words:
                 return column, value, " ".join(tokens[i:i + n])  # type: ignore[return-value]
     # a purpose, then the catalog's value for its occasion
@@ -575,6 +581,26 @@ def _occasion_named(tokens: list[str], item: Item, schema: CatalogSchema) -> tup
             if best[0] > 0:
                 return column, best[1], re.sub(r"^(?:to|for|at)_", "", said).replace("_", " ")  # type: ignore[return-value]
         return None
+    return None
+
+
+def _between_poles(critiques: list[P.Critique], schema: CatalogSchema) -> tuple[str, str, str] | None:
+    """"smart but relaxed", "dressy yet casual": both ends of the formality scale in one sentence
+    ask for the value between them, the occasion value whose words name both ("smart casual")."""
+    senses = [(c, P._LEXICON.get(c.lemma)) for c in critiques if not c.absolute]
+    poles = {(s.pole, c.polarity) for c, s in senses if s is not None and s.dimension == "formality"}
+    if len({p == P._DIMENSIONS["formality"][0][0] if pol > 0 else p != P._DIMENSIONS["formality"][0][0]
+            for p, pol in poles}) < 2:
+        return None
+    column = _occasion_column(schema)
+    attribute = schema.attribute(column) if column else None
+    if attribute is None:
+        return None
+    formal, casual = ({_word_stem(w) for w in side} for side in P._DIMENSIONS["formality"])
+    for value in attribute.values:
+        words = {_word_stem(w) for w in _value_words(value)}
+        if words & formal and words & casual:
+            return column, value, value.lower()  # type: ignore[return-value]
     return None
 
 
