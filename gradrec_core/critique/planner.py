@@ -459,7 +459,7 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
             already.append(said)
         else:
             ops.append(Require(column, (value.lower(),), said))
-            phrases.append(f"for {said}" if said.lower() != value.lower() else f"in {said}")
+            phrases.append(f"for {value.lower()} wear")
 
     if not ops and not already:
         open_value = _open_substitution(rest, critique_words)
