@@ -263,6 +263,8 @@ class ActionSearchItem(Action):
                 return []
         else:
             query = _text(tracker)
+            if _changes_the_shown_item(tracker):  # "show me Puma ones", "what about jackets?" with an item shown
+                return ActionRefine().run(dispatcher, tracker, domain)
             if not query or not any(ch.isalpha() for ch in query):
                 _say(dispatcher, tracker, "What are you looking for? For example \"a long red skirt\".")
                 return []
@@ -316,6 +318,18 @@ class ActionRefine(Action):
         dispatcher.utter_message(text=text, buttons=_buttons(tracker), json_message={
             "type": "gradrec_answer", "item": item_card(state.current), "step": payload})  # type: ignore[arg-type]
         return []
+
+
+def _changes_the_shown_item(tracker: Tracker) -> bool:
+    """True when an item is shown and the planner reads the text as a change of it (a kind, a
+    brand, a colour: "show me sandals instead", "anything from Puma?"), not as a whole new item
+    described ("show me Puma Women Casual Beige Heels"): the NLU's search intent then goes to the
+    planner, which keeps the rest of the style."""
+    state = engine().state(tracker.sender_id)
+    if state is None or state.current is None:
+        return False
+    eng = engine()
+    return plan_turn(state.current, _text(tracker), None, eng.index.schema, eng.categories()).kind == "critique"
 
 
 def _planner_reads(tracker: Tracker) -> bool:
@@ -372,7 +386,8 @@ class ActionAnother(Action):
             _show(dispatcher, tracker, f"Here it is: {spoken_name(step.item)}. Tell me how it should change.",
                   step.item, {"step_number": step.number, "picked": True})
             return _item_events(step.item, step.number)
-        if asks_for_another_style(_text(tracker)):  # "something completely different": not a near twin
+        if asks_for_another_style(_text(tracker)) or _asks_a_change(_text(tracker)):
+            # "something completely different": not a near twin; "another, more relaxed": a critique
             return ActionRefine().run(dispatcher, tracker, domain)
         if not _carousels(tracker):  # no row of cards to pick from (a caller, a REST client): the next one
             step = eng.another(tracker.sender_id)

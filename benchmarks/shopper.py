@@ -31,6 +31,7 @@ import dataclasses
 import json
 import os
 import random
+import secrets
 import sys
 import time
 from dataclasses import dataclass, field
@@ -197,6 +198,7 @@ class Outcome:
     no_item: int = 0
     named: dict[str, list[int]] = field(default_factory=dict)  # attribute -> [critiques after which it is right, critiques]
     said: list[tuple[str, str | None]] = field(default_factory=list)  # (sentence, item shown after it)
+    trace: list[dict[str, Any]] = field(default_factory=list)  # one record per turn (see `trace_turn`)
 
 
 def next_critique(cat: Catalog, ep: Episode, shown: str, rng: random.Random) -> tuple[str, str] | None:
@@ -207,6 +209,18 @@ def next_critique(cat: Catalog, ep: Episode, shown: str, rng: random.Random) -> 
     attr = min(left, key=lambda a: ep.differences.index(a) if a in ep.differences else len(ep.differences))
     role = cat.attributes[attr]["role"]
     return attr, phrase(role, cat.values(ep.target)[attr], rng)
+
+
+def trace_turn(cat: Catalog, out: Outcome, before: str, after: str | None, target: str, named: str, text: str,
+               route: dict[str, Any]) -> None:
+    """One turn's record: what was said, how the assistant routed it (`route`: intent, action, plan
+    ops, reply), the item shown, and which target attributes were right before and after."""
+    right = lambda item: sorted(set(cat.attributes) - set(wrong(cat, item, target)))  # noqa: E731
+    shown = after if after in cat.rows else None
+    out.trace.append({"said": text, "named": named, "value": cat.values(target)[named], **route,
+                      "before": before, "after": after, "right_before": right(before),
+                      "right_after": right(shown) if shown else None,
+                      "shown_after": cat.values(shown) if shown else None})
 
 
 def score_turn(cat: Catalog, out: Outcome, before: str, after: str | None, target: str, named: str) -> str:
@@ -235,14 +249,46 @@ def shown_id(replies: Sequence[dict[str, Any]] | None) -> str | None:
     return None
 
 
+def reply_route(replies: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
+    """How the assistant answered, read from its replies: the custom payload's type and plan ops
+    (when the planner ran) and the reply's text."""
+    out: dict[str, Any] = {"reply": " | ".join(str(m.get("text")) for m in replies or [] if m.get("text"))[:300]}
+    for m in replies or []:
+        custom = m.get("custom") if isinstance(m.get("custom"), dict) else None
+        if custom:
+            out["action"] = custom.get("type")
+            plan = (custom.get("step") or {}).get("plan")
+            if isinstance(plan, dict):
+                out["plan"] = plan.get("kind")
+                out["ops"] = [_op_label(o) for o in plan.get("steps") or []]
+    return out
+
+
+def _op_label(op: dict[str, Any]) -> str:
+    """'require baseColour=navy blue', 'comparative formal', 'change_kind Shirts'."""
+    kind = op.get("op", "?")
+    if "column" in op and "values" in op:
+        return f"{kind} {op['column']}={'|'.join(op['values'])}"
+    if "kinds" in op:
+        return f"{kind} {'|'.join(op['kinds'])}"
+    return f"{kind} {op.get('attribute', '')}".strip()
+
+
 async def chat_episode(http: Any, url: str, sender: str, cat: Catalog, ep: Episode, rng: random.Random,
-                       max_turns: int = MAX_TURNS) -> Outcome:
-    """The critiquing shopper: opens the start item, then names one difference a turn over REST."""
+                       max_turns: int = MAX_TURNS, tracker: Any = None) -> Outcome:
+    """The critiquing shopper: opens the start item, then names one difference a turn over REST.
+    `tracker`: an async function of the sender giving the NLU's last intent (the trace's), if any."""
     out = Outcome(oracle=len(ep.differences))
+
+    route: dict[str, Any] = {}
 
     async def say(text: str) -> str | None:
         r = await http.post(url, json={"sender": sender, "message": text})
         r.raise_for_status()
+        route.clear()
+        route.update(reply_route(r.json()))
+        if tracker is not None:
+            route["intent"] = await tracker(sender)
         return shown_id(r.json())
 
     shown = await say(f'/search_item{{"item_id": "{ep.start}"}}')
@@ -255,6 +301,33 @@ async def chat_episode(http: Any, url: str, sender: str, cat: Catalog, ep: Episo
         attr, text = step
         after = await say(text)
         out.said.append((text, after))
+        trace_turn(cat, out, shown, after, ep.target, attr, text, dict(route))
+        shown = score_turn(cat, out, shown, after, ep.target, attr)
+    out.reached = not wrong(cat, shown, ep.target)
+    return out
+
+
+def direct_episode(engine: Any, sender: str, cat: Catalog, ep: Episode, rng: random.Random,
+                   max_turns: int = MAX_TURNS) -> Outcome:
+    """The critiquing shopper without Rasa: every sentence goes straight to the planner
+    (`take_turn`, as the chat's refine action calls it). Isolates the planner and engine from the
+    NLU's routing, for reading failures; the REST run is the measured one."""
+    from gradrec_core.critique.turn import take_turn
+
+    out = Outcome(oracle=len(ep.differences))
+    engine.start(sender, ep.start)
+    shown = ep.start
+    while out.turns < max_turns:
+        step = next_critique(cat, ep, shown, rng)
+        if step is None:
+            break
+        attr, text = step
+        turn = take_turn(engine, sender, text)
+        after = turn.item.id if turn.item is not None else shown
+        out.said.append((text, after))
+        trace_turn(cat, out, shown, after, ep.target, attr, text,
+                   {"plan": turn.plan.kind, "ops": [_op_label(dataclasses.asdict(o)) for o in turn.plan.ops],
+                    "reply": turn.answer[:300]})
         shown = score_turn(cat, out, shown, after, ep.target, attr)
     out.reached = not wrong(cat, shown, ep.target)
     return out
@@ -297,6 +370,43 @@ def search_episode(engine: Any, cat: Catalog, ep: Episode, max_turns: int = MAX_
 
 # --------------------------------------------------------------------------- runs
 
+def failures(cat: Catalog, episodes: Sequence[Episode], outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Failed turns by attribute named and cause: 'missed' (the attribute named is still wrong),
+    'undid <attr>' (a right attribute made wrong), 'no item'; with up to 5 examples each."""
+    causes: dict[str, dict[str, Any]] = {}
+    for ep, out in zip(episodes, outcomes):
+        for t in out.trace:
+            kinds = []
+            if t["right_after"] is None:
+                kinds.append("no item")
+            else:
+                if t["named"] not in t["right_after"]:
+                    kinds.append("missed")
+                kinds += [f"undid {a}" for a in t["right_before"] if a != t["named"] and a not in t["right_after"]]
+            for k in kinds:
+                slot = causes.setdefault(t["named"], {}).setdefault(k, {"count": 0, "examples": []})
+                slot["count"] += 1
+                if len(slot["examples"]) < 5:
+                    slot["examples"].append({"from": cat.values(t["before"]), "target": cat.values(ep.target),
+                                             **{k2: t.get(k2) for k2 in ("said", "intent", "action", "plan", "ops",
+                                                                           "shown_after", "reply")}})
+    return causes
+
+
+def write_trace(name: str, tag: str, episodes: Sequence[Episode], outcomes: Sequence[Outcome],
+                cat: Catalog) -> Path:
+    """The per-episode trace (JSON lines) and the failure summary, under var/bench/shopper/<catalog>/."""
+    var = VAR_BENCH / "shopper" / name
+    var.mkdir(parents=True, exist_ok=True)
+    path = var / f"trace_{tag}.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for ep, out in zip(episodes, outcomes):
+            f.write(json.dumps({"start": cat.values(ep.start), "target": cat.values(ep.target),
+                                "differences": ep.differences, "reached": out.reached, "turns": out.trace}) + "\n")
+    (var / f"failures_{tag}.json").write_text(json.dumps(failures(cat, episodes, outcomes), indent=1))
+    return path
+
+
 def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     reached = [o for o in outcomes if o.reached]
     critiques = sum(o.turns for o in outcomes)
@@ -315,19 +425,29 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 
 
 async def chat_all(url: str, cat: Catalog, episodes: Sequence[Episode], seed: int, concurrency: int,
-                   max_turns: int = MAX_TURNS, tag: str = "") -> list[Outcome]:
-    """Every episode through the REST channel at `url` (the Rasa server), `concurrency` at once."""
+                   max_turns: int = MAX_TURNS, tag: str = "", token: str | None = None) -> list[Outcome]:
+    """Every episode through the REST channel at `url` (the Rasa server), `concurrency` at once.
+    `token`: the HTTP API's, when it is on: each turn's intent is read from the tracker."""
     import httpx
 
     gate = asyncio.Semaphore(concurrency)
     endpoint = url + "/webhooks/rest/webhook"
     run = f"{tag or cat.name}-{os.getpid()}-{int(time.time())}"
     async with httpx.AsyncClient(timeout=300.0) as http:
+        async def last_intent(sender: str) -> str | None:
+            r = await http.get(f"{url}/conversations/{sender}/tracker", params={"token": token, "include_events": "NONE"})
+            if r.status_code != 200:
+                return None
+            latest = r.json().get("latest_message") or {}
+            intent = latest.get("intent") or {}
+            return f"{intent.get('name')} {intent.get('confidence', 0):.2f}" if intent.get("name") else None
+
         with progress(total=len(episodes), desc=f"{cat.name}: shoppers") as bar:
             async def one(i: int, ep: Episode) -> Outcome:
                 async with gate:
                     out = await chat_episode(http, endpoint, f"shopper-{run}-{i}", cat, ep,
-                                             random.Random(seed * 100_003 + i), max_turns)
+                                             random.Random(seed * 100_003 + i), max_turns,
+                                             last_intent if token else None)
                 bar.update(1)
                 return out
             return list(await asyncio.gather(*(one(i, ep) for i, ep in enumerate(episodes))))
@@ -341,13 +461,15 @@ def _settings(cat: Catalog) -> Any:
     var.mkdir(parents=True, exist_ok=True)
     for old in var.glob("*.db*"):
         old.unlink()
+    # the HTTP API (127.0.0.1 only, a one-run token) lets the trace read each turn's intent
     return dataclasses.replace(Settings.from_env(), index_dir=cat.index, db_url=f"sqlite:///{var / 'sessions.db'}",
                                var_dir=var, shops_dir=var / "shops", action_port=free_port(),
-                               rasa_port=free_port(), public_url=None)
+                               rasa_port=free_port(), public_url=None, enable_api=True,
+                               api_token=secrets.token_hex(16))
 
 
-def run_catalog(name: str, episodes: int, seed: int, concurrency: int) -> dict[str, Any]:
-    from assistant.servers import running
+def run_catalog(name: str, episodes: int, seed: int, concurrency: int, direct: bool = False,
+                baseline: bool = True) -> dict[str, Any]:
     from gradrec_core import Engine
 
     cat = Catalog.load(name)
@@ -355,12 +477,22 @@ def run_catalog(name: str, episodes: int, seed: int, concurrency: int) -> dict[s
         raise SystemExit(f"{cat.index}: no index; run `make {'retail' if name == 'retail' else 'index'}` first")
     eps = make_episodes(cat, episodes, random.Random(seed))
     t0 = time.perf_counter()
-    settings = _settings(cat)
-    with running(settings) as (_, rasa):
-        chat = asyncio.run(chat_all(rasa.url, cat, eps, seed, concurrency))
+    if direct:
+        engine = Engine.open(cat.index)
+        chat = [direct_episode(engine, f"direct-{i}", cat, ep, random.Random(seed * 100_003 + i))
+                for i, ep in enumerate(progress(eps, desc=f"{name}: shoppers (planner only)"))]
+    else:
+        from assistant.servers import running
+
+        settings = _settings(cat)
+        with running(settings) as (_, rasa):
+            chat = asyncio.run(chat_all(rasa.url, cat, eps, seed, concurrency, token=settings.api_token))
+        engine = Engine.open(cat.index)
     chat_s = time.perf_counter() - t0
-    engine = Engine.open(cat.index)
-    search = [search_episode(engine, cat, ep) for ep in progress(eps, desc=f"{name}: search baseline")]
+    trace = write_trace(name, "direct" if direct else "rest", eps, chat, cat)
+    print(f"{name}: per-turn trace {trace.relative_to(REPO)}, failures by attribute in {trace.with_name(trace.name.replace('trace', 'failures')).with_suffix('.json').relative_to(REPO)}")
+    search = [search_episode(engine, cat, ep) for ep in progress(eps, desc=f"{name}: search baseline")] \
+        if baseline else []
     examples = [{"start": cat.values(ep.start), "target": cat.values(ep.target), "said": o.said}
                 for ep, o in list(zip(eps, chat))[:6]]
     return {"assistant": summarise(chat), "search": summarise(search), "seconds": round(chat_s, 1),
@@ -370,8 +502,11 @@ def run_catalog(name: str, episodes: int, seed: int, concurrency: int) -> dict[s
 def markdown(result: dict[str, Any]) -> str:
     rows, named = [], []
     for name, r in result["catalogs"].items():
-        for who, label in (("assistant", "assistant (REST, Rasa NLU)"), ("search", "retyping into search")):
+        for who, label in (("assistant", "planner only (no NLU)" if result.get("direct") else "assistant (REST, Rasa NLU)"),
+                           ("search", "retyping into search")):
             s = r[who]
+            if not s["episodes"]:
+                continue
             rows.append([name, label, s["episodes"], s["reached"], s["mean_turns"], s["mean_oracle"],
                          s["undo_share"], s["no_item_share"]])
             named.append([name, label, ", ".join(f"{a} {fmt(v)}" for a, v in s.get("named_right", {}).items())])
@@ -382,13 +517,17 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def run(quick: bool = False, catalogs: Sequence[str] = ("sample", "retail"), episodes: int | None = None,
-        seed: int = 7, concurrency: int = 4) -> dict[str, Any]:
+        seed: int = 7, concurrency: int = 4, direct: bool = False, baseline: bool = True) -> dict[str, Any]:
     n = episodes or (6 if quick else 60)
     result: dict[str, Any] = {"quick": quick, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "seed": seed,
-                              "episodes": n, "max_turns": MAX_TURNS, "catalogs": {}}
+                              "episodes": n, "max_turns": MAX_TURNS, "direct": direct, "catalogs": {}}
     for name in catalogs:
-        result["catalogs"][name] = run_catalog(name, n, seed, concurrency)
-    save("shopper_quick" if quick else "shopper", result)
+        result["catalogs"][name] = run_catalog(name, n, seed, concurrency, direct, baseline)
+    if direct:  # the planner alone is not the measured shopper: never the results file
+        (VAR_BENCH / "shopper").mkdir(parents=True, exist_ok=True)
+        (VAR_BENCH / "shopper" / "direct.json").write_text(json.dumps(result, indent=1, default=str))
+    else:
+        save("shopper_quick" if quick else "shopper", result)
     return result
 
 
@@ -399,13 +538,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--concurrency", type=int, default=4, help="conversations at once")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--direct", action="store_true",
+                    help="no servers: each sentence straight to the planner (for reading failures; not the measured run)")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the retyping shopper")
     a = ap.parse_args(argv)
     known = json.loads(CONFIG.read_text())
     names = [c.strip() for c in a.catalogs.split(",") if c.strip()]
     bad = [c for c in names if c not in known or c.startswith("_")]
     if bad:
         raise SystemExit(f"--catalogs: unknown {', '.join(bad)} (known: {', '.join(k for k in known if not k.startswith('_'))})")
-    result = run(a.quick, names, a.episodes, a.seed, a.concurrency)
+    result = run(a.quick, names, a.episodes, a.seed, a.concurrency, a.direct, not a.no_baseline)
     print(markdown(result))
     for name, r in result["catalogs"].items():
         print(f"{name}: chat episodes took {fmt(r['seconds'], 1)} s")

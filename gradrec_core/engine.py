@@ -26,7 +26,7 @@ import numpy as np
 
 from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
-from .graded import Axis, AxisBuilder, Floor, TurnState, _stems, _style, _value_words, graded_step
+from .graded import Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step
 from .index import ItemIndex, load_index
 from .ops import (ChangeKind, Comparative, Different, Exclude, NumericComparative, Op, Range, Require,
                   RequireText, op_from_dict, op_to_dict)
@@ -66,6 +66,9 @@ class _Stale(Exception):
 
 
 _RETRIES = 5
+# columns named for what a shopper calls an item's style: colour, occasion, fabric, pattern
+_COLOUR_WORDS = frozenset({"colour", "color", "hue", "shade"})
+_STYLE_WORDS = _COLOUR_WORDS | {"usage", "occasion", "formality", "style", "material", "fabric", "pattern", "print"}
 _AUDIENCE_VALUES = frozenset("men man mens women woman womens male female unisex boys boy girls girl kids kid baby "
                              "babies infant infants ladies gents adult adults".split())
 
@@ -561,6 +564,70 @@ class Engine:
         assert best is not None  # `_check_op` made sure the kinds exist
         return best[1]
 
+    def _most_held(self, rows: np.ndarray, row: int, ops: list[Op], held: list[Require], seen: set[int],
+                   visible: dict[str, float]) -> list[Require]:
+        """Of the attributes to hold, those the candidate keeping the most of them keeps (the
+        ones the item texts show first at equal count): "in pink" keeps the cut, the fabric and
+        the occasion when some pink item has all three, not just the ones shown in names."""
+        asked = [op for op in ops if isinstance(op, (Require, RequireText, Range, Exclude))]
+        keep = ~np.isin(rows, list(seen | {row}))
+        for op in asked:
+            keep &= _satisfies(self.index, op, rows)
+        candidates = rows[keep]
+        if not len(candidates) or not held:
+            return held
+        matches = np.stack([_satisfies(self.index, h, candidates) for h in held], axis=1)
+        # the brand, then the style a shopper names (colour, occasion, fabric, pattern), count before
+        # the cut (fit, sleeves, length); who it is for never changes unasked, whatever else is kept
+        schema = self.index.schema
+        styled = {c.name for c in schema.attributes if set(column_words(c.name)) & _STYLE_WORDS - _COLOUR_WORDS}
+        colours = [c for c in schema.attributes if set(column_words(c.name)) & _COLOUR_WORDS]
+        if colours:  # of several colour columns, the family ("blue"), not the shade name ("off white")
+            styled.add(min(colours, key=lambda c: (len(c.values), c.name)).name)
+        audience = self._audience_column()
+        weight = np.array([1.0 + 9.0 * (h.column in styled) + 0.01 * visible.get(h.column, 0.0)
+                           + 90.0 * (h.column == schema.brand_column) + 1000.0 * (h.column == audience)
+                           for h in held])
+        best = int(np.argmax(matches @ weight))
+        return [h for j, h in enumerate(held) if matches[best, j]]
+
+    def _kind_with(self, row: int, ops: list[Op], seen: set[int]) -> str | None:
+        """When a turn only asks for values (a brand, a colour, a material: `Require` /
+        `RequireText`, no comparative) and no item of the current kind has them, the kind of the
+        unseen item that has them, is for the same audience, and looks most like the current item
+        (its group's kinds first: a brand without t-shirts shows its shirt); None when no kind has
+        them, or when the column says nothing of this kind's items (sleeves on sneakers)."""
+        asked = [op for op in ops if isinstance(op, (Require, RequireText))]
+        if not asked or any(not isinstance(op, (Require, RequireText, Range, Exclude)) for op in ops):
+            return None
+        mine = self.index.rows_in_category(self.index.items[row].category)
+        if any(isinstance(op, Require) and not (self.index.column(op.column)[mine] != "").any() for op in asked):
+            return None  # a part this kind has not at all ("long sleeves" on sneakers): no other kind's
+        rows = np.arange(len(self.index))
+        keep = np.ones(len(rows), dtype=bool)
+        for op in [*asked, *(op for op in ops if isinstance(op, (Range, Exclude)))]:
+            keep &= _satisfies(self.index, op, rows)
+        audience = self._audience_column()
+        if audience is not None and (mine := self.index.column(audience)[row]):
+            keep &= self.index.column(audience)[rows] == mine
+        keep &= ~np.isin(rows, list(seen))
+        current = self.index.items[row].category
+        kinds = np.array([self.index.items[int(r)].category for r in rows[keep]], dtype=object)
+        candidates = rows[keep][kinds != current]
+        if not len(candidates):
+            return None
+        groups = self.index.schema.kind_groups
+        group = groups.get((current or "").lower())
+        kind_like = [c.name for c in self.index.schema.attributes if set(column_words(c.name)) & _KIND_WORDS]
+        score = _style(self.index, candidates, row, [], [c.name for c in self.index.schema.attributes
+                                                         if c.name not in kind_like])
+        for c in kind_like:  # the broader category columns (masterCategory, subCategory) kept first
+            score = score + (self.index.column(c)[candidates] == self.index.column(c)[row])
+        if group is not None:
+            score = score + np.array([groups.get((self.index.items[int(r)].category or "").lower()) == group
+                                      for r in candidates], dtype=float)
+        return self.index.items[int(candidates[int(np.argmax(score))])].category
+
     def _kind_or_comparative(self, ops: list[Op], row: int) -> list[Op]:
         """A comparative that may change the kind ("sportier" casual shoes) comes as a
         `ChangeKind` with its pole words and the `Comparative`: the comparative is kept when the
@@ -642,7 +709,10 @@ class Engine:
         hold = [c.name for c in self.index.schema.attributes if c.name not in touched]
         no_kind = not any(self.index.category_names)
         held: list[Require] = []
-        if kind_change is not None or no_kind:
+        # a turn that only asks for values ("in navy", "by Puma", "under 50") changes nothing else
+        # it can keep: every other attribute is held the same way, the least shown let go first
+        values_only = bool(ops) and all(isinstance(op, (Require, RequireText, Range, Exclude)) for op in ops)
+        if kind_change is not None or no_kind or values_only:
             # a kind change keeps the rest of the style, and without a kind column the kind is
             # somewhere among the attributes ("cheaper" must stay a wallet): the attributes not
             # asked about are held as filters, the ones the item texts show first; the least
@@ -651,11 +721,14 @@ class Engine:
             colour = {schema.swatch_column, schema.colour_column} if any(
                 ax is not None and ax.source.startswith("swatch:") for ax in axes) else set()
             visible = self._visibility()
-            columns = [c for c in hold if c not in colour and (no_kind or visible.get(c, 0.0) >= 0.3)]
+            most = values_only or kind_change is not None
+            columns = [c for c in hold if c not in colour and (no_kind or most or visible.get(c, 0.0) >= 0.3)]
             # at equal visibility the colour goes first: the CIELAB hold still keeps it close
             columns.sort(key=lambda c: (-visible.get(c, 0.0), c in (schema.colour_column, schema.swatch_column)))
             held = [Require(c, (v,), v) for c in columns if (v := str(self.index.column(c)[row]))
                     and not any(isinstance(f, Require) and f.column == c for f in filters)]
+            if most:
+                held = self._most_held(rows, row, ops, held, seen, visible)
         else:
             audience = self._audience_column()
             value = str(self.index.column(audience)[row]) if audience in hold else ""
@@ -673,6 +746,10 @@ class Engine:
                 result = fallback or result
                 break
             held = held[:-1]
+        if result.row is None and kind_change is None and not no_kind:
+            other = self._kind_with(row, ops, seen)
+            if other is not None:  # no item of this kind has the value asked: the closest kind that does
+                return self._critique_step(tx, session, steps, [*ops, ChangeKind((other,), "")], prepared, kind)
         text_conf = [directions[op.prompts].confidence for op in ops if isinstance(op, Comparative)
                      and axes[ops.index(op)] is not None and axes[ops.index(op)].source == "text"]
         confidence = min(text_conf) if text_conf else 1.0

@@ -608,3 +608,32 @@ def test_an_unsure_nlu_between_item_intents_goes_to_the_planner(domain: dict[str
     assert cheaper["category"] == seed["category"] and price(cheaper) < price(black)
     messages, events = run(ActionNluFallback(), "blorp", "nlu_fallback", who, domain, confidence=0.4, ranking=lost)
     assert [m.get("response") for m in messages] == ["utter_default", "utter_ask_rephrase"] and events == []
+
+
+def test_a_search_intent_that_changes_the_shown_item_goes_to_the_planner(domain: dict[str, Any]) -> None:
+    """The NLU's `search_item` on a sentence the planner reads as a change of the item shown (a
+    kind named with "instead"): the planner's kind change, keeping the colour family (checked on
+    the catalog's columns); a whole new item described still searches."""
+    from actions.actions import ActionSearchItem
+
+    who = "shopper-search-as-change"
+    seed = engine_item(item_of(run(ActionSearchItem(), "show me a white polo shirt", "search_item", who, domain)[0]))
+    tee = engine_item(item_of(run(ActionSearchItem(), "what about a t-shirt instead?", "search_item", who, domain)[0]))
+    assert tee.category == "t-shirt" and tee.metadata["hue_family"] == seed.metadata["hue_family"]
+    messages, _ = run(ActionSearchItem(), "show me black leather heels with a floral print", "search_item", who, domain)
+    assert engine_item(item_of(messages)).category == "heels" and messages[0]["text"].startswith("How about this one")
+
+
+def test_another_with_a_comparative_is_the_comparative(domain: dict[str, Any],
+                                                      truth: dict[str, dict[str, str]]) -> None:
+    """"another one, a bit more casual" read as `another` by the NLU: the planner's step, down the
+    catalog's formality column, not a near twin."""
+    from actions.actions import ActionAnother, ActionSearchItem
+
+    who = "shopper-another-comparative"
+    formal = next(r for r in truth.values() if r["kind"] == "shirt" and r["formality_name"] == "formal")
+    seed = engine_item(item_of(run(ActionSearchItem(), "/search_item", "search_item", who, domain,
+                                   entities=[{"entity": "item_id", "value": formal["id"]}])[0]))
+    got = engine_item(item_of(run(ActionAnother(), "another one, a bit more casual", "another", who, domain)[0]))
+    assert float(got.metadata["formality"]) < float(seed.metadata["formality"])
+    assert got.category == seed.category

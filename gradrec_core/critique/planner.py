@@ -318,7 +318,7 @@ def _protected_words(schema: CatalogSchema) -> frozenset[str]:
 
 def _cued(tokens: list[str], i: int) -> bool:
     prev = tokens[i - 1] if i > 0 else ""
-    return prev in {"in", "with", "a", "an", "any", "some"}
+    return prev in {"in", "with", "a", "an", "any", "some", "something", "anything"}
 
 
 # ------------------------------------------------------------------------------ the planner
@@ -370,7 +370,7 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     critiques = [c for c in P.parse_critiques(rest, attribute=ents.get("attribute"),
                                                direction=ents.get("direction"),
                                                intensity=ents.get("intensity"))]
-    tokens = _tokens(rest)
+    tokens = _tokens(_compounds_joined(rest, schema))
     critique_words = {w for c in critiques if not c.absolute for w in _tokens(c.text)}
     kind_words = set(_tokens(item.category or ""))
     subs = _find_substitutions(tokens, schema, critique_words, kind_words)
@@ -430,7 +430,8 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
             continue  # "same brand" already said which
         if s.column is not None:
             mine = str(item.metadata.get(s.column) or "").strip().lower()
-            if mine in s.values:
+            # "anything from <its own brand>?" asks for another of that brand, as "same brand?" does
+            if mine in s.values and s.column != schema.brand_column:
                 already.append(s.said)
                 continue
             ops.append(Require(s.column, s.values, s.said))
@@ -445,6 +446,21 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
         else:
             phrases.append(f"in {s.said}" if s.column is None or not _is_part(s.said) else f"with {s.said}")
 
+    occasion = _between_poles(critiques, schema) or _occasion_named(tokens, item, schema)
+    named = occasion is not None and any(isinstance(o, Require) and o.column == occasion[0] for o in ops)
+    if occasion is not None and len(phrases) == len(ops):
+        # the value the words name replaces a graded step on the same scale ("dressier, for a party")
+        drop = {i for i, o in enumerate(ops) if isinstance(o, (Comparative, ChangeKind)) and _on_occasion_scale(o)}
+        phrases = [ph for i, ph in enumerate(phrases) if i not in drop]
+        ops = [o for i, o in enumerate(ops) if i not in drop]
+    if occasion is not None and not named:
+        column, value, said = occasion
+        if str(item.metadata.get(column) or "").strip().lower() == value.lower():
+            already.append(said)
+        else:
+            ops.append(Require(column, (value.lower(),), said))
+            phrases.append(f"for {value.lower()} wear")
+
     if not ops and not already:
         open_value = _open_substitution(rest, critique_words)
         if open_value:
@@ -457,6 +473,145 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     if not ops:
         return Plan("none", refused=tuple(refused), already=tuple(already), unknown=tuple(unknown))
     return Plan("critique", tuple(ops), None, tuple(phrases), tuple(refused), tuple(already), tuple(unknown))
+
+
+# ------------------------------------------------------------------------------ occasions named by purpose
+
+# What a shopper says an item is for, by the occasion it names (English words: no catalog's
+# values). Multi-word purposes are written with "_" and matched on joined tokens.
+_PURPOSES: dict[str, frozenset[str]] = {
+    "sport": frozenset("gym workout workouts work_out training train running jogging jog yoga hiking hike "
+                       "exercise exercising athletics football tennis cycling sport sports".split()),
+    "formal": frozenset("black_tie gala ceremony wedding weddings banquet".split()),
+    "business": frozenset("office to_work for_work at_work workplace meeting meetings interview business".split()),
+    "party": frozenset("party parties night_out clubbing club cocktail cocktails celebration".split()),
+    "smart": frozenset("dinner dinners date restaurant brunch drinks".split()),
+    "casual": frozenset("every_day everyday weekend weekends lounging lounge errands".split()),
+    "travel": frozenset("travel travelling traveling travels trip trips holiday holidays vacation journey".split()),
+    "ethnic": frozenset("festival festivals festive traditional puja diwali eid ethnic".split()),
+}
+# The words a catalog's value for each occasion may be written with, and the occasions to fall
+# back on, in order, when the catalog has none for it (an office shirt in a shop without a
+# "business" value is its formal one).
+_OCCASION_VALUE_WORDS: dict[str, frozenset[str]] = {
+    "sport": frozenset("sport sports sporty athletic athleisure active activewear sportswear gym".split()),
+    "formal": frozenset("formal evening dressy".split()),
+    "business": frozenset("business office work workwear corporate".split()),
+    "party": frozenset("party partywear cocktail".split()),
+    "smart": frozenset("smart".split()),
+    "casual": frozenset("casual everyday leisure".split()),
+    "travel": frozenset("travel".split()),
+    "ethnic": frozenset("ethnic traditional festive".split()),
+}
+_OCCASION_FALLBACK: dict[str, tuple[str, ...]] = {"business": ("formal",), "formal": ("party",), "smart": ("formal",),
+                                                  "party": ("formal",), "ethnic": ("traditional",)}
+_GRADED_BEFORE = frozenset({"more", "less", "too", "so", "not"})
+
+
+def _compounds_joined(text: str, schema: CatalogSchema) -> str:
+    """Hyphenated compounds that are no catalog value written as one word, for the value
+    finder: "black-tie" is an occasion, not the colour black; "polka-dot" (a value), "navy-blue"
+    and "black-and-white" (colours) stay apart."""
+    protected: frozenset[str] = schema.memo("protected_words", _protected_words)
+
+    def join(m: "re.Match[str]") -> str:
+        first, second = m.group(1), m.group(2)
+        if second in protected or second in P._COLOURS or second in P._COLOUR_MODIFIERS or second == "and" \
+                or first not in protected:
+            return m.group(0)
+        return first + second
+
+    return re.sub(r"\b([a-z]+)-([a-z]+)\b", join, text)
+
+
+def _occasion_column(schema: CatalogSchema) -> str | None:
+    column, numeric = topic_column(schema, "style")
+    return None if numeric else column
+
+
+def _word_stem(word: str) -> str:
+    w = word.lower()
+    for suffix in ("ing", "s"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            w = w[:-len(suffix)]
+            break
+    return w[:-1] if len(w) > 4 and w[-1] == w[-2] else w  # travell -> travel
+
+
+def _occasion_named(tokens: list[str], item: Item, schema: CatalogSchema) -> tuple[str, str, str] | None:
+    """(column, value, words said) when the message names a value of the catalog's occasion-like
+    column (usage / occasion / style) outright ("something ethnic", "for a formal dinner", "a bit
+    smart casual"), or by what the item is for ("one for the gym", "something for the office",
+    "for a wedding"): the purpose's occasion, grounded on the column's own values by their words.
+    A value said as a comparative ("more formal") is left to the graded step."""
+    column = _occasion_column(schema)
+    attribute = schema.attribute(column) if column else None
+    if attribute is None or len(attribute.values) < 2:
+        return None
+    values = [v for v in attribute.values if v]
+    plain = [i for i, t in enumerate(tokens) if not (i > 0 and tokens[i - 1] in _GRADED_BEFORE)
+             and not _negated(tokens, i)]
+    # a value named whole, longest first ("smart casual" before "casual"); one graded word alone
+    # ("formal", a typo of "more formal") only with a cue ("a formal one", "for a formal dinner")
+    for value in sorted(values, key=lambda v: -len(_value_words(v))):
+        words = [_word_stem(w) for w in _value_words(value)]
+        n = len(words)
+        graded = n == 1 and _value_words(value)[0] in P._LEXICON
+        for i in plain:
+            if graded and not _cued(tokens, i):
+                continue
+            if [_word_stem(t) for t in tokens[i:i + n]] == words:
+                return column, value, " ".join(tokens[i:i + n])  # type: ignore[return-value]
+    # a purpose, then the catalog's value for its occasion
+    joined = set()
+    for i in plain:
+        joined.add(tokens[i])
+        if i + 1 < len(tokens):
+            joined.add(f"{tokens[i]}_{tokens[i + 1]}")
+    for occasion, purposes in _PURPOSES.items():
+        said = next((p for p in sorted(purposes, key=len, reverse=True)
+                     if p in joined or p.replace("_", "") in joined), None)  # "black-tie" is one token
+        if said is None:
+            continue
+        for wanted in (occasion, *_OCCASION_FALLBACK.get(occasion, ())):
+            value_words = {_word_stem(w) for w in _OCCASION_VALUE_WORDS.get(wanted, frozenset({wanted}))}
+            scored = [(len(value_words & {_word_stem(w) for w in _value_words(v)}) / len(_value_words(v)), v)
+                      for v in values]
+            best = max(scored, key=lambda sv: sv[0])
+            if best[0] > 0:
+                return column, best[1], re.sub(r"^(?:to|for|at)_", "", said).replace("_", " ")  # type: ignore[return-value]
+        return None
+    return None
+
+
+def _between_poles(critiques: list[P.Critique], schema: CatalogSchema) -> tuple[str, str, str] | None:
+    """"smart but relaxed", "dressy yet casual": both ends of the formality scale in one sentence
+    ask for the value between them, the occasion value whose words name both ("smart casual")."""
+    senses = [(c, P._LEXICON.get(c.lemma)) for c in critiques if not c.absolute]
+    poles = {(s.pole, c.polarity) for c, s in senses if s is not None and s.dimension == "formality"}
+    if len({p == P._DIMENSIONS["formality"][0][0] if pol > 0 else p != P._DIMENSIONS["formality"][0][0]
+            for p, pol in poles}) < 2:
+        return None
+    column = _occasion_column(schema)
+    attribute = schema.attribute(column) if column else None
+    if attribute is None:
+        return None
+    formal, casual = ({_word_stem(w) for w in side} for side in P._DIMENSIONS["formality"])
+    for value in attribute.values:
+        words = {_word_stem(w) for w in _value_words(value)}
+        if words & formal and words & casual:
+            return column, value, value.lower()  # type: ignore[return-value]
+    return None
+
+
+def _on_occasion_scale(op: Op) -> bool:
+    """A graded step the occasion's value replaces: formality, or a comparative/kind change
+    whose pole is an occasion word ("sportier")."""
+    if isinstance(op, Comparative) and op.dimension == "formality":
+        return True
+    pole = getattr(op, "pole", ())
+    words = {_word_stem(w) for ws in _OCCASION_VALUE_WORDS.values() for w in ws}
+    return bool(pole) and any(_word_stem(w) in words for w in pole)
 
 
 _SAME_BRAND_RE = re.compile(r"\b(same|this|that)\s+(brand|make|label|maker)\b")

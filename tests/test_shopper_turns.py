@@ -1,0 +1,230 @@
+"""Turns the simulated shopper (benchmarks/shopper.py, RESULTS section 8) found going wrong, on
+BOTH test catalogs (the sample and the retail one, `make retail`), engine-level through
+`take_turn` (the chat's refine action). Every answer is checked against the catalog CSV's own
+columns; the sentences are not the simulation's (nor NLU training sentences). The expected
+occasion values are each catalog's ground truth, written here, never in the code."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from gradrec_core import Engine
+from gradrec_core.critique import plan_turn, take_turn
+from gradrec_core.ops import Comparative, Require
+
+from test_retail_e2e import RETAIL_CSV, ensure_retail_index
+
+Row = dict[str, str]
+_session = itertools.count()
+
+
+class Shop:
+    """One catalog: its engine, its CSV rows by id, and which column is which (the test's own
+    reading of the CSV, not the engine's schema)."""
+
+    def __init__(self, engine: Engine, rows: dict[str, Row], kind: str, occasion: str, colour: str,
+                 audience: str | None = None, brand: Callable[[Row], str] | None = None) -> None:
+        self.engine, self.rows, self.kind, self.occasion, self.colour = engine, rows, kind, occasion, colour
+        self.audience, self.brand = audience, brand
+
+    def turns(self, start: str, *texts: str) -> list[Row | None]:
+        session = f"shopper-turns-{next(_session)}"
+        self.engine.start(session, start)
+        out = []
+        for text in texts:
+            turn = take_turn(self.engine, session, text)
+            out.append(self.rows[turn.item.id] if turn.item is not None else None)
+        return out
+
+    def same_group(self, a: Row, b: Row) -> bool:
+        return self.audience is None or a[self.audience] == b[self.audience]
+
+    def exists(self, keep: Callable[[Row], bool]) -> bool:
+        return any(keep(r) for r in self.rows.values())
+
+    def seeds(self, keep: Callable[[Row], bool], n: int = 8) -> list[Row]:
+        found = [r for r in self.rows.values() if keep(r)]
+        return found[::max(1, len(found) // n)][:n]
+
+
+def _read(path: Path) -> dict[str, Row]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["id"]: r for r in csv.DictReader(f)}
+
+
+def _retail_brand(row: Row) -> str:
+    """The retail name starts with the brand, then the gender (the generator's convention)."""
+    return row["productDisplayName"].split(f" {row['gender']} ", 1)[0]
+
+
+@pytest.fixture(scope="module")
+def sample(sample_index_dir: Path) -> Shop:
+    rows = _read(Path(__file__).resolve().parents[1] / "data" / "catalog" / "sample" / "items.csv")
+    return Shop(Engine.open(sample_index_dir), rows, "kind", "formality_name", "hue_family")
+
+
+@pytest.fixture(scope="module")
+def retail() -> Shop:
+    index = ensure_retail_index()
+    return Shop(Engine.open(index), _read(RETAIL_CSV), "articleType", "usage", "baseColour", "gender",
+                _retail_brand)
+
+
+@pytest.fixture(params=["sample", "retail"])
+def shop(request: pytest.FixtureRequest) -> Shop:
+    return request.getfixturevalue(request.param)
+
+
+# ------------------------------------------------------------------ occasions named by what they are for
+
+# (catalog, sentence, the catalog's occasion value it names): other words than the simulation's
+OCCASIONS = [
+    ("sample", "I want something I can wear at the gym", "athleisure"),
+    ("sample", "it's for my job at the office", "business"),
+    ("sample", "I'm going to a wedding", "formal"),
+    ("sample", "smart casual would be good", "smart casual"),
+    ("sample", "dressy but still relaxed", "smart casual"),
+    ("retail", "I want something I can wear at the gym", "Sports"),
+    ("retail", "I'm going to a wedding", "Formal"),
+    ("retail", "dressier, I'm off to a party", "Party"),
+    ("retail", "it's for a holiday trip", "Travel"),
+    ("retail", "I need one for a festival", "Ethnic"),
+    ("retail", "it's for a dinner date", "Smart Casual"),
+]
+
+
+@pytest.mark.parametrize("catalog, said, value", OCCASIONS)
+def test_an_occasion_named_by_its_purpose_goes_to_that_value(request: pytest.FixtureRequest, catalog: str,
+                                                             said: str, value: str) -> None:
+    shop: Shop = request.getfixturevalue(catalog)
+    o, k = shop.occasion, shop.kind
+
+    def has_it(r: Row) -> bool:  # a start of a kind that has the value, for the same audience
+        return r[o] != value and shop.exists(lambda t: t[k] == r[k] and t[o] == value and shop.same_group(t, r))
+
+    starts = shop.seeds(has_it, 6)
+    assert len(starts) >= 4, (catalog, value)
+    for start in starts:
+        [got] = shop.turns(start["id"], said)
+        assert got is not None and got[o] == value, (said, start[o], got and got[o])
+        assert got[k] == start[k] and shop.same_group(got, start), (said, start[k], got[k])
+
+
+@pytest.mark.parametrize("catalog", ["sample", "retail"])
+def test_a_bare_comparative_stays_a_graded_step(request: pytest.FixtureRequest, catalog: str) -> None:
+    shop: Shop = request.getfixturevalue(catalog)
+    item = shop.engine.item(next(i for i, r in shop.rows.items() if r[shop.occasion].lower() == "casual"))
+    for said in ("more formal", "a bit dressier"):
+        plan = plan_turn(item, said, {}, shop.engine.index.schema, shop.engine.categories())
+        assert any(isinstance(op, Comparative) for op in plan.ops), said
+        assert not any(isinstance(op, Require) for op in plan.ops), said
+
+
+def test_black_tie_is_an_occasion_not_the_colour_black(sample: Shop) -> None:
+    start = next(r for r in sample.rows.values() if r["kind"] == "dress" and r["formality_name"] == "casual"
+                 and r["hue_family"] == "blue")
+    [got] = sample.turns(start["id"], "I need one for a black-tie dinner")
+    assert got is not None and got["formality_name"] == "formal" and got["hue_family"] != "black" or \
+        not sample.exists(lambda r: r["kind"] == "dress" and r["formality_name"] == "formal"
+                          and r["hue_family"] == "blue")
+    assert got is not None and got["formality_name"] == "formal"
+
+
+# ------------------------------------------------------------------ a value the current kind does not have
+
+def test_a_brand_that_does_not_make_this_kind_shows_its_closest_kind(retail: Shop) -> None:
+    checked = 0
+    brands = sorted({_retail_brand(r) for r in retail.rows.values()})
+    for start in list(retail.rows.values())[::97][:40]:
+        other = next((b for b in brands if b != _retail_brand(start)
+                      and not retail.exists(lambda r: _retail_brand(r) == b and r["articleType"] == start["articleType"])
+                      and retail.exists(lambda r: _retail_brand(r) == b and r["gender"] == start["gender"]
+                                        and r["masterCategory"] == start["masterCategory"])), None)
+        if other is None:
+            continue
+        [got] = retail.turns(start["id"], f"have you got anything by {other}?")
+        assert got is not None and _retail_brand(got) == other, (start["productDisplayName"], other, got)
+        assert got["gender"] == start["gender"] and got["masterCategory"] == start["masterCategory"]
+        checked += 1
+        if checked >= 8:
+            break
+    assert checked >= 5
+
+
+def test_a_material_this_kind_lacks_shows_the_closest_kind_that_has_it(sample: Shop) -> None:
+    checked = 0
+    materials = sorted({r["material"] for r in sample.rows.values()})
+    for start in list(sample.rows.values())[::41][:30]:
+        lacking = [m for m in materials if not sample.exists(lambda r: r["kind"] == start["kind"] and r["material"] == m)]
+        if not lacking:
+            continue
+        [got] = sample.turns(start["id"], f"could it be in {lacking[0]}?")
+        assert got is not None and got["material"] == lacking[0], (start["name"], lacking[0])
+        assert got["kind"] != start["kind"]
+        checked += 1
+    assert checked >= 5
+
+
+# ------------------------------------------------------------------ what a value turn keeps
+
+def test_a_colour_asked_keeps_every_other_attribute_some_item_keeps(shop: Shop) -> None:
+    kept_attrs = [shop.occasion] + (["gender"] if shop.audience else []) + \
+        (["material", "pattern"] if shop.brand is None else [])
+    checked = 0
+    for start in list(shop.rows.values())[::53][:40]:
+        colour = next((c for c in sorted({r[shop.colour] for r in shop.rows.values()}) if c != start[shop.colour]
+                       and shop.exists(lambda r: r[shop.kind] == start[shop.kind] and r[shop.colour] == c
+                                       and all(r[a] == start[a] for a in kept_attrs)
+                                       and (shop.brand is None or shop.brand(r) == shop.brand(start)))), None)
+        if colour is None:
+            continue
+        [got] = shop.turns(start["id"], f"would you have it in {colour.lower()}?")
+        assert got is not None and got[shop.colour] == colour and got[shop.kind] == start[shop.kind]
+        assert all(got[a] == start[a] for a in kept_attrs), (start, got)
+        if shop.brand is not None:
+            assert shop.brand(got) == shop.brand(start)
+        checked += 1
+        if checked >= 6:
+            break
+    assert checked >= 4
+
+
+# ------------------------------------------------------------------ brands on the retail catalog
+
+def test_a_kind_change_keeps_the_brand_where_it_makes_that_kind(retail: Shop) -> None:
+    checked = 0
+    for start in list(retail.rows.values())[::61][:60]:
+        brand = _retail_brand(start)
+        kinds = sorted({r["articleType"] for r in retail.rows.values() if _retail_brand(r) == brand
+                        and r["gender"] == start["gender"] and r["articleType"] != start["articleType"]
+                        and r["masterCategory"] == start["masterCategory"]})
+        if not kinds:
+            continue
+        kind = kinds[0]
+        [got] = retail.turns(start["id"], f"what about {kind.lower()} like this one?")
+        assert got is not None and got["articleType"] == kind, (start["productDisplayName"], kind, got)
+        assert _retail_brand(got) == brand and got["gender"] == start["gender"], (start["productDisplayName"], got)
+        checked += 1
+        if checked >= 8:
+            break
+    assert checked >= 5
+
+
+@pytest.mark.parametrize("said", ["same brand?", "anything else from {b}?"])
+def test_the_items_own_brand_gives_another_item_of_that_brand(retail: Shop, said: str) -> None:
+    checked = 0
+    for start in list(retail.rows.values())[::71][:30]:
+        brand = _retail_brand(start)
+        if not retail.exists(lambda r: r["id"] != start["id"] and _retail_brand(r) == brand
+                             and r["articleType"] == start["articleType"] and r["gender"] == start["gender"]):
+            continue
+        [got] = retail.turns(start["id"], said.format(b=brand))
+        assert got is not None and got["id"] != start["id"], (said, start["productDisplayName"])
+        assert _retail_brand(got) == brand and got["articleType"] == start["articleType"]
+        checked += 1
+    assert checked >= 5
