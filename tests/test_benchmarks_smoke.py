@@ -178,3 +178,23 @@ def test_scale_benchmark_runs_small(tmp_path: Path, sample_index_dir: Path) -> N
     text = scale.markdown({"indexing": indexing, "sizes": [found],
                            "run": {"started": "now", "seconds": 1.0, "load_start": 0.0, "load_end": 0.0}})
     assert "| 400 |" in text
+
+
+def test_encoding_benchmark_recall_and_verdict() -> None:
+    """benchmarks/encoding.py's arithmetic: recall@10 against the float top 10, and the verdict
+    names the fastest backend that keeps recall >= 0.98 and says whether it reaches 3x."""
+    from benchmarks import encoding
+
+    rng = np.random.default_rng(1)
+    items = rng.normal(size=(50, 8)).astype(np.float32)
+    queries = rng.normal(size=(5, 8)).astype(np.float32)
+    assert encoding.recall_at_10(queries, items, queries, items) == 1.0
+    assert encoding.recall_at_10(queries, items, -queries, items) < 0.5  # the opposite ranking
+    row = {"best": 1, "median": 1, "x_best": 1, "cosine_min": 1, "cosine_mean": 1}
+    result = {"backends": {"plain_loop": {**row, "x_median": 1.0, "recall_at_10": 1.0},
+                           "torch": {**row, "x_median": 1.1, "recall_at_10": 1.0},
+                           "onnx": {**row, "x_median": 1.9, "recall_at_10": 1.0},
+                           "onnx-int8": {**row, "x_median": 5.0, "recall_at_10": 0.9}}}
+    assert encoding.verdict(result) == ("onnx", False)
+    result["backends"]["onnx"]["x_median"] = 3.2
+    assert encoding.verdict(result) == ("onnx", True)
