@@ -132,11 +132,13 @@ class ServerPool:
         return ServerPair(settings, actions, rasa)
 
     def stop(self) -> None:
-        for pair in reversed(list(self.pairs.values())):
-            try:
-                pair.rasa.stop()
-            finally:
-                pair.actions.stop()
+        """Every pair's servers stopped, all at once (each stop waits for its process group to go)."""
+        import concurrent.futures
+
+        servers = [server for pair in self.pairs.values() for server in (pair.rasa, pair.actions)]
+        with concurrent.futures.ThreadPoolExecutor(max(1, len(servers))) as stopping:
+            for done in [stopping.submit(server.stop) for server in servers]:
+                done.result()
 
 
 _POOL: list[ServerPool] = []  # the session's pool, for the summary line
