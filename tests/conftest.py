@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -50,8 +52,6 @@ def sample_engine(sample_index_dir: Path):  # type: ignore[no-untyped-def]
 def private_settings(tmp_path_factory: pytest.TempPathFactory, name: str, index_dir: Path, **changes: object):  # type: ignore[no-untyped-def]
     """The settings from the environment with a private var folder, session store, shops folder
     and free ports, for servers a test starts; fails when `make setup` has not trained Rasa."""
-    import dataclasses
-
     from assistant.servers import free_port
     from assistant.settings import Settings
 
@@ -64,16 +64,132 @@ def private_settings(tmp_path_factory: pytest.TempPathFactory, name: str, index_
                                         "rasa_port": free_port(), **changes})
 
 
-@pytest.fixture(scope="session")
-def assistant_servers(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The action server and `rasa run` (all channels of credentials.yml) on free ports on
-    127.0.0.1, with a private var folder; stopped whatever happens. Yields the settings (its
-    `base_url` is the Rasa server's)."""
-    from assistant.servers import running
+@dataclasses.dataclass
+class ServerPair:
+    """The action server and `rasa run` of one settings key, shared by every test that asks for it."""
 
-    settings = private_settings(tmp_path_factory, "assistant-var", sample_index_dir, public_url=None)
-    with running(settings):
-        yield settings
+    settings: Any
+    actions: Any  # assistant.servers.Server
+    rasa: Any
+    uses: int = 0
+
+    @property
+    def url(self) -> str:
+        return str(self.rasa.url)
+
+    def restart_actions(self) -> None:
+        """The action server started again on its port (after a test stopped it)."""
+        self.actions = self.actions.restart()
+
+    def heal(self) -> None:
+        """Start again a server that a test stopped and did not bring back, so that the next test
+        finds the pair as the settings say."""
+        if self.actions.process.poll() is not None:
+            self.actions = self.actions.restart()
+        if self.rasa.process.poll() is not None:
+            self.rasa = self.rasa.restart()
+
+
+class ServerPool:
+    """One server pair per distinct settings (index, changed fields, extra Rasa environment),
+    started on first use, on free ports on 127.0.0.1 with a private var folder, and stopped when
+    the session ends, whatever happens. Tests that must kill or reconfigure a server in ways a
+    restart does not undo start their own (`private_settings` and `assistant.servers.running`)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.pairs: dict[tuple[Any, ...], ServerPair] = {}
+
+    def get(self, index_dir: Path, rasa_env: dict[str, str] | None = None, **changes: object) -> ServerPair:
+        """The pair for these settings (`rasa_env` values may name `{base_url}`), healed if a test
+        stopped one of its servers."""
+        key = (str(index_dir), tuple(sorted((k, repr(v)) for k, v in changes.items())),
+               tuple(sorted((rasa_env or {}).items())))
+        pair = self.pairs.get(key)
+        if pair is None:
+            pair = self.pairs[key] = self._start(index_dir, rasa_env or {}, changes)
+        pair.heal()
+        pair.uses += 1
+        return pair
+
+    def _start(self, index_dir: Path, rasa_env: dict[str, str], changes: dict[str, object]) -> ServerPair:
+        from assistant.servers import start_action_server, start_rasa, wait_until_up
+
+        settings = private_settings(self.tmp_path_factory, f"servers-{len(self.pairs)}", index_dir, **changes)
+        env = {k: v.format(base_url=settings.base_url) for k, v in rasa_env.items()}
+        # both at once: Rasa calls the action server only on a turn (as `Assistant.start` does)
+        actions = start_action_server(settings, settings.action_port, wait=False)
+        rasa = None
+        try:
+            rasa = start_rasa(settings, settings.rasa_port, settings.action_port, env, wait=False)
+            wait_until_up(actions)
+            wait_until_up(rasa)
+        except BaseException:
+            if rasa is not None:
+                rasa.stop()
+            actions.stop()
+            raise
+        return ServerPair(settings, actions, rasa)
+
+    def stop(self) -> None:
+        """Every pair's servers stopped, all at once (each stop waits for its process group to go)."""
+        import concurrent.futures
+
+        servers = [server for pair in self.pairs.values() for server in (pair.rasa, pair.actions)]
+        with concurrent.futures.ThreadPoolExecutor(max(1, len(servers))) as stopping:
+            for done in [stopping.submit(server.stop) for server in servers]:
+                done.result()
+
+
+_POOL: list[ServerPool] = []  # the session's pool, for the summary line
+
+
+@pytest.fixture(scope="session")
+def server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    """Shared server pairs keyed by settings (`server_pool.get(index_dir, **changes)`)."""
+    pool = ServerPool(tmp_path_factory)
+    _POOL.append(pool)
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
+@pytest.fixture(scope="module")
+def assistant_pair(server_pool: ServerPool, sample_index_dir: Path) -> ServerPair:
+    """The default pair on the sample index: the action server and `rasa run` (all channels of
+    credentials.yml), shared by every module that needs no other settings."""
+    return server_pool.get(sample_index_dir, public_url=None)
+
+
+@pytest.fixture(scope="module")
+def assistant_servers(assistant_pair: ServerPair):  # type: ignore[no-untyped-def]
+    """The default pair's settings (its `base_url` is the Rasa server's)."""
+    return assistant_pair.settings
+
+
+def sender_id(prefix: str) -> str:
+    """A sender id no other test uses (the shared servers keep every conversation)."""
+    import uuid
+
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """How many server pairs the pool shared, and how many times a Rasa server started in this
+    run (counted in the servers' logs under the run's temporary folder, launchers' included)."""
+    for pool in _POOL:
+        if pool.pairs:
+            terminalreporter.write_line(f"shared server pairs: {len(pool.pairs)} started, asked for "
+                                        f"{sum(p.uses for p in pool.pairs.values())} times")
+    try:
+        base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return
+    starts = sum(log.read_text(errors="replace").count("Starting Rasa server on")
+                 for log in Path(base).rglob("rasa_server*.log"))
+    if starts:
+        terminalreporter.write_line(f"Rasa server starts: {starts}")
 
 
 def sio(settings, clients: list) -> dict:  # type: ignore[no-untyped-def]

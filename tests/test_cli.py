@@ -32,6 +32,16 @@ def small_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d / "shop.csv"
 
 
+@pytest.fixture(scope="module")
+def small_index(small_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`small_csv` indexed once by the command, for the commands that only read an index."""
+    idx = tmp_path_factory.mktemp("small-index") / "idx"
+    r = run("index", str(small_csv), "--out", str(idx), "--id-column", "sku", "--text-columns", "title,blurb",
+            "--category-column", "type")
+    assert r.returncode == 0, r.stderr
+    return idx
+
+
 def test_index_names_the_columns_it_did_not_use(tmp_path: Path) -> None:
     catalog = tmp_path / "shop.csv"
     catalog.write_text("id,name,kind,image,note\n" + "".join(
@@ -99,10 +109,9 @@ def test_index_any_csv_then_walk_similar_search(small_csv: Path, tmp_path: Path)
      "no id column 'nope'"),
     (["search", "--index", "{idx}", "--query", " "], "--query is empty"),
 ])
-def test_bad_input_exits_2_with_one_line(small_csv: Path, tmp_path: Path, args: list[str], message: str) -> None:
-    idx = tmp_path / "idx"
-    assert run("index", str(small_csv), "--out", str(idx), "--id-column", "sku",
-               "--text-columns", "title,blurb", "--category-column", "type").returncode == 0
+def test_bad_input_exits_2_with_one_line(small_csv: Path, small_index: Path, tmp_path: Path, args: list[str],
+                                        message: str) -> None:
+    idx = small_index
     bad_seeds = tmp_path / "seeds.txt"
     bad_seeds.write_text("P1\nQ9\n")
     fmt = {"idx": idx, "tmp": tmp_path, "csv": small_csv, "bad_seeds": bad_seeds}

@@ -1,5 +1,5 @@
 """Hostile input through the REST channel: the real action server and Rasa server on free ports
-on 127.0.0.1, 2,000+ fuzzed requests (malformed bodies, every JSON type in every field, random
+on 127.0.0.1 (the shared default pair, tests/conftest.py; every sender id here is this run's own), 2,000+ fuzzed requests (malformed bodies, every JSON type in every field, random
 Unicode with lone surrogates and control characters, huge strings, injected intents and
 entities of every type, hostile sender ids). Afterwards: no 5xx, no traceback in either log,
 both servers answer, and a normal conversation still works."""
@@ -10,21 +10,26 @@ import json
 import random
 import urllib.error
 import urllib.request
-from pathlib import Path
+import uuid
 from typing import Any
 
 import pytest
 
 from assistant.common.limits import MAX_MESSAGE_CHARS, REQUEST_MAX_SIZE
-from assistant.servers import running, send
-from conftest import post_form, private_settings, sio
+from assistant.servers import send
+from conftest import post_form, sender_id, sio
+
+RUN = sender_id("hostile")  # this run's prefix of every sender id (the servers are shared)
 
 
-@pytest.fixture(scope="module")
-def servers(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = private_settings(tmp_path_factory, "hostile", sample_index_dir)
-    with running(settings) as (actions, rasa):
-        yield settings, rasa.url, actions, rasa
+def who(name: str) -> str:
+    return f"{RUN}-{name}"
+
+
+@pytest.fixture
+def servers(assistant_pair):  # type: ignore[no-untyped-def]
+    """The shared default pair as (settings, Rasa's URL, action server, Rasa server)."""
+    return assistant_pair.settings, assistant_pair.url, assistant_pair.actions, assistant_pair.rasa
 
 
 def post(url: str, body: bytes, timeout: float = 60.0) -> tuple[int, bytes]:
@@ -56,7 +61,7 @@ def hostile_bodies(rng: random.Random, n: int) -> list[bytes]:
                            b'{"sender": "a", "message": "hi"' + b" " * 10, json.dumps({"message": "hi"}).encode()]
     while len(bodies) < n:
         kind = rng.randrange(6)
-        sender: Any = f"fuzz-{rng.randrange(50)}" if rng.random() < 0.6 else rng.choice(
+        sender: Any = who(f"fuzz-{rng.randrange(50)}") if rng.random() < 0.6 else rng.choice(
             [_random_text(rng, rng.randrange(1, 40))] + VALUES)
         message: Any
         if kind == 0:  # random unicode
@@ -105,12 +110,12 @@ def test_fuzzed_requests_get_no_5xx_and_no_traceback(servers) -> None:  # type: 
                 assert json.loads(reply).get("error"), reply[:200]
     assert statuses.get(200, 0) > 300 and statuses.get(400, 0) > 300, statuses  # both paths exercised
     # a body over the HTTP limit: 413, nothing read
-    status, _ = post(url, json.dumps({"sender": "big", "message": "x" * (REQUEST_MAX_SIZE + 10)}).encode())
+    status, _ = post(url, json.dumps({"sender": who("big"), "message": "x" * (REQUEST_MAX_SIZE + 10)}).encode())
     assert status == 413
     # both servers still answer, and a normal conversation works
     for server in (actions, rasa):
         assert server.process.poll() is None, f"the {server.name} died"
-    replies = send(url, "after-fuzz", "show me a blue polo shirt")
+    replies = send(url, who("after-fuzz"), "show me a blue polo shirt")
     assert any((m.get("custom") or {}).get("type") == "gradrec_item" for m in replies), replies
     for log in (actions.log_path, rasa.log_path):
         text = log.read_text(errors="replace")
@@ -136,10 +141,10 @@ def test_bad_bodies_get_400_naming_the_field(servers, body: bytes, problem: str 
 
 def test_long_messages_are_cut_and_unknown_ids_not_echoed(servers) -> None:  # type: ignore[no-untyped-def]
     _, url, _, _ = servers
-    replies = send(url, "long-one", "show me a blue polo shirt " + "x" * (MAX_MESSAGE_CHARS * 20))
+    replies = send(url, who("long-one"), "show me a blue polo shirt " + "x" * (MAX_MESSAGE_CHARS * 20))
     assert replies and all(len(m.get("text") or "") < 2000 for m in replies)
     hostile = "<img src=x onerror=alert(1)>"
-    replies = send(url, "xss", '/search_item{"item_id": "' + hostile + '"}')
+    replies = send(url, who("xss"), '/search_item{"item_id": "' + hostile + '"}')
     assert replies and not any("<img" in json.dumps(m) for m in replies), replies
 
 
@@ -162,9 +167,9 @@ def test_nested_json_gets_400_never_a_5xx(servers) -> None:  # type: ignore[no-u
     _, url, _, _ = servers
     for depth in (10, 100, 500, 900, 1000, 3000, 30000):
         for body in ("[" * depth + "]" * depth,
-                     json.dumps({"sender": "deep", "message": "hi"})[:-1] + ', "metadata": {"x": '
+                     json.dumps({"sender": who("deep"), "message": "hi"})[:-1] + ', "metadata": {"x": '
                      + "[" * depth + "]" * depth + "}}",
-                     '{"sender": "deep", "message": ' + "[" * depth + "]" * depth + "}"):
+                     '{"sender": "' + who("deep") + '", "message": ' + "[" * depth + "]" * depth + "}"):
             status, reply = post(url, body.encode())
             assert status in (200, 400, 413), (depth, status, reply[:300])
 
@@ -173,31 +178,31 @@ def test_metadata_is_kept_small_in_the_tracker_store(servers) -> None:  # type: 
     settings, url, _, _ = servers
     junk = {"blob": "x" * 60_000, "nested": [{"k": "v" * 100}] * 20}
     for i in range(5):
-        status, reply = post(url, json.dumps({"sender": "meta-big", "message": "show me a blue polo shirt",
+        status, reply = post(url, json.dumps({"sender": who("meta-big"), "message": "show me a blue polo shirt",
                                               "metadata": junk}).encode())
         assert status == 200, reply[:300]
-    sizes = [len(data) for _, data in _events(settings, "meta-big")]
+    sizes = [len(data) for _, data in _events(settings, who("meta-big"))]
     assert sizes and max(sizes) < 8_000, max(sizes)  # the 60 KB a client sent is not stored
-    users = [json.loads(data) for kind, data in _events(settings, "meta-big") if kind == "user"]
+    users = [json.loads(data) for kind, data in _events(settings, who("meta-big")) if kind == "user"]
     assert users and all("blob" not in json.dumps(u) for u in users)
 
 
 def test_control_characters_in_every_field_forge_no_log_line(servers) -> None:  # type: ignore[no-untyped-def]
     settings, url, actions, _ = servers
     forged = "\nFORGED-LINE 2026 actions ERROR someone else did this\r\x1b[2K"
-    send(url, "ctl-1", "show me a blue polo shirt")
+    send(url, who("ctl-1"), "show me a blue polo shirt")
     bodies = [
-        {"sender": "ctl-1", "message": "/refine" + json.dumps({"attribute": "dark" + forged})},
-        {"sender": "ctl-1", "message": "/refine" + json.dumps({"direction": forged, "intensity": forged})},
-        {"sender": "ctl-1", "message": "/refine" + json.dumps({"colour" + forged: "black"})},  # an entity name
-        {"sender": "ctl-1", "message": "/ask" + json.dumps({forged: forged})},
-        {"sender": "ctl-1", "message": '/refine{"attribute": "dark' + forged + '"}'},  # raw, in the JSON
-        {"sender": "ctl-1", "message": '/refine{"colour' + forged + '": "black"}'},
-        {"sender": "ctl-1", "message": "darker" + forged},
-        {"sender": "ctl" + forged, "message": "hi"},
-        {"sender": "ctl-1", "message": "hi", "metadata": {"shop": forged}},
-        {"sender": "ctl-1", "message": "hi", "metadata": {"item": forged}},
-        {"sender": "ctl-1", "message": "/search_item" + json.dumps({"item_id": forged})},
+        {"sender": who("ctl-1"), "message": "/refine" + json.dumps({"attribute": "dark" + forged})},
+        {"sender": who("ctl-1"), "message": "/refine" + json.dumps({"direction": forged, "intensity": forged})},
+        {"sender": who("ctl-1"), "message": "/refine" + json.dumps({"colour" + forged: "black"})},  # an entity name
+        {"sender": who("ctl-1"), "message": "/ask" + json.dumps({forged: forged})},
+        {"sender": who("ctl-1"), "message": '/refine{"attribute": "dark' + forged + '"}'},  # raw, in the JSON
+        {"sender": who("ctl-1"), "message": '/refine{"colour' + forged + '": "black"}'},
+        {"sender": who("ctl-1"), "message": "darker" + forged},
+        {"sender": who("ctl") + forged, "message": "hi"},
+        {"sender": who("ctl-1"), "message": "hi", "metadata": {"shop": forged}},
+        {"sender": who("ctl-1"), "message": "hi", "metadata": {"item": forged}},
+        {"sender": who("ctl-1"), "message": "/search_item" + json.dumps({"item_id": forged})},
     ]
     for body in bodies:
         status, reply = post(url, json.dumps(body).encode())
@@ -215,7 +220,8 @@ def test_the_voice_webhook_checks_the_caller_id(servers) -> None:  # type: ignor
         assert status == 400 and "'From'" in body, (caller[:20], status, body)
     status, body = post_form(hook, {"SpeechResult": "hello", "CallSid": "CA0"})  # no caller id at all
     assert status == 400 and "'From'" in body, body
-    status, body = post_form(hook, {"From": "+15005550009", "SpeechResult": "show me a blue polo shirt",
+    caller = "+1" + str(uuid.uuid4().int)[:10]  # this run's own caller
+    status, body = post_form(hook, {"From": caller, "SpeechResult": "show me a blue polo shirt",
                                     "CallSid": "CA0"})
     assert status == 200 and "<Say" in body, body
 
@@ -341,7 +347,7 @@ def test_a_reply_starts_from_the_item_the_client_shows(servers) -> None:  # type
     _, url, _, _ = servers
 
     def turn(message: str, shows: str | None = None) -> str:
-        body: dict[str, Any] = {"sender": "dropped", "message": message}
+        body: dict[str, Any] = {"sender": who("dropped"), "message": message}
         if shows:
             body["metadata"] = {"item": shows}
         status, reply = post(url, json.dumps(body).encode())
@@ -356,17 +362,20 @@ def test_a_reply_starts_from_the_item_the_client_shows(servers) -> None:  # type
     assert turn("go back", seen) == first  # back from what the shopper saw, not from the lost item
 
 
-def test_a_failed_action_gets_a_sentence_and_the_turn_is_taken_back(servers) -> None:  # type: ignore[no-untyped-def]
-    """The last test of the module: it stops the action server."""
+def test_a_failed_action_gets_a_sentence_and_the_turn_is_taken_back(servers, assistant_pair) -> None:  # type: ignore[no-untyped-def]
+    """It stops the shared action server, and starts it again whatever happens."""
     settings, url, actions, _ = servers
-    assert any((m.get("custom") or {}).get("item") for m in send(url, "fails", "show me a blue polo shirt"))
+    assert any((m.get("custom") or {}).get("item") for m in send(url, who("fails"), "show me a blue polo shirt"))
     actions.stop()  # the action server is gone (killed, restarting)
-    replies = send(url, "fails", "something darker")
+    try:
+        replies = send(url, who("fails"), "something darker")
+    finally:
+        assistant_pair.restart_actions()
     assert [m.get("text") for m in replies] == ["Sorry, something went wrong; say that again?"], replies
-    kinds = [kind for kind, _ in _events(settings, "fails")]
+    kinds = [kind for kind, _ in _events(settings, who("fails"))]
     # the user's turn is taken back ("rewind"): the conversation does not count it as answered
     assert kinds[-4:] == ["action", "rewind", "bot", "followup"] or kinds[-5:-1] == ["action", "rewind", "bot",
                                                                                        "followup"], kinds[-8:]
     log = _rasa_log(settings)
-    assert "the action server did not run action_refine for fails" in log
+    assert f"the action server did not run action_refine for {who('fails')}" in log
     assert "Traceback" not in log, log[log.find("Traceback") - 300: log.find("Traceback") + 1500]

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from benchmarks.shopper import Catalog, shown_id
-from conftest import ROOT, private_settings
+from conftest import ROOT
 
 RETAIL_CSV = ROOT / "data" / "catalog" / "retail" / "items.csv"
 RETAIL_INDEX = ROOT / "var" / "index" / "retail"
@@ -121,15 +121,13 @@ def test_the_lightness_of_colour_names_is_cielab() -> None:
 # --------------------------------------------------------------------------- the served assistant
 
 @pytest.fixture(scope="module")
-def rest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, str], dict[str, str] | None]]:
-    """Both servers on the retail index; yields say(sender, text) -> the CSV row of the item the
-    reply shows (None when it shows none)."""
+def rest(server_pool: Any) -> Iterator[Callable[[str, str], dict[str, str] | None]]:
+    """Both servers on the retail index (a pair of their own settings, tests/conftest.py); yields
+    say(sender, text) -> the CSV row of the item the reply shows (None when it shows none)."""
     import httpx
 
-    from assistant.servers import running
-
-    settings = private_settings(tmp_path_factory, "retail-e2e-var", ensure_retail_index(), public_url=None)
-    with running(settings), httpx.Client(timeout=300.0) as http:
+    settings = server_pool.get(ensure_retail_index(), public_url=None).settings
+    with httpx.Client(timeout=300.0) as http:
         def say(sender: str, text: str) -> dict[str, str] | None:
             r = http.post(settings.base_url + "/webhooks/rest/webhook", json={"sender": sender, "message": text})
             r.raise_for_status()

@@ -24,9 +24,9 @@ import jwt
 import pytest
 
 from assistant.common.gate import Gate, Refused, split
-from assistant.servers import running, send
+from assistant.servers import send
 from assistant.settings import Settings
-from conftest import ROOT, post_form, private_settings, sio
+from conftest import ROOT, post_form, sender_id, sio
 
 SECRET = "tests-only-secret-" + "0123456789abcdef" * 2
 COLOURS = {"red": (200, 30, 30), "black": (15, 15, 15), "green": (30, 150, 60), "white": (245, 245, 245)}
@@ -254,7 +254,8 @@ def test_two_shops_in_one_deployment(assistant_servers: Settings, sample_index_d
                                      tmp_path_factory: pytest.TempPathFactory) -> None:
     s = assistant_servers  # the shared servers (tests/conftest.py); their shops folder is private
     # a shop added while the servers run: its index folder appears under GRADREC_SHOPS
-    status, body = post(s, {"sender": "alice", "message": "show me a red hoodie", "metadata": {"shop": "outdoor"}})
+    status, body = post(s, {"sender": sender_id("alice"), "message": "show me a red hoodie",
+                            "metadata": {"shop": "outdoor"}})
     assert (status, body) == (404, {"error": "no shop named 'outdoor' in this deployment"})
     staging = make_shop(tmp_path_factory.mktemp("outdoor-src"))
     s.shops_dir.mkdir(parents=True, exist_ok=True)
@@ -278,7 +279,7 @@ def test_two_shops_in_one_deployment(assistant_servers: Settings, sample_index_d
 
     def shopper(n: int) -> None:
         """One sender in both shops at once, turns interleaved: neither walk sees the other's items."""
-        who = f"shopper{n}"
+        who = sender_id(f"shopper{n}")
         hoodie = in_outdoor(who, "show me a red hoodie")
         polo = in_sample(who, "show me a blue polo shirt")
         assert outdoor[hoodie]["category"] == "hoodie"
@@ -294,7 +295,8 @@ def test_two_shops_in_one_deployment(assistant_servers: Settings, sample_index_d
             f.result()
 
     # the shop's images, by the URL its cards carry; the default catalog's ids are not in it
-    status, messages = post(s, {"sender": "img", "message": "show me a green hoodie", "metadata": {"shop": "outdoor"}})
+    status, messages = post(s, {"sender": sender_id("img"), "message": "show me a green hoodie",
+                                "metadata": {"shop": "outdoor"}})
     found = item_id(messages)
     image = next(m["image"] for m in messages if m.get("image"))
     assert image == f"{s.base_url}/images/outdoor/{found}"
@@ -321,11 +323,9 @@ def test_two_shops_in_one_deployment(assistant_servers: Settings, sample_index_d
 
 
 @pytest.fixture(scope="module")
-def signed_servers(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = private_settings(tmp_path_factory, "signed-var", sample_index_dir, public_url=None,
-                                jwt_secret=SECRET)
-    with running(settings):
-        yield settings
+def signed_servers(server_pool: Any, sample_index_dir: Path) -> Settings:
+    """Both servers taking only signed senders (a pair of their own settings, tests/conftest.py)."""
+    return server_pool.get(sample_index_dir, public_url=None, jwt_secret=SECRET).settings  # type: ignore[no-any-return]
 
 
 @pytest.mark.rasa

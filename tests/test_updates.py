@@ -20,6 +20,8 @@ from gradrec_core.encoders import MiniLMEncoder
 from gradrec_core.index import read_row_keys, version_dir
 from gradrec_core.types import Item
 
+from conftest import sender_id
+
 SPEC = CatalogSpec(id_column="sku", text_columns=("title", "blurb"), category_column="kind",
                    numeric_columns=("price",))
 COLOURS = ["navy", "midnight blue", "royal blue", "sky blue", "powder blue", "cobalt", "black", "charcoal",
@@ -265,8 +267,9 @@ def test_an_update_lands_while_shoppers_walk_on_the_served_assistant(assistant_s
         assert status == 200, messages
         return messages
 
-    gone = item_id(say("u1", "show me a red hoodie"))
-    kept = item_id(say("u2", "show me black boots"))
+    u1, u2 = sender_id("u1"), sender_id("u2")  # the servers are shared: senders no other test uses
+    gone = item_id(say(u1, "show me a red hoodie"))
+    kept = item_id(say(u2, "show me black boots"))
     assert gone in before and kept in before and gone != kept
     # the update: u1's item leaves the catalog, u2's changes price (no re-embedding)
     with open(tmp_path / "src" / "shop.csv", newline="") as f:
@@ -282,15 +285,15 @@ def test_an_update_lands_while_shoppers_walk_on_the_served_assistant(assistant_s
     after = catalog(s.shops_dir / "live")
     assert gone not in after
 
-    messages = say("u1", "something darker")
+    messages = say(u1, "something darker")
     texts = " ".join(m.get("text") or "" for m in messages)
     assert "no longer available" in texts and "find an item first" not in texts, messages
     now = item_id(messages)
     assert now in after and now != gone, messages
     # u2's walk goes on, and its item carries the new price
-    lighter = item_id(say("u2", "something lighter"))
+    lighter = item_id(say(u2, "something lighter"))
     assert lighter in after and lighter != kept  # black boots: lighter ones exist, darker none
-    raw = say("u2", "go back")
+    raw = say(u2, "go back")
     back = [m for m in raw if (m.get("custom") or {}).get("item")]
     assert back and back[-1]["custom"]["item"]["id"] == kept, raw
     card = back[-1]["custom"]["item"]["attributes"]  # labelled by column, the price with its currency

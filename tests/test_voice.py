@@ -15,15 +15,15 @@ import pytest
 
 from assistant.servers import send
 from assistant.settings import Settings
-from conftest import post_form
+from conftest import post_form, sender_id
 from gradrec_core import load_index
 from gradrec_core.critique import render
 
 
-def post_voice(settings: Settings, speech: str | None, call_status: str = "in-progress") -> ET.Element:
+def post_voice(settings: Settings, caller: str, speech: str | None, call_status: str = "in-progress") -> ET.Element:
     """POST the form fields Twilio posts after a <Gather input="speech">; the TwiML answer."""
     form = {"CallSid": "CA0123456789abcdef0123456789abcdef", "AccountSid": "AC0123456789abcdef0123456789abcdef",
-            "From": "+15005550006", "To": "+15005550001", "CallStatus": call_status, "Direction": "inbound",
+            "From": caller, "To": "+15005550001", "CallStatus": call_status, "Direction": "inbound",
             "ApiVersion": "2010-04-01", "Confidence": "0.92"}
     if speech is not None:
         form["SpeechResult"] = speech
@@ -33,6 +33,12 @@ def post_voice(settings: Settings, speech: str | None, call_status: str = "in-pr
     with urllib.request.urlopen(request, timeout=120) as r:
         assert r.status == 200 and r.headers["Content-Type"].startswith("text/xml")
         return ET.fromstring(r.read())
+
+
+def new_caller() -> str:
+    import uuid
+
+    return "+1" + str(uuid.uuid4().int)[:10]
 
 
 def said(twiml: ET.Element) -> str:
@@ -60,38 +66,38 @@ def test_voice_replies_name_the_item_and_read_well_aloud(assistant_servers: Sett
     settings = assistant_servers
     index = load_index(settings.index_dir)
     lightness = lambda item_id: float(index.item(item_id).metadata["lightness"])  # noqa: E731
-    caller = "+15005550006"
+    caller = new_caller()  # the servers are shared: a caller no other test uses
 
-    greeting = said(post_voice(settings, None, call_status="ringing"))  # the call is answered
+    greeting = said(post_voice(settings, caller, None, call_status="ringing"))  # the call is answered
     assert_speakable(greeting, index)
 
-    first = said(post_voice(settings, "show me a blue polo shirt"))
+    first = said(post_voice(settings, caller, "show me a blue polo shirt"))
     assert_speakable(first, index)
     # the item the voice named is the one the engine holds for this caller (the sender is `From`)
     seed = _current(settings, caller)
     assert index.item(seed).category == "polo shirt"
     assert spoken(index, seed) in first, first
 
-    darker = said(post_voice(settings, "something darker"))
+    darker = said(post_voice(settings, caller, "something darker"))
     assert_speakable(darker, index)
     step = _current(settings, caller)
     assert step != seed and index.item(step).category == "polo shirt" and lightness(step) < lightness(seed)
     assert spoken(index, step) in darker and "darker" in darker, darker
 
-    price = said(post_voice(settings, "how much is it?"))
+    price = said(post_voice(settings, caller, "how much is it?"))
     assert_speakable(price, index)
     value = float(index.item(step).metadata["price"])
     assert f"{int(value)} dollars" in price and not re.search(r"\d\.\d", price), price
 
-    silence = said(post_voice(settings, None))  # nothing heard: the last reply again
+    silence = said(post_voice(settings, caller, None))  # nothing heard: the last reply again
     assert silence == price
-    assert said(post_voice(settings, "repeat that")) == price  # asked: the last reply again
+    assert said(post_voice(settings, caller, "repeat that")) == price  # asked: the last reply again
 
-    what = said(post_voice(settings, "what is it?"))  # the current item, in full
+    what = said(post_voice(settings, caller, "what is it?"))  # the current item, in full
     assert_speakable(what, index)
     assert spoken(index, step) in what and f"{int(value)} dollars" in what, what
 
-    chosen = said(post_voice(settings, "I'll take it"))
+    chosen = said(post_voice(settings, caller, "I'll take it"))
     assert_speakable(chosen, index)
     assert spoken(index, step) in chosen and f"{int(value)} dollars" in chosen, chosen
 
@@ -129,7 +135,7 @@ def test_prices_said_as_a_person_says_them() -> None:
 def test_payloads_carry_image_urls_served_by_the_assistant(assistant_servers: Settings) -> None:
     settings = assistant_servers
     index = load_index(settings.index_dir)
-    messages = send(settings.base_url, "images-shopper", "show me a red maxi dress")
+    messages = send(settings.base_url, sender_id("images-shopper"), "show me a red maxi dress")
     card = next(m["custom"]["item"] for m in messages if (m.get("custom") or {}).get("type") == "gradrec_item")
     images = [m["image"] for m in messages if m.get("image")]
     assert images == [card["image"]] == [f"{settings.base_url}/images/{card['id']}"]
@@ -169,24 +175,11 @@ def twilio_signature(url: str, form: dict[str, str], token: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def signed_servers(sample_index_dir: Any, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def signed_servers(server_pool: Any, sample_index_dir: Any) -> Settings:
     """Both servers with GRADREC_TWILIO_AUTH_TOKEN set (and GRADREC_PUBLIC_URL, the URL base
-    Twilio signs), on free ports; stopped whatever happens."""
-    from assistant.servers import start_action_server, start_rasa
-    from conftest import private_settings
-
-    settings = private_settings(tmp_path_factory, "signed-voice", sample_index_dir, public_url=None)
-    env = {"GRADREC_INDEX": str(settings.index_dir), "GRADREC_DB_URL": settings.db_url}
-    actions = start_action_server(settings, settings.action_port, env)
-    rasa = None
-    try:
-        rasa = start_rasa(settings, settings.rasa_port, settings.action_port,
-                          {"GRADREC_TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "GRADREC_PUBLIC_URL": settings.base_url})
-        yield settings
-    finally:
-        if rasa is not None:
-            rasa.stop()
-        actions.stop()
+    Twilio signs), on free ports (a pair of their own settings, tests/conftest.py)."""
+    return server_pool.get(sample_index_dir, {"GRADREC_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,  # type: ignore[no-any-return]
+                                              "GRADREC_PUBLIC_URL": "{base_url}"}, public_url=None).settings
 
 
 def test_only_calls_signed_by_twilio_are_answered(signed_servers: Settings) -> None:
@@ -194,7 +187,7 @@ def test_only_calls_signed_by_twilio_are_answered(signed_servers: Settings) -> N
     index = load_index(settings.index_dir)
     url = f"{settings.base_url}/webhooks/twilio_voice/webhook"
     form = {"CallSid": "CA0123456789abcdef0123456789abcdef", "AccountSid": "AC0123456789abcdef0123456789abcdef",
-            "From": "+15005550009", "To": "+15005550001", "CallStatus": "in-progress",
+            "From": new_caller(), "To": "+15005550001", "CallStatus": "in-progress",
             "SpeechResult": "show me a blue polo shirt"}
 
     status, body = post_form(url, form, twilio_signature(url, form, TWILIO_TOKEN))
