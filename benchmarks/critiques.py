@@ -658,7 +658,7 @@ def off_scale_starts(runners: dict[str, Runner], items: list[Any], rng: random.R
         starts: dict[str, int] = {}
         for it in pool[:n]:
             starts[value(it, column)] = starts.get(value(it, column), 0) + 1
-        names = ("critique engine (this change)", "paper", "similarity baseline")
+        names = [k for k in ("critique engine (this change)", "paper", "similarity baseline") if k in runners]
         with progress(total=len(cases) * len(names), desc=f"{text} (off-scale starts)") as bar:
             out[text] = {"starts": starts, **{name: single_turns(runners[name], items, cases,
                                                                  set(truth.asked_other.get(attribute, ())), bar, truth)
@@ -751,21 +751,10 @@ def markdown(r: dict[str, Any]) -> str:
                       "others kept (worst column)", "worst column, where the catalog allowed", "false ends", "walk length (of 10)",
                       "longest walk the catalog allows", "share of it walked"], rows))
     out.append("")
-    out.append("### Intensity: one step from the same seeds (signed ground-truth change, + is the asked way)\n")
-    rows = []
-    for text, e in r["intensity"].items():
-        bit, plain, much = (e[k]["this change"] for k in ("a bit", "plain", "much"))
-        ordered = all(x is not None for x in (bit["change"], plain["change"], much["change"])) and \
-            bit["change"] < plain["change"] < much["change"]
-        rows.append([text, fmt(bit["change"]), fmt(plain["change"]), fmt(much["change"]),
-                     "✓" if ordered else "✗", fmt(plain["share"]), _pass(plain["at_most_half"], 1.0),
-                     _pass(plain.get("at_most_half_where_possible"), 1.0),
-                     fmt(e["plain"]["before"]["change"]), fmt(e["plain"]["before"]["share"])])
-    out.append(table(["critique", "a bit", "plain", "much", "a bit < plain < much",
-                      "plain: share of remaining range", "plain steps <= half the range",
-                      "... where the catalog had a closer step",
-                      "before: plain change", "before: share"], rows))
-    out.append("")
+    if r.get("note"):
+        out.append(r["note"] + "\n")
+    if r.get("intensity"):
+        out.append(intensity_markdown(r))
     if r.get("off_scale"):
         out.append(off_scale_markdown(r["off_scale"]))
     for key, title, target in (("substitutions", "Substitutions (\"does it come in black?\")", 0.9),
@@ -804,11 +793,30 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def intensity_markdown(r: dict[str, Any]) -> str:
+    out = ["### Intensity: one step from the same seeds (signed ground-truth change, + is the asked way)\n"]
+    rows = []
+    for text, e in r["intensity"].items():
+        bit, plain, much = (e[k]["this change"] for k in ("a bit", "plain", "much"))
+        ordered = all(x is not None for x in (bit["change"], plain["change"], much["change"])) and \
+            bit["change"] < plain["change"] < much["change"]
+        rows.append([text, fmt(bit["change"]), fmt(plain["change"]), fmt(much["change"]),
+                     "✓" if ordered else "✗", fmt(plain["share"]), _pass(plain["at_most_half"], 1.0),
+                     _pass(plain.get("at_most_half_where_possible"), 1.0),
+                     fmt(e["plain"]["before"]["change"]), fmt(e["plain"]["before"]["share"])])
+    out.append(table(["critique", "a bit", "plain", "much", "a bit < plain < much",
+                      "plain: share of remaining range", "plain steps <= half the range",
+                      "... where the catalog had a closer step",
+                      "before: plain change", "before: share"], rows))
+    out.append("")
+    return "\n".join(out)
+
+
 def off_scale_markdown(off: dict[str, Any]) -> str:
-    names = ("critique engine (this change)", "paper", "similarity baseline")
     rows = []
     for text, e in off.items():
         starts = ", ".join(f"{k} {v}" for k, v in sorted(e["starts"].items()))
+        names = [k for k in ("critique engine (this change)", "paper", "similarity baseline") if k in e]
         for name in names:
             m = e[name]
             rows.append([f"{text} (from {starts})" if name == names[0] else "", name,

@@ -230,7 +230,9 @@ class AxisBuilder:
         best: tuple[float, str] | None = None
         for c in self.index.schema.attributes:
             present = [v for v in set(self.index.column(c.name)[rows]) if v]
-            if len(present) < 2:
+            # one value, naming the asked end ("casual" on every casual shoe): the kind is at that
+            # end, so nothing is further (not a walk on the text instead)
+            if len(present) < 2 and not (present and _stems(_value_words(present[0])) & _stems(op.pole)):
                 continue
             words_of = {v: _stems(_value_words(v)) for v in present}
             a = sum(1 for v in present if words_of[v] & pole)
@@ -519,7 +521,7 @@ def graded_step(
         if not np.isfinite(l0):  # the current item has no value on this axis: start from the bottom
             # (a column's lowest level is no step from an item off its scale: "more formal"
             # from a party shirt is not a casual one)
-            below = 0.0 if ax.source.startswith("column:") else 1.0
+            below = 0.0 if ax.source.startswith("column:") and index.items[current].category == category else 1.0
             l0 = float(np.nanmin(lv_rows)) - below if np.isfinite(lv_rows).any() else 0.0
             q0 = 0.0
         else:
