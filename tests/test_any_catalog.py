@@ -307,6 +307,18 @@ def test_more_formal_from_an_occasion_off_the_scale_is_not_casual(shop_engine, t
         assert got["articleType"] == "Shirts" and got["usage"] in ("Smart Casual", "Formal"), got["productDisplayName"]
 
 
+def test_a_kind_whose_items_all_name_the_asked_end_is_that_end(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    # formal shoes, "more casual": casual shoes (every one Casual); "even more casual": the end,
+    # not another casual shoe along the text (it was: casual shoe after casual shoe)
+    starts = [r for r in truth.values() if r["articleType"] == "Formal Shoes"][:4]
+    assert starts
+    for start in starts:
+        first, second = _turns(shop_engine, start["id"], "more casual", "even more casual")
+        assert truth[first.item.id]["usage"] == "Casual", truth[first.item.id]["productDisplayName"]
+        assert second.item is None and second.step is not None and second.step.end_reached, \
+            truth[second.item.id]["productDisplayName"] if second.item else None
+
+
 def test_the_kind_itself_is_the_change_when_a_sibling_kind_names_the_comparative(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
     for said, source, target in (("something sportier", "Casual Shoes", "Sports Shoes"),
                                  ("flatter", "Heels", "Flats"),
