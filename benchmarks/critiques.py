@@ -4,6 +4,7 @@ paper's walk, the engine as it was before the critique planner (`Engine.refine` 
 same prompts, full engine config) and the similarity baseline, all in the same run.
 
     python benchmarks/critiques.py [--quick] [--index DIR]
+    python benchmarks/critiques.py --catalog retail [--quick]   # after `make retail`
 
 Kinds measured (targets from issue 7, verdicts in docs/RESULTS.md):
 - comparatives: lightness, length, sleeve length, heel height, formality; 10-step walks of
@@ -17,13 +18,20 @@ Kinds measured (targets from issue 7, verdicts in docs/RESULTS.md):
 - compound ("darker and cheaper", "shorter, in black") and questions ("what colours does it
   come in?", "how much is it?", "what is it made of?").
 Ground truth is the catalog's columns, read from the items (never from the engine's axes).
+
+`--catalog retail` runs the comparatives (walks and intensity) on the second catalog (`make
+retail`: an occasion column, colour names only), with its ground truth (`RETAIL`): the occasion
+scale Casual < Smart Casual < Formal, Sports for "sportier", and CIELAB of the colour names from
+matplotlib's colour dictionaries, computed here (`name_lab_truth`), not by the engine's code.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import random
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import DEFAULT_INDEX, Sample, Stopwatch, fmt, gt, progress, save, table  # noqa: E402
+from benchmarks.common import DEFAULT_INDEX, REPO, Sample, Stopwatch, fmt, gt, progress, save, table  # noqa: E402
 
 STEPS = 10
 SEEDS = 50  # per task (a task is one attribute and one direction)
@@ -62,6 +70,11 @@ def lab(item: Any) -> np.ndarray | None:
         rgb = np.array([float(item.metadata[c]) for c in ("color_r", "color_g", "color_b")]) / 255.0
     except (KeyError, TypeError, ValueError):
         return None
+    return _rgb_to_lab(rgb)
+
+
+def _rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in 0..1 -> CIELAB (D65)."""
     lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
     xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ lin
     xyz /= np.array([0.95047, 1.0, 1.08883])
@@ -77,6 +90,104 @@ OPEN_VOCABULARY: dict[str, tuple[str, Callable[[np.ndarray], float]]] = {
     "brighter": ("L*", lambda v: v[0]),
     "warmer": ("a* + b* (toward orange)", lambda v: v[1] + v[2]),
 }
+
+
+# ----------------------------------------------------------------------------- ground truths
+
+@dataclass(frozen=True)
+class Truth:
+    """A catalog's ground truth for the comparatives: the walks asked, the value of an item on
+    each measured attribute (`value(item, attribute)`, None when it has none), the other
+    attributes whose keeping is counted, the attribute not counted as kept when one is asked,
+    the smallest change that counts as further, and the attributes a swatch-hidden engine is
+    measured on."""
+
+    name: str
+    index: Path
+    comparatives: tuple[tuple[str, str, int], ...]
+    value: Callable[[Any, str], Any]
+    others: tuple[str, ...]
+    asked_other: dict[str, tuple[str, ...]]
+    distinguishable: dict[str, float] = field(default_factory=dict)
+    colour_attributes: frozenset[str] = frozenset()
+    full: bool = False  # the sample's single-turn tasks too (substitutions, prices, questions ...)
+    # a step onto an item with no level on the asked attribute counts as a wrong step (an
+    # off-scale occasion); False: the step is not counted (the sample: it left the kind)
+    no_level_is_wrong: bool = False
+
+
+SAMPLE = Truth("sample", DEFAULT_INDEX, COMPARATIVES, gt, OTHERS,
+               {a: (c,) for a, c in ASKED_OTHER.items()} | {"lightness": ("hue_family",)},
+               DISTINGUISHABLE, frozenset(COLOUR_ATTRIBUTES), full=True)
+
+# The retail catalog (`make retail`): an occasion column `usage` (Casual, Smart Casual, Formal,
+# Sports, Ethnic, Party, Travel) and colour names in `baseColour`. Formality is the scale the
+# issue names, Casual < Smart Casual < Formal; Sports, Ethnic, Party and Travel are off it (no
+# level: a step that lands on one is not a step along it, see `_moves`). "Sportier" is Sports
+# against every other occasion.
+RETAIL_FORMALITY = {"casual": 0.0, "smart casual": 1.0, "formal": 2.0}
+RETAIL_CSV = REPO / "data" / "catalog" / "retail" / "items.csv"
+
+
+def name_lab_truth(name: str) -> np.ndarray | None:
+    """Ground truth for a colour name, independent of the engine's grounding
+    (`gradrec_core.colour`): the CSS4/X11 colour of the whole name (spaces dropped), else the
+    XKCD survey's, else the same for its words from the last (the head noun: "Coffee Brown" ->
+    brown, "Grey Melange" -> grey); no blending, no modifiers. None when no word is held."""
+    from matplotlib import colors as mcolors
+
+    words = " ".join(str(name or "").lower().replace("-", " ").split()).split()
+    for candidate in [" ".join(words)] + words[::-1]:
+        for key in (candidate.replace(" ", ""), candidate.replace(" ", "").replace("grey", "gray"),
+                    f"xkcd:{candidate}", f"xkcd:{candidate.replace('gray', 'grey')}"):
+            hx = mcolors.CSS4_COLORS.get(key) or mcolors.XKCD_COLORS.get(key)
+            if hx:
+                return _rgb_to_lab(np.array(mcolors.to_rgb(hx)))
+    return None
+
+
+class RetailTruth:
+    """`Truth.value` for the retail catalog, read from the catalog CSV by item id."""
+
+    def __init__(self, path: Path = RETAIL_CSV) -> None:
+        if not path.is_file():
+            raise SystemExit(f"{path}: no retail catalog; run `make retail` first")
+        with path.open(newline="") as f:
+            self.rows = {r["id"]: r for r in csv.DictReader(f)}
+        self.labs = {v: name_lab_truth(v) for v in {r["baseColour"] for r in self.rows.values()}}
+
+    def __call__(self, item: Any, attribute: str) -> Any:
+        if attribute == "kind":
+            return item.category
+        row = self.rows.get(item.id)
+        if row is None:
+            return None
+        if attribute == "formality":
+            return RETAIL_FORMALITY.get(row["usage"].strip().lower())
+        if attribute == "sport":
+            return float(row["usage"].strip().lower() == "sports") if row["usage"].strip() else None
+        if attribute in ("lightness", "chroma"):
+            v = self.labs.get(row["baseColour"])
+            if v is None:
+                return None
+            return float(v[0]) if attribute == "lightness" else float(np.hypot(v[1], v[2]))
+        return row.get(attribute) or None
+
+
+RETAIL_COMPARATIVES: tuple[tuple[str, str, int], ...] = (
+    ("formality", "more formal", +1), ("formality", "much more formal", +1), ("formality", "dressier", +1),
+    ("formality", "more casual", -1), ("sport", "sportier", +1),
+    ("lightness", "darker", -1), ("lightness", "lighter", +1),
+    ("chroma", "more muted", -1), ("lightness", "brighter", +1),
+)
+
+
+def retail_truth() -> Truth:
+    return Truth("retail", REPO / "var" / "index" / "retail", RETAIL_COMPARATIVES, RetailTruth(),
+                 ("usage", "baseColour", "gender", "season"),
+                 {"formality": ("usage",), "sport": ("usage",), "lightness": ("baseColour",),
+                  "chroma": ("baseColour",)},
+                 {"lightness": 2.0, "chroma": 2.0}, frozenset({"lightness", "chroma"}), no_level_is_wrong=True)
 
 
 # ----------------------------------------------------------------------------- runners
@@ -96,7 +207,8 @@ class Runner:
 
             from gradrec_core import Engine, SessionStore
 
-            index = sample.index.with_schema(replace(sample.index.schema, swatch_column=None))
+            index = sample.index.with_schema(replace(sample.index.schema, swatch_column=None, colour_column=None,
+                                                     colour_lab={}))
             self.engine = Engine(index, SessionStore("sqlite:///:memory:"), config, sample.encoder)
         self.schema = self.engine.index.schema
         self._n = 0
@@ -142,9 +254,11 @@ def baseline_prompts(plan: Any, item: Any, schema: Any) -> tuple[str, str, str]:
     """The text prompts a walk-only method gets for a plan: a comparative's own prompts; for a
     substitution or a price critique, the paper's recipe (the value put before the item's phrase)."""
     from gradrec_core.critique.planner import item_phrase
-    from gradrec_core.ops import Comparative, NumericComparative, Range, Require, RequireText
+    from gradrec_core.ops import ChangeKind, Comparative, NumericComparative, Range, Require, RequireText
 
-    op = plan.ops[0]
+    # a kind the comparative names ("more formal" casual shoes: formal shoes) is the engine's plan;
+    # the walk gets the comparative's prompts
+    op = next((o for o in plan.ops if not isinstance(o, ChangeKind)), plan.ops[0])
     phrase = item_phrase(item, schema)
     if isinstance(op, Comparative):
         return op.neutral, op.exemplar, op.opposite
@@ -162,18 +276,37 @@ def baseline_prompts(plan: Any, item: Any, schema: Any) -> tuple[str, str, str]:
 
 # ----------------------------------------------------------------------------- measuring
 
-def _further(items: list[Any], current: Any, attribute: str, sign: int, seen: set[str]) -> bool:
+def _further(items: list[Any], current: Any, attribute: str, sign: int, seen: set[str],
+             truth: Truth = SAMPLE) -> bool:
     """Ground truth: does the catalog hold an unseen item of the kind further the asked way?"""
+    gt = truth.value
     here = gt(current, attribute)
-    eps = DISTINGUISHABLE.get(attribute, 1e-9)
+    if here is None:
+        return False
+    eps = truth.distinguishable.get(attribute, 1e-9)
     return any(it.id not in seen and it.category == current.category and gt(it, attribute) is not None
                and sign * (gt(it, attribute) - here) >= eps for it in items)
 
 
-def _possible(items: list[Any], seed: Any, attribute: str, sign: int) -> int:
+def _with_somewhere_to_go(items: list[Any], attribute: str, sign: int, truth: Truth) -> list[str]:
+    """Ids of the items for which `_further` holds with nothing seen but the item (the kind's
+    furthest value lies at least a distinguishable step further), in catalog order."""
+    value = truth.value
+    eps = truth.distinguishable.get(attribute, 1e-9)
+    furthest: dict[str, float] = {}
+    for it in items:
+        v = value(it, attribute)
+        if v is not None:
+            furthest[it.category] = max(furthest.get(it.category, -np.inf), sign * v)
+    return [it.id for it in items if value(it, attribute) is not None
+            and furthest[it.category] - sign * value(it, attribute) >= eps]
+
+
+def _possible(items: list[Any], seed: Any, attribute: str, sign: int, truth: Truth = SAMPLE) -> int:
     """Ground truth: the longest walk the catalog allows from the seed, one distinguishable
     level at a time (distinct values of the kind further the asked way), capped at STEPS."""
-    eps = DISTINGUISHABLE.get(attribute, 1e-9)
+    gt = truth.value
+    eps = truth.distinguishable.get(attribute, 1e-9)
     here = gt(seed, attribute)
     values = sorted({sign * gt(it, attribute) for it in items if it.category == seed.category
                      and gt(it, attribute) is not None and sign * (gt(it, attribute) - here) >= eps})
@@ -184,10 +317,11 @@ def _possible(items: list[Any], seed: Any, attribute: str, sign: int) -> int:
     return min(n, STEPS)
 
 
-def _kept(a: Any, b: Any, skip: set[str]) -> dict[str, bool]:
+def _kept(a: Any, b: Any, skip: set[str], truth: Truth = SAMPLE) -> dict[str, bool]:
     """Per other attribute (both values known): unchanged from a to b."""
+    gt = truth.value
     out = {}
-    for col in OTHERS:
+    for col in truth.others:
         if col in skip:
             continue
         va, vb = gt(a, col), gt(b, col)
@@ -197,11 +331,12 @@ def _kept(a: Any, b: Any, skip: set[str]) -> dict[str, bool]:
 
 
 def _kept_where_possible(items: list[Any], before: Any, after: Any, skip: set[str], seen: set[str],
-                         ok: Callable[[Any], bool]) -> dict[str, bool]:
+                         ok: Callable[[Any], bool], truth: Truth = SAMPLE) -> dict[str, bool]:
     """Like `_kept`, counting a changed attribute only when the catalog held an unseen item of
     the kind that satisfied the critique (`ok`) and kept that attribute."""
+    gt = truth.value
     out = {}
-    for col, same in _kept(before, after, skip).items():
+    for col, same in _kept(before, after, skip, truth).items():
         if same:
             out[col] = True
             continue
@@ -233,38 +368,47 @@ def _others_summary(kept: dict[str, list[bool]]) -> tuple[float | None, float | 
     return float(np.mean(list(rates.values()))), rates[worst], worst
 
 
+def _moves(a: Any, b: Any, sign: int, truth: Truth) -> bool | None:
+    """A step's consistency from ground-truth levels a -> b: None (not counted) when the step
+    starts without a level, or ends without one unless the truth counts that as wrong."""
+    if a is None or (b is None and not truth.no_level_is_wrong):
+        return None
+    return b is not None and sign * (b - a) > 0
+
+
 def comparative_walks(runner: Runner, items: list[Any], seeds: list[str], attribute: str, text: str,
-                      sign: int, bar: Any) -> dict[str, Any]:
+                      sign: int, bar: Any, truth: Truth = SAMPLE) -> dict[str, Any]:
+    gt = truth.value
     by_id = {it.id: it for it in items}
     moves, kind_kept, lengths, false_ends, possible = [], [], [], [], []
-    kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
-    possible_kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
-    skip = {ASKED_OTHER.get(attribute, "")} | ({"hue_family"} if attribute == "lightness" else set())
+    kept: dict[str, list[bool]] = {c: [] for c in truth.others}
+    possible_kept: dict[str, list[bool]] = {c: [] for c in truth.others}
+    skip = set(truth.asked_other.get(attribute, ()))
     for seed in seeds:
         runner.start(seed)
         current, seen, n = by_id[seed], {seed}, 0
         for _ in range(STEPS):
             item, end = runner.turn(text)
             if item is None:
-                false_ends.append(_further(items, current, attribute, sign, seen))
+                false_ends.append(_further(items, current, attribute, sign, seen, truth))
                 break
-            a, b = gt(current, attribute), gt(item, attribute)
-            if a is not None and b is not None:
-                moves.append(sign * (b - a) > 0)
+            move = _moves(gt(current, attribute), gt(item, attribute), sign, truth)
+            if move is not None:
+                moves.append(move)
             kind_kept.append(item.category == by_id[seed].category)
-            for col, ok in _kept(current, item, skip).items():
+            for col, ok in _kept(current, item, skip, truth).items():
                 kept[col].append(ok)
             here = gt(current, attribute)
             further = (lambda it, here=here: gt(it, attribute) is not None and here is not None
                        and sign * (gt(it, attribute) - here) > 0)
-            for col, ok in _kept_where_possible(items, current, item, skip, seen, further).items():
+            for col, ok in _kept_where_possible(items, current, item, skip, seen, further, truth).items():
                 possible_kept[col].append(ok)
             seen.add(item.id)
             current, n = item, n + 1
         else:
             false_ends.append(False)
         lengths.append(n)
-        possible.append(_possible(items, by_id[seed], attribute, sign))
+        possible.append(_possible(items, by_id[seed], attribute, sign, truth))
         bar.update(1)
     return {"consistency": _rate(moves), "kind_kept": _rate(kind_kept), **_others_fields(kept, possible_kept),
             "false_ends": _rate(false_ends),
@@ -275,9 +419,10 @@ def comparative_walks(runner: Runner, items: list[Any], seeds: list[str], attrib
 
 
 def first_steps(runner: Runner, items: list[Any], seeds: list[str], attribute: str, text: str,
-                sign: int) -> dict[str, Any]:
+                sign: int, truth: Truth = SAMPLE) -> dict[str, Any]:
     """Mean signed change of one step (+ is the asked way) and the share of the seed's
     remaining range (to the kind's extreme) it covered."""
+    gt = truth.value
     by_id = {it.id: it for it in items}
     changes, shares, half_where_possible = [], [], []
     for seed in seeds:
@@ -295,7 +440,7 @@ def first_steps(runner: Runner, items: list[Any], seeds: list[str], attribute: s
         if remaining > 0:
             shares.append(sign * (b - a) / remaining)
             # did the catalog hold a distinguishable step within half of what is left?
-            eps = DISTINGUISHABLE.get(attribute, 1e-9)
+            eps = truth.distinguishable.get(attribute, 1e-9)
             if any(v is not None and eps <= sign * (v - a) <= 0.5 * remaining for v in values):
                 half_where_possible.append(sign * (b - a) / remaining <= 0.5)
     return {"change": float(np.mean(changes)) if changes else None,
@@ -305,12 +450,12 @@ def first_steps(runner: Runner, items: list[Any], seeds: list[str], attribute: s
 
 
 def single_turns(runner: Runner, items: list[Any], cases: list[tuple[str, str, Callable[[Any, Any], bool]]],
-                 skip: set[str], bar: Any) -> dict[str, Any]:
+                 skip: set[str], bar: Any, truth: Truth = SAMPLE) -> dict[str, Any]:
     """One turn per (seed, utterance, ground-truth check of (seed item, answer))."""
     by_id = {it.id: it for it in items}
     ok, kind_kept, answered = [], [], []
-    kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
-    possible_kept: dict[str, list[bool]] = {c: [] for c in OTHERS}
+    kept: dict[str, list[bool]] = {c: [] for c in truth.others}
+    possible_kept: dict[str, list[bool]] = {c: [] for c in truth.others}
     for seed, text, check in cases:
         runner.start(seed)
         item, _ = runner.turn(text)
@@ -318,10 +463,10 @@ def single_turns(runner: Runner, items: list[Any], cases: list[tuple[str, str, C
         if item is not None:
             ok.append(check(by_id[seed], item))
             kind_kept.append(item.category == by_id[seed].category)
-            for col, same in _kept(by_id[seed], item, skip).items():
+            for col, same in _kept(by_id[seed], item, skip, truth).items():
                 kept[col].append(same)
             for col, same in _kept_where_possible(items, by_id[seed], item, skip, {seed},
-                                                  lambda it, a=by_id[seed], c=check: c(a, it)).items():
+                                                  lambda it, a=by_id[seed], c=check: c(a, it), truth).items():
                 possible_kept[col].append(same)
         else:
             ok.append(False)
@@ -395,38 +540,49 @@ def structured_cases(items: list[Any], rng: random.Random, n: int) -> dict[str, 
     return out
 
 
-def run(quick: bool = False, index_dir: str | None = None) -> dict[str, Any]:
+def run(quick: bool = False, index_dir: str | None = None, truth: Truth = SAMPLE,
+        seeds: int | None = None) -> dict[str, Any]:
     watch = Stopwatch()
-    sample = Sample(index_dir or DEFAULT_INDEX)
+    sample = Sample(index_dir or truth.index)
     items = list(sample.index.items)
-    n = QUICK_SEEDS if quick else SEEDS
+    n = seeds or (QUICK_SEEDS if quick else SEEDS)
     rng = random.Random(2022)
     runners = {name: Runner(name, sample) for name in METHODS}
-    out: dict[str, Any] = {"seeds_per_task": n, "steps": STEPS, "comparatives": {}, "intensity": {},
-                           "substitutions": {}, "structured": {}, "open_vocabulary": {}, "compound": {},
-                           "questions": {}}
+    out: dict[str, Any] = {"catalog": truth.name, "seeds_per_task": n, "steps": STEPS, "comparatives": {},
+                           "intensity": {}, "substitutions": {}, "structured": {}, "open_vocabulary": {},
+                           "compound": {}, "questions": {}}
+    value = truth.value
 
     # comparatives: seeds with somewhere to go
     tasks = []
-    for attribute, text, sign in COMPARATIVES:
-        pool = [it.id for it in items if gt(it, attribute) is not None
-                and _further(items, it, attribute, sign, {it.id})]
+    for attribute, text, sign in truth.comparatives:
+        pool = _with_somewhere_to_go(items, attribute, sign, truth)
         rng.shuffle(pool)
         tasks.append((attribute, text, sign, pool[:n]))
     def methods_for(attribute: str) -> dict[str, Runner]:
-        return {k: r for k, r in runners.items() if k != TEXT_ONLY or attribute in COLOUR_ATTRIBUTES}
+        return {k: r for k, r in runners.items() if k != TEXT_ONLY or attribute in truth.colour_attributes}
 
     with progress(total=sum(len(t[3]) * len(methods_for(t[0])) for t in tasks), desc="critique walks") as bar:
         for attribute, text, sign, seeds in tasks:
             out["comparatives"][text] = {"attribute": attribute, "sign": sign,
-                                         **{name: comparative_walks(r, items, seeds, attribute, text, sign, bar)
+                                         **{name: comparative_walks(r, items, seeds, attribute, text, sign, bar,
+                                                                    truth)
                                             for name, r in methods_for(attribute).items()}}
     for attribute, text, sign, seeds in tasks:
+        if text.startswith("much "):
+            continue  # measured as the "much" step of the plain critique
         new, before = runners["critique engine (this change)"], runners["engine before (refine)"]
         out["intensity"][text] = {
-            f"{label}": {"this change": first_steps(new, items, seeds, attribute, f"{prefix}{text}".strip(), sign),
-                         "before": first_steps(before, items, seeds, attribute, f"{prefix}{text}".strip(), sign)}
+            f"{label}": {"this change": first_steps(new, items, seeds, attribute, f"{prefix}{text}".strip(), sign,
+                                                    truth),
+                         "before": first_steps(before, items, seeds, attribute, f"{prefix}{text}".strip(), sign,
+                                               truth)}
             for label, prefix in (("a bit", "a bit "), ("plain", ""), ("much", "much "))}
+    if not truth.full:
+        out["off_scale"] = off_scale_starts(runners, items, rng, n, truth)
+        out.update(watch.stamp())
+        save(f"critiques_{truth.name}" + ("_quick" if quick else ""), out)
+        return out
 
     subs = substitution_cases(items, rng, n)
     structured = structured_cases(items, rng, n)
@@ -472,6 +628,41 @@ def run(quick: bool = False, index_dir: str | None = None) -> dict[str, Any]:
     out["questions"] = questions(runners["critique engine (this change)"], items, rng, n)
     out.update(watch.stamp())
     save("critiques_quick" if quick else "critiques", out)
+    return out
+
+
+def off_scale_starts(runners: dict[str, Runner], items: list[Any], rng: random.Random, n: int,
+                     truth: Truth) -> dict[str, Any]:
+    """One turn of each scale comparative from items off the scale (no level: "more formal"
+    from a Party or Ethnic item) in kinds whose items hold at least two levels: right when the
+    answer lands on the scale past the kind's lowest level the asked way (from a Party shirt,
+    "more formal" is a Smart Casual or Formal shirt, not a Casual one)."""
+    value = truth.value
+    out: dict[str, Any] = {}
+    done: set[tuple[str, str]] = set()
+    for attribute, text, sign in truth.comparatives:
+        levels: dict[str, set[float]] = {}
+        for it in items:
+            v = value(it, attribute)
+            if v is not None:
+                levels.setdefault(it.category, set()).add(sign * v)
+        column = next(iter(truth.asked_other.get(attribute, ())), "")
+        pool = [it for it in items if value(it, attribute) is None and len(levels.get(it.category, ())) >= 2
+                and value(it, column) is not None]
+        if not pool or (attribute, text) in done:
+            continue
+        done.add((attribute, text))
+        rng.shuffle(pool)
+        cases = [(it.id, text, lambda a, b, low=min(levels[it.category]): value(b, attribute) is not None
+                  and sign * value(b, attribute) > low) for it in pool[:n]]
+        starts: dict[str, int] = {}
+        for it in pool[:n]:
+            starts[value(it, column)] = starts.get(value(it, column), 0) + 1
+        names = [k for k in ("critique engine (this change)", "paper", "similarity baseline") if k in runners]
+        with progress(total=len(cases) * len(names), desc=f"{text} (off-scale starts)") as bar:
+            out[text] = {"starts": starts, **{name: single_turns(runners[name], items, cases,
+                                                                 set(truth.asked_other.get(attribute, ())), bar, truth)
+                                              for name in names}}
     return out
 
 
@@ -560,25 +751,18 @@ def markdown(r: dict[str, Any]) -> str:
                       "others kept (worst column)", "worst column, where the catalog allowed", "false ends", "walk length (of 10)",
                       "longest walk the catalog allows", "share of it walked"], rows))
     out.append("")
-    out.append("### Intensity: one step from the same seeds (signed ground-truth change, + is the asked way)\n")
-    rows = []
-    for text, e in r["intensity"].items():
-        bit, plain, much = (e[k]["this change"] for k in ("a bit", "plain", "much"))
-        ordered = all(x is not None for x in (bit["change"], plain["change"], much["change"])) and \
-            bit["change"] < plain["change"] < much["change"]
-        rows.append([text, fmt(bit["change"]), fmt(plain["change"]), fmt(much["change"]),
-                     "✓" if ordered else "✗", fmt(plain["share"]), _pass(plain["at_most_half"], 1.0),
-                     _pass(plain.get("at_most_half_where_possible"), 1.0),
-                     fmt(e["plain"]["before"]["change"]), fmt(e["plain"]["before"]["share"])])
-    out.append(table(["critique", "a bit", "plain", "much", "a bit < plain < much",
-                      "plain: share of remaining range", "plain steps <= half the range",
-                      "... where the catalog had a closer step",
-                      "before: plain change", "before: share"], rows))
-    out.append("")
+    if r.get("note"):
+        out.append(r["note"] + "\n")
+    if r.get("intensity"):
+        out.append(intensity_markdown(r))
+    if r.get("off_scale"):
+        out.append(off_scale_markdown(r["off_scale"]))
     for key, title, target in (("substitutions", "Substitutions (\"does it come in black?\")", 0.9),
                                ("structured", "Structured (the price column)", 1.0),
                                ("open_vocabulary", "Open vocabulary (first step against CIELAB from the catalog's RGB)", 0.7),
                                ("compound", "Compound (one step satisfying every part)", 0.8)):
+        if not r.get(key):
+            continue
         out.append(f"### {title}\n")
         rows = []
         for label, e in r[key].items():
@@ -599,12 +783,48 @@ def markdown(r: dict[str, Any]) -> str:
         out.append(table(["asked", "method", "answer satisfies it", "kind kept", "others kept (mean)",
                           "others kept (worst column)", "worst column, where the catalog allowed", "answered"], rows))
         out.append("")
-    q = r["questions"]
+    q = r.get("questions")
+    if not q:
+        return "\n".join(out)
     out.append(f"### Questions about the current item ({q['n']} seeds)\n")
     out.append(table(["check (against the catalog)", "rate"],
                      [[k, fmt(v)] for k, v in q.items() if k != "n"]))
     out.append("")
     return "\n".join(out)
+
+
+def intensity_markdown(r: dict[str, Any]) -> str:
+    out = ["### Intensity: one step from the same seeds (signed ground-truth change, + is the asked way)\n"]
+    rows = []
+    for text, e in r["intensity"].items():
+        bit, plain, much = (e[k]["this change"] for k in ("a bit", "plain", "much"))
+        ordered = all(x is not None for x in (bit["change"], plain["change"], much["change"])) and \
+            bit["change"] < plain["change"] < much["change"]
+        rows.append([text, fmt(bit["change"]), fmt(plain["change"]), fmt(much["change"]),
+                     "✓" if ordered else "✗", fmt(plain["share"]), _pass(plain["at_most_half"], 1.0),
+                     _pass(plain.get("at_most_half_where_possible"), 1.0),
+                     fmt(e["plain"]["before"]["change"]), fmt(e["plain"]["before"]["share"])])
+    out.append(table(["critique", "a bit", "plain", "much", "a bit < plain < much",
+                      "plain: share of remaining range", "plain steps <= half the range",
+                      "... where the catalog had a closer step",
+                      "before: plain change", "before: share"], rows))
+    out.append("")
+    return "\n".join(out)
+
+
+def off_scale_markdown(off: dict[str, Any]) -> str:
+    rows = []
+    for text, e in off.items():
+        starts = ", ".join(f"{k} {v}" for k, v in sorted(e["starts"].items()))
+        names = [k for k in ("critique engine (this change)", "paper", "similarity baseline") if k in e]
+        for name in names:
+            m = e[name]
+            rows.append([f"{text} (from {starts})" if name == names[0] else "", name,
+                         _pass(m["satisfied"], 0.85) if name == names[0] else fmt(m["satisfied"]),
+                         fmt(m["kind_kept"]), fmt(m["answered"])])
+    return ("### From a value off the scale (one step)\n\n"
+            + table(["critique (starts)", "method", "lands on the scale past the kind's lowest level",
+                     "kind kept", "answered"], rows) + "\n")
 
 
 def misses(r: dict[str, Any]) -> list[str]:
@@ -641,7 +861,7 @@ def misses(r: dict[str, Any]) -> list[str]:
                            f" ({fmt(1 - possible)} of those where the catalog had a distinguishable step "
                            "within half)" if possible is not None else ""))
     for key, target in (("substitutions", 0.9), ("structured", 1.0), ("open_vocabulary", 0.7), ("compound", 0.8)):
-        for label, e in r[key].items():
+        for label, e in r.get(key, {}).items():
             m = e[me]
             if m["satisfied"] is not None and m["satisfied"] < target:
                 out.append(f"- {key.replace('_', ' ')} \"{label}\": answer satisfies it {fmt(m['satisfied'])}, "
@@ -656,8 +876,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--index", default=None)
+    ap.add_argument("--catalog", choices=("sample", "retail"), default="sample",
+                    help="whose ground truth: the sample catalog's (every critique kind) or the retail "
+                         "catalog's (`make retail`: occasion and colour-name comparatives)")
+    ap.add_argument("--seeds", type=int, default=None, help=f"seeds per task (default {SEEDS}; --quick {QUICK_SEEDS})")
     args = ap.parse_args(argv)
-    print(markdown(run(args.quick, args.index)))
+    truth = retail_truth() if args.catalog == "retail" else SAMPLE
+    print(markdown(run(args.quick, args.index, truth, args.seeds)))
 
 
 if __name__ == "__main__":

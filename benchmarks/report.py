@@ -9,7 +9,7 @@ from typing import Any
 
 from benchmarks import (any_catalog, chat_latency, critiques, discovery, encoding, gradient_metrics, load, nlu_heldout,
                         scale, shopper, speed)
-from benchmarks.common import fmt
+from benchmarks.common import fmt, table
 
 IMPROVEMENTS = ["paper + monotone", "paper + style held", "paper + confidence gate", "paper + opposite prompt",
                 "paper + critique memory"]
@@ -565,10 +565,54 @@ CRITIQUES_NOTES = """### What bounds the misses
 - **Formality's ends.** The sample catalog ranks "athleisure" below "casual" in formality; the
   engine takes a value that names the asked end ("casual") as that end, so from a casual item
   "more casual" ends where the ground truth still holds athleisure items (the false ends of
-  "more casual"), and "more formal" from athleisure counts as a step back.
+  "more casual"), and "more formal" from athleisure counts as a step back. The engine's order was
+  changed after this run (athleisure now goes past casual by its items): section 6b re-measures
+  these two rows on the same seeds.
 - **"warmer"** is in the lexicon as fabric warmth (warm / cosy / insulated vs lightweight / airy),
   not colour temperature, so the CIELAB ground truth (toward orange) does not measure what the engine
   does; a shopper's "warmer" on a summer dress is ambiguous.
+
+"""
+
+
+CRITIQUES_RETAIL = """### 6b. The same comparatives on the retail catalog (issue 18)
+
+`python benchmarks/critiques.py --catalog retail` (after `make retail`) runs the comparative walks
+above, by the same code and definitions, on the second catalog: 6,000 items, an occasion column
+`usage` with one-word values, colour names only in `baseColour`, the brand inside the name, no
+prices. Ground truth is the catalog CSV, read by item id (`RetailTruth`):
+
+- **occasion**: the scale Casual < Smart Casual < Formal ("more formal", "much more formal",
+  "dressier", "more casual"); Sports, Ethnic, Party and Travel are off the scale, so a step that
+  lands on one is counted as a wrong step (never left out), and walks start only from items on
+  the scale; "sportier": Sports against every other occasion;
+- **colour names**: CIELAB of each name from matplotlib's colour dictionaries, computed in the
+  benchmark (`name_lab_truth`: CSS4/X11 first, then the XKCD survey, then the name's head noun,
+  "Grey Melange" -> grey; no modifiers, no blending), not by the engine's grounding
+  (`gradrec_core.colour.name_to_lab`); L* for "darker", "lighter" and "brighter", chroma C* for
+  "more muted". "Further" means at least 2 units. "Multi" has no value: a step onto it is wrong.
+
+"Others kept" counts usage, baseColour, gender and season. Kind changes are part of the plan here:
+"more casual" on formal shoes is a pair of casual shoes (a sibling kind names the end), which the
+kind-kept column counts as a change. The last table starts one step from items off the scale
+(Party, Ethnic, Sports, Travel) in kinds whose items hold two or more levels.
+
+"""
+
+
+CRITIQUES_RETAIL_NOTES = """What changed for these rows (the engine, `gradrec_core/graded.py`): a kind whose occasion values
+include none naming the asked end (t-shirts: Casual and Sports) had its values ordered by their
+items' text, so "more formal" on a casual t-shirt stepped to a sports one; values on the other side
+of the scale are now one level there, and only a value between the ends is a step. An item off the
+scale (Party) started below the scale's bottom, so "more formal" from a party shirt could be a
+casual one; it now starts at the bottom. A value on one side by its occasion words alone
+("athleisure", "sports") that the catalog's items place further than the value naming that end
+goes past that end instead of between the ends (the sample catalog's "more casual" walked smart
+casual -> athleisure -> casual). A kind whose items all carry one value naming the asked end (every
+casual shoe is Casual) is at that end: "more casual" from formal heels is a pair of casual shoes and
+then the end, where it walked on along the text (nine steps that changed nothing on the scale).
+"Brighter" is graded as perceived brightness (L* raised by chroma, `colour.py`) while this ground
+truth, as section 6's, is L*: a step that raises chroma while L* falls is counted wrong (not analysed step by step).
 
 """
 
@@ -630,6 +674,27 @@ def render(r: dict[str, Any]) -> str:
     out += critiques.misses(r["critiques"]) or ["- none"]
     out.append("")
     out.append(CRITIQUES_NOTES.replace("{encoder}", critiques.encoder_limit(r["critiques"])))
+    cr = r.get("critiques_retail")
+    if cr:
+        out.append(CRITIQUES_RETAIL)
+        out.append(f"This run started {cr['started']} and took {cr['seconds'] / 60:.1f} min (load average "
+                   f"{cr['load_start']:.1f} at its start).\n")
+        out.append(critiques.markdown(cr))
+        out.append("#### Targets missed (computed from the tables above)\n")
+        out += critiques.misses(cr) or ["- none"]
+        out.append("")
+        out.append(CRITIQUES_RETAIL_NOTES)
+        sample_after = cr.get("sample_after")
+        if sample_after:
+            me = "critique engine (this change)"
+            rows = [[text, fmt(r["critiques"]["comparatives"][text][me]["consistency"]), fmt(m["consistency"]),
+                     fmt(r["critiques"]["comparatives"][text][me]["false_ends"]), fmt(m["false_ends"]),
+                     fmt(m["walk_length"], 1)] for text, m in sample_after["comparatives"].items()]
+            out.append(sample_after["note"] + "\n")
+            out.append(table(["critique (sample catalog)", "per-step consistency, section 6's run",
+                              "per-step consistency, after", "false ends, section 6's run", "false ends, after",
+                              "walk length, after"], rows))
+            out.append("")
     ld = r.get("load")
     if ld:
         out.append(LOAD)

@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
                          ("speed", lambda: speed.run(args.quick, None, args.index)),
                          ("chat_latency", lambda: chat_latency.run(args.quick, args.index)),
                          ("critiques", lambda: critiques.run(args.quick, args.index)),
+                         ("critiques_retail", lambda: critiques.run(args.quick, None, critiques.retail_truth())),
                          ("load", lambda: load_bench.run(args.quick, args.index)),
                          ("shopper", lambda: shopper_bench.run(args.quick)),
                          ("any_catalog", lambda: any_catalog.run(args.quick)),
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     missing = [k for k, v in results.items() if v is None]
     if missing:
         raise SystemExit(f"no results for {', '.join(missing)}: run without --report-only first")
+    results["critiques_retail"] = load(f"critiques_retail{suffix}")  # optional: needs `make retail`
     results["shopper"] = load(f"shopper{suffix}")  # optional: `benchmarks/shopper.py` needs `make retail`
     results["any_catalog"] = load(f"any_catalog{suffix}")  # optional: older result sets lack it
     results["scale"] = load(f"scale{suffix}")  # benchmarks/scale.py, run on its own (section 9)

@@ -230,7 +230,9 @@ class AxisBuilder:
         best: tuple[float, str] | None = None
         for c in self.index.schema.attributes:
             present = [v for v in set(self.index.column(c.name)[rows]) if v]
-            if len(present) < 2:
+            # one value, naming the asked end ("casual" on every casual shoe): the kind is at that
+            # end, so nothing is further (not a walk on the text instead)
+            if len(present) < 2 and not (present and _stems(_value_words(present[0])) & _stems(op.pole)):
                 continue
             words_of = {v: _stems(_value_words(v)) for v in present}
             a = sum(1 for v in present if words_of[v] & pole)
@@ -308,6 +310,7 @@ class AxisBuilder:
                     level[absent] = level[absent] - level[absent].max() + level[~absent].min() - 1.0
                 else:
                     level[absent] = level[absent] - level[absent].min() + level[~absent].max() + 1.0
+        level = _past_the_end(op, level, items, words_of, at_pole, at_counter, middle)
         attribute = self.index.schema.attribute(column)
         column_words_ = [_stems(_value_words(v.lower())) for v in (attribute.values if attribute else present)]
         level = _occasion_levels(op, level, words_of, at_pole, at_counter, column_words_)
@@ -370,6 +373,24 @@ def _occasion_words(pole: Sequence[str]) -> set[str]:
         w for p in pole for w in OCCASION_WORDS.get(p, ())}
 
 
+def _past_the_end(op: Comparative, level: np.ndarray, items: np.ndarray, words_of: list[set[str]],
+                  at_pole: np.ndarray, at_counter: np.ndarray, middle: np.ndarray) -> np.ndarray:
+    """A value on one side by its occasion words alone ("athleisure" on the casual side) that
+    the catalog's items place further than the value naming that end ("casual") goes past
+    that end, in the items' order: a name makes a value an end, not the furthest value."""
+    out = level.copy()
+    pole_ext, counter_ext = _occasion_words(op.pole), _occasion_words(op.counter)
+    for end, ext, other, sign in ((at_pole, pole_ext, counter_ext, 1.0), (at_counter, counter_ext, pole_ext, -1.0)):
+        if not end.any() or not ext:
+            continue
+        reach = float(items[end].mean())
+        edge = float(level[end].max() if sign > 0 else level[end].min())
+        for i in np.flatnonzero(middle):
+            if words_of[i] & ext and not words_of[i] & other and sign * (items[i] - reach) > 0:
+                out[i] = edge + sign * (1.0 + abs(float(items[i]) - reach))
+    return out
+
+
 def _occasion_levels(op: Comparative, level: np.ndarray, words_of: list[set[str]], at_pole: np.ndarray,
                      at_counter: np.ndarray, column_values: list[set[str]]) -> np.ndarray:
     """A mixed occasion column (Casual / Formal / Sports / Ethnic / Party ...) read on one
@@ -398,12 +419,13 @@ def _occasion_levels(op: Comparative, level: np.ndarray, words_of: list[set[str]
         if not (at_pole | pole_ext_only).any():
             return level
         return np.where(at_pole | pole_ext_only, 1.0, np.where(both, 0.5, 0.0))
-    if not at_pole.any():
-        return level
     # a step "ahead" names the asked end or lies between the ends: a value only associated
-    # with the asked end ("party" for "more formal") is not a step of this scale
+    # with the asked end ("party" for "more formal") is not a step of this scale; with no value
+    # naming the asked end (t-shirts: casual and sports), only a value between the ends is
     out = level.astype(np.float64).copy()
-    out[counter_side] = float(out[counter_side].min())
+    bottom = float(out[counter_side].min())
+    out[counter_side] = bottom
+    out[both] = np.maximum(out[both], bottom + 1e-3)
     out[off | pole_ext_only] = np.nan
     return out
 
@@ -497,7 +519,10 @@ def graded_step(
         q_of = dict(zip(rows.tolist(), q_rows.tolist()))
         l0 = float(ax.levels[current])
         if not np.isfinite(l0):  # the current item has no value on this axis: start from the bottom
-            l0 = float(np.nanmin(lv_rows)) - 1.0 if np.isfinite(lv_rows).any() else 0.0
+            # (a column's lowest level is no step from an item off its scale: "more formal"
+            # from a party shirt is not a casual one)
+            below = 0.0 if ax.source.startswith("column:") and index.items[current].category == category else 1.0
+            l0 = float(np.nanmin(lv_rows)) - below if np.isfinite(lv_rows).any() else 0.0
             q0 = 0.0
         else:
             q0 = float(q_of.get(current, np.nan))

@@ -281,6 +281,44 @@ def test_more_casual_comes_down_and_never_steps_to_an_occasion_off_the_scale(sho
         assert truth[turn.item.id]["usage"] in ("Smart Casual", "Casual"), start["productDisplayName"]
 
 
+@pytest.mark.parametrize("said", ["more formal", "something dressier"])
+def test_more_formal_on_a_kind_without_formal_items_never_steps_to_sports(shop_engine, truth, said: str) -> None:  # type: ignore[no-untyped-def]
+    # t-shirts are Casual or Sports: Sports is no more formal than Casual, so there is no step
+    # to take on the occasion scale (it was: a Sports t-shirt)
+    starts = [r for r in truth.values() if r["articleType"] == "Tshirts" and r["usage"] == "Casual"][:6]
+    assert starts
+    for start in starts:
+        [turn] = _turns(shop_engine, start["id"], said)
+        if turn.item is None:  # the end of the scale: said so, nothing shown in its place
+            assert turn.step is not None and turn.step.end_reached
+            continue
+        got = truth[turn.item.id]
+        assert got["usage"] in ("Smart Casual", "Formal"), (said, got["productDisplayName"])
+
+
+def test_more_formal_from_an_occasion_off_the_scale_is_not_casual(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    # Party is off the Casual < Smart Casual < Formal scale: "more formal" from a party shirt is a
+    # Smart Casual or Formal shirt, never the scale's bottom (it was: a casual shirt)
+    starts = [r for r in truth.values() if r["articleType"] == "Shirts" and r["usage"] == "Party"]
+    assert len(starts) >= 3
+    for start in starts:
+        [turn] = _turns(shop_engine, start["id"], "a more formal one")
+        got = truth[turn.item.id]
+        assert got["articleType"] == "Shirts" and got["usage"] in ("Smart Casual", "Formal"), got["productDisplayName"]
+
+
+def test_a_kind_whose_items_all_name_the_asked_end_is_that_end(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    # formal shoes, "more casual": casual shoes (every one Casual); "even more casual": the end,
+    # not another casual shoe along the text (it was: casual shoe after casual shoe)
+    starts = [r for r in truth.values() if r["articleType"] == "Formal Shoes"][:4]
+    assert starts
+    for start in starts:
+        first, second = _turns(shop_engine, start["id"], "more casual", "even more casual")
+        assert truth[first.item.id]["usage"] == "Casual", truth[first.item.id]["productDisplayName"]
+        assert second.item is None and second.step is not None and second.step.end_reached, \
+            truth[second.item.id]["productDisplayName"] if second.item else None
+
+
 def test_the_kind_itself_is_the_change_when_a_sibling_kind_names_the_comparative(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
     for said, source, target in (("something sportier", "Casual Shoes", "Sports Shoes"),
                                  ("flatter", "Heels", "Flats"),

@@ -162,6 +162,49 @@ def test_critiques_ground_truth_helpers(sample_index_dir: Path) -> None:
     assert critiques._possible(items, longest, "length", +1) == 0
 
 
+def test_retail_ground_truth_is_the_csv_and_the_colour_dictionaries(tmp_path: Path, sample_index_dir: Path) -> None:
+    """The retail catalog's ground truth (`critiques --catalog retail`): the occasion scale from
+    the CSV's usage (off-scale values have no level), colour names' L* from the dictionaries'
+    hex written out here, and the fast seed pool equal to `_further` item by item."""
+    import csv
+
+    from benchmarks import critiques
+    from gradrec_core import Item
+
+    def lightness(hex_: str) -> float:
+        rgb = [int(hex_[i:i + 2], 16) / 255.0 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+        return 116 * (y ** (1 / 3) if y > (6 / 29) ** 3 else y / (3 * (6 / 29) ** 2) + 4 / 29) - 16
+
+    for name, hex_ in (("Navy Blue", "#001146"), ("Charcoal", "#343837"), ("navy", "#000080"),
+                       ("Grey Melange", "#808080"), ("Coffee Brown", "#a52a2a")):
+        assert abs(float(critiques.name_lab_truth(name)[0]) - lightness(hex_)) < 0.3, name  # type: ignore[index]
+    assert critiques.name_lab_truth("Multi") is None
+    rows = [("1", "Shirts", "Casual", "Navy Blue"), ("2", "Shirts", "Smart Casual", "White"),
+            ("3", "Shirts", "Formal", "Charcoal"), ("4", "Shirts", "Party", "Multi"), ("5", "Tshirts", "Sports", "Red"),
+            ("6", "Tshirts", "Casual", "Black")]
+    path = tmp_path / "items.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "articleType", "usage", "baseColour"])
+        w.writerows(rows)
+    value = critiques.RetailTruth(path)
+    items = [Item(i, f"{c} {k}", k, metadata={"usage": u, "baseColour": c}) for i, k, u, c in rows]
+    assert [value(it, "formality") for it in items] == [0.0, 1.0, 2.0, None, None, 0.0]
+    assert [value(it, "sport") for it in items] == [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    assert value(items[3], "lightness") is None and value(items[5], "lightness") == 0.0
+    truth = critiques.Truth("t", tmp_path, critiques.RETAIL_COMPARATIVES, value, ("usage",), {}, {"lightness": 2.0},
+                            no_level_is_wrong=True)
+    for attribute, _, sign in critiques.RETAIL_COMPARATIVES:
+        assert critiques._with_somewhere_to_go(items, attribute, sign, truth) == [
+            it.id for it in items if value(it, attribute) is not None
+            and critiques._further(items, it, attribute, sign, {it.id}, truth)]
+    # a step onto an occasion off the scale is a wrong step on this catalog, not left out
+    assert critiques._moves(0.0, None, +1, truth) is False and critiques._moves(None, 1.0, +1, truth) is None
+    assert critiques._moves(0.0, None, +1, critiques.SAMPLE) is None
+
+
 def test_scale_benchmark_runs_small(tmp_path: Path, sample_index_dir: Path) -> None:
     """benchmarks/scale.py's big-catalog path at 400 rows: built from --vectors, loaded in a fresh
     process, 1% of the texts changed and re-indexed (only those rows embedded), rendered."""

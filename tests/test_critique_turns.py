@@ -71,6 +71,31 @@ def test_more_formal_moves_up_the_formality_order_and_keeps_the_length(engine: E
 
 # ------------------------------------------------------------------ typos
 
+@pytest.mark.parametrize("said, sign", [("more casual", -1), ("more formal", +1)])
+def test_a_formality_walk_never_steps_back_on_the_csv_formality(engine: Engine, truth: dict[str, Row],
+                                                                 said: str, sign: int) -> None:
+    """Walks of "more casual" / "more formal" from casual, smart casual and business items:
+    every step moves the CSV's 1-5 `formality` the asked way. The catalog's items place
+    athleisure (1) further from formal than casual (2); a value named for the end ("casual")
+    is that end's name, not the furthest value (it was: smart casual -> athleisure -> casual)."""
+    ids = seeds(truth, lambda r: r["formality_name"] in ("casual", "smart casual", "business")
+                and r["kind"] in ("trousers", "shorts", "skirt", "dress"), n=12)
+    steps = 0
+    for seed in ids:
+        session = f"formality-{said}-{seed}"
+        engine.start(session, seed)
+        before = truth[seed]
+        for _ in range(4):
+            step = take_turn(engine, session, said).step
+            if step is None or step.item is None:
+                break
+            after = truth[step.item.id]
+            assert sign * (int(after["formality"]) - int(before["formality"])) > 0, \
+                (seed, before["formality_name"], after["formality_name"])
+            before, steps = after, steps + 1
+    assert steps >= len(ids)
+
+
 def test_a_typo_of_a_critique_word_is_that_word(engine: Engine) -> None:
     schema = engine.index.schema
     polo = engine.search("blue polo shirt", k=1)[0].item
