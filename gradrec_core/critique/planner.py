@@ -388,6 +388,10 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     if kinds_said and current_kind not in {k.lower() for k in kinds_said}:
         ops.append(ChangeKind(tuple(kinds_said), " or ".join(k.lower() for k in kinds_said[:2])))
         phrases.append("in " + (kinds_said[0].lower() if len(kinds_said) == 1 else "that kind"))
+        # the kind's own words are the kind, not a comparative too: "casual shoes" is not "more casual"
+        kind_said_words = set(_kind_tokens(" ".join(kinds_said)))
+    else:
+        kind_said_words = set()
     if schema.brand_column and _SAME_BRAND_RE.search(lowered):
         mine = str(item.metadata.get(schema.brand_column) or "").strip()
         if mine:  # "same brand?": another one of this brand (a filter the current item satisfies)
@@ -403,6 +407,8 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
             continue
         if set(c.attribute.split()) & sub_words:
             continue  # "floral", "long sleeves" said as a value
+        if kind_said_words and set(_kind_tokens(c.text or c.lemma)) <= kind_said_words:
+            continue
         sense = P._LEXICON.get(c.lemma)
         if sense is not None and sense.dimension == "price" and schema.price is None:
             unknown.append(c.text.strip() or c.lemma)  # no prices: not guessed from the item texts
