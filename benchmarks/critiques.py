@@ -1,7 +1,8 @@
 """Shopper critiques on the sample catalog's ground truth: every critique kind through the
 chat's own path (`gradrec_core.critique.take_turn`: planner + `Engine.apply`), next to the
-paper's walk, the engine as it was before the critique planner (`Engine.refine` with the
-same prompts, full engine config) and the similarity baseline, all in the same run.
+paper's walk, `Engine.refine` given only the planner's prompts (the same graded step, its axis
+found from the prompts' words, as `gradrec walk` runs it) and the similarity baseline, all in
+the same run.
 
     python benchmarks/critiques.py [--quick] [--index DIR]
 
@@ -49,7 +50,8 @@ DISTINGUISHABLE = {"lightness": 2.0}
 OTHERS = ("hue_family", "material", "pattern", "fit", "length_name", "sleeve_name", "formality_name")
 ASKED_OTHER = {"length": "length_name", "sleeve_length": "sleeve_name", "formality": "formality_name"}
 TEXT_ONLY = "critique engine, text only (swatch column hidden)"
-METHODS = ("critique engine (this change)", TEXT_ONLY, "engine before (refine)", "paper", "similarity baseline")
+REFINE = "refine (the planner's prompts only)"
+METHODS = ("critique engine (this change)", TEXT_ONLY, REFINE, "paper", "similarity baseline")
 # the text-only engine differs from the full one only where a colour is asked: measured there
 COLOUR_ATTRIBUTES = {"lightness"}
 
@@ -422,7 +424,7 @@ def run(quick: bool = False, index_dir: str | None = None) -> dict[str, Any]:
                                          **{name: comparative_walks(r, items, seeds, attribute, text, sign, bar)
                                             for name, r in methods_for(attribute).items()}}
     for attribute, text, sign, seeds in tasks:
-        new, before = runners["critique engine (this change)"], runners["engine before (refine)"]
+        new, before = runners["critique engine (this change)"], runners[REFINE]
         out["intensity"][text] = {
             f"{label}": {"this change": first_steps(new, items, seeds, attribute, f"{prefix}{text}".strip(), sign),
                          "before": first_steps(before, items, seeds, attribute, f"{prefix}{text}".strip(), sign)}
@@ -573,7 +575,7 @@ def markdown(r: dict[str, Any]) -> str:
     out.append(table(["critique", "a bit", "plain", "much", "a bit < plain < much",
                       "plain: share of remaining range", "plain steps <= half the range",
                       "... where the catalog had a closer step",
-                      "before: plain change", "before: share"], rows))
+                      "refine: plain change", "refine: share"], rows))
     out.append("")
     for key, title, target in (("substitutions", "Substitutions (\"does it come in black?\")", 0.9),
                                ("structured", "Structured (the price column)", 1.0),
