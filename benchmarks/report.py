@@ -14,6 +14,14 @@ from benchmarks.common import fmt
 IMPROVEMENTS = ["paper + opposite prompt"]
 
 
+def _ran(stamp: dict[str, Any] | None, run: dict[str, Any]) -> list[str]:
+    """A line saying when a section was measured, when not in the run the header names."""
+    if not stamp or stamp.get("started") == run.get("started"):
+        return []
+    return [f"This section's run started {stamp['started']} ({stamp['seconds'] / 60:.1f} min; load average "
+            f"{stamp['load_start']:.1f} at its start, {stamp['load_end']:.1f} at its end).\n"]
+
+
 def _g(x: Any, d: int = 2) -> str:
     return fmt(x, d)
 
@@ -572,10 +580,12 @@ def render(r: dict[str, Any]) -> str:
     out.append("")
     out.append("## 1. Product discovery along an attribute (GradREC sec. 5.3)\n")
     out.append(METHOD_DISCOVERY)
+    out += _ran(r["discovery"].get("timing"), run)
     out.append(discovery.markdown(r["discovery"]))
     g = r["gradient_metrics"]
     out.append("## 2. Gradient metrics and ablation (CGIR eq. 11-13)\n")
     out.append(METHOD_METRICS)
+    out += _ran(g.get("timing"), run)
     out.append(gradient_metrics.markdown(g))
     out.append("### Verdicts against the paper (computed from the table above; +-0.02 MGS counts as no change)\n")
     out += verdicts(g)
@@ -589,6 +599,11 @@ def render(r: dict[str, Any]) -> str:
     out.append("")
     s = r["speed"]
     out.append("## 3. Speed and memory\n")
+    if s.get("sample_rerun"):
+        out += [f"The sample catalog's part was measured again on {s['sample_rerun']['started']} (load average "
+                f"{s['sample_rerun']['load_start']:.1f} at its start, {s['sample_rerun']['load_end']:.1f} at its "
+                f"end), when the engine's step became the graded one (issue 21); the synthetic catalogs' figures "
+                f"are from the run above, whose engine steps (the old walk) are dropped, not re-measured.\n"]
     out.append(speed.markdown(s))
     out.append("### Targets\n")
     out += speed_targets(s)
@@ -603,7 +618,9 @@ def render(r: dict[str, Any]) -> str:
     out.append(CRITIQUES)
     c = r["critiques"]
     out.append(f"This section's run started {c['started']} and took {c['seconds'] / 60:.1f} min "
-               f"(`python benchmarks/critiques.py`, also part of `make bench`).\n")
+               f"(`python benchmarks/critiques.py`, also part of `make bench`)."
+               + (" The refine row alone was measured again later, on the same seeds, when `Engine.refine` "
+                  "became the graded step (issue 21)." if c.get("refine_row_rerun") else "") + "\n")
     out.append(critiques.markdown(c))
     out.append("### Targets missed (computed from the tables above)\n")
     out += critiques.misses(r["critiques"]) or ["- none"]

@@ -165,3 +165,16 @@ def test_another_falls_back_to_a_similar_item_when_the_step_has_no_other_answer(
     alt = engine.another("s")
     assert alt.item is not None and alt.item.category == "polo"
     assert alt.item.id not in (second_darkest.id, last.id)
+
+
+def test_refine_prompts_name_the_axis_only_through_the_lexicon() -> None:
+    from gradrec_core.ops import prompt_comparative
+
+    dark = prompt_comparative("blue polo shirt", "dark blue polo shirt", "light blue polo shirt")
+    assert (dark.dimension, dark.pole[0], dark.counter[0]) == ("shade", "dark", "light")
+    light = prompt_comparative("skirt", "skirt", "mini skirt")  # only the opposite names an end
+    assert (light.dimension, light.pole[0]) == ("length", "long")
+    green = prompt_comparative("polo shirt", "green polo shirt")  # one new word: its own end
+    assert (green.dimension, green.pole, green.counter) == ("green", ("green",), ())
+    story = prompt_comparative("blue polo shirt", "blue polo shirt with a story")  # no end: the text direction
+    assert (story.dimension, story.pole, story.counter) == ("", (), ())
