@@ -164,12 +164,14 @@ def time_walks(index: Any, prompts: dict[str, np.ndarray], config: Any, seeds: S
 
 
 def time_refine(index: Any, prompts: dict[str, np.ndarray], config: Any, seeds: Sequence[tuple[int, int]],
-                steps: int, directions: Sequence[tuple[str, str, str, str]] = DIRECTIONS) -> dict[str, Any]:
+                steps: int, directions: Sequence[tuple[str, str, str, str]] = DIRECTIONS,
+                encoder: Any = None) -> dict[str, Any]:
     """`Engine.refine` per step (the engine's graded step + in-memory SQLite session store),
-    opposite prompt on."""
+    opposite prompt on. `encoder`: the index's own (a catalog whose columns the step embeds
+    words for); by default a table of the prompts' vectors (synthetic catalogs)."""
     from gradrec_core import Engine, SessionStore
 
-    engine = Engine(index, SessionStore("sqlite:///:memory:"), config, TableEncoder.make(prompts))
+    engine = Engine(index, SessionStore("sqlite:///:memory:"), config, encoder or TableEncoder.make(prompts))
     times = []
     for i, (row, d_i) in enumerate(seeds):
         neutral, exemplar, opposite, _ = directions[d_i]
@@ -380,7 +382,7 @@ def sample_bench(sample: Sample, quick: bool) -> dict[str, Any]:
     out["walk_paper_faiss_default_threads"] = time_walks(index, prompts, WalkConfig().paper(), seeds, steps, False)
     faiss.omp_set_num_threads(1)
     out["walk_paper"] = time_walks(index, prompts, WalkConfig().paper(), seeds, steps, False)
-    out["refine_full"] = time_refine(index, prompts, WalkConfig(), seeds, steps)
+    out["refine_full"] = time_refine(index, prompts, WalkConfig(), seeds, steps, encoder=sample.encoder)
     d = build_direction(index, prompts[DIRECTIONS[0][0]], prompts[DIRECTIONS[0][1]], WalkConfig().paper())
     out["reference"] = time_reference(index.vectors, d.vector, [s for s, _ in seeds[:10]], steps)
     faiss.omp_set_num_threads(threads)

@@ -149,20 +149,25 @@ def prompt_comparative(neutral: str, exemplar: str, opposite: str = "", intensit
                        attribute: str = "") -> Comparative:
     """A comparative given by its prompts (`Engine.refine`, `gradrec walk`), with the pole words
     the graded step grounds on a column: a word the exemplar adds to the neutral prompt that
-    the critique lexicon knows ("dark blue polo shirt": shade, dark / light), or, for one
-    other added word, that word as the open-vocabulary pole ("green polo shirt"); the words
-    the opposite prompt adds as the other end. Anything else stays on the text direction."""
+    the critique lexicon knows ("dark blue polo shirt": shade, dark / light; "long-sleeved":
+    length, of the sleeve), or, for one other added word, that word as the open-vocabulary pole
+    ("green polo shirt"); the words the opposite prompt adds as the other end. Anything else
+    stays on the text direction."""
     from .critique.vocabulary import DIMENSIONS  # lazily: the critique package imports the engine
+    from .graded import _PART_NOUNS
 
     def added(prompt: str) -> list[str]:
         base = set(_WORD_RE.findall(neutral.lower()))
         return [w for w in _WORD_RE.findall(prompt.lower()) if w not in base]
 
     toward, away = added(exemplar), added(opposite) if opposite else []
+    parts = [p for w in toward + away for p in w.split("-")]  # "long-sleeved": long, of the sleeve
+    noun = next((n for p in parts for n in (p[:-1], p[:-2]) if p.endswith("ed") and n in _PART_NOUNS), "")
+    split = lambda words: [p for w in words for p in w.split("-")]  # noqa: E731
     for dimension, (side_a, side_b) in DIMENSIONS.items():
         for pole, counter in ((side_a, side_b), (side_b, side_a)):
-            if any(w in pole for w in toward) or any(w in counter for w in away):
-                return Comparative(neutral, exemplar, opposite, intensity, attribute, dimension, pole, counter)
+            if any(w in pole for w in split(toward)) or any(w in counter for w in split(away)):
+                return Comparative(neutral, exemplar, opposite, intensity, attribute, dimension, pole, counter, noun)
     if len(toward) == 1 and len(away) <= 1:
         return Comparative(neutral, exemplar, opposite, intensity, attribute, toward[0], tuple(toward), tuple(away))
     return Comparative(neutral, exemplar, opposite, intensity, attribute)

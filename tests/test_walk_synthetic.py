@@ -174,6 +174,8 @@ def test_refine_prompts_name_the_axis_only_through_the_lexicon() -> None:
     assert (dark.dimension, dark.pole[0], dark.counter[0]) == ("shade", "dark", "light")
     light = prompt_comparative("skirt", "skirt", "mini skirt")  # only the opposite names an end
     assert (light.dimension, light.pole[0]) == ("length", "long")
+    sleeves = prompt_comparative("polo shirt", "long-sleeved polo shirt", "short-sleeved polo shirt")
+    assert (sleeves.dimension, sleeves.pole[0], sleeves.noun) == ("length", "long", "sleeve")
     green = prompt_comparative("polo shirt", "green polo shirt")  # one new word: its own end
     assert (green.dimension, green.pole, green.counter) == ("green", ("green",), ())
     story = prompt_comparative("blue polo shirt", "blue polo shirt with a story")  # no end: the text direction
