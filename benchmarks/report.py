@@ -299,8 +299,9 @@ section 1). Before -> after, the full engine:
 - Section 6, refine with the planner's prompts, per-step consistency: darker 0.70 -> 1.00, lighter 0.62
   -> 0.99, shorter / longer 0.56 -> 1.00, sleeves 0.47 / 0.35 -> 1.00, heels 0.62 / 0.50 -> 1.00, more
   formal 0.45 -> 0.88, more casual 0.39 -> 0.87; false ends 0.32-1.00 -> 0.00 except more casual
-  (0.62 -> 0.50). Its sleeve walks now change the length column at every step (others kept 0.00, not
-  investigated).
+  (0.62 -> 0.50). Its sleeve walks change the dress length at every step on these 10 seeds (others kept
+  0.00): so does the chat's own step from them (a short-sleeved knee-length dress checked by hand: the
+  same items, mini then above-knee).
 """
 
 
