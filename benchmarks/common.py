@@ -13,7 +13,6 @@ import platform
 import resource
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -74,17 +73,15 @@ class Sample:
 
 
 def configs() -> dict[str, tuple[Any, bool]]:
-    """The ablation's rows: name -> (WalkConfig, use the opposite prompt)."""
+    """The rows walked by `Engine.refine`: name -> (WalkConfig, use the opposite prompt). The
+    paper's rows take the paper's step (`WalkConfig().paper()`); the engine's rows the graded
+    step, the engine itself."""
     from gradrec_core import WalkConfig
 
     paper = WalkConfig().paper()
     return {
         "paper": (paper, False),
-        "paper + monotone": (replace(paper, monotone=True), False),
-        "paper + style held": (replace(paper, hold_style=True), False),
-        "paper + confidence gate": (replace(paper, confidence_gate=True), False),
         "paper + opposite prompt": (paper, True),
-        "paper + critique memory": (replace(paper, remember_critiques=True), False),
         "engine defaults (no opposite)": (WalkConfig(), False),
         "full engine (defaults + opposite)": (WalkConfig(), True),
     }

@@ -1,7 +1,8 @@
 """Shopper critiques on the sample catalog's ground truth: every critique kind through the
 chat's own path (`gradrec_core.critique.take_turn`: planner + `Engine.apply`), next to the
-paper's walk, the engine as it was before the critique planner (`Engine.refine` with the
-same prompts, full engine config) and the similarity baseline, all in the same run.
+paper's walk, `Engine.refine` given only the planner's prompts (the same graded step, its axis
+found from the prompts' words, as `gradrec walk` runs it) and the similarity baseline, all in
+the same run.
 
     python benchmarks/critiques.py [--quick] [--index DIR]
     python benchmarks/critiques.py --catalog retail [--quick]   # after `make retail`
@@ -57,7 +58,8 @@ DISTINGUISHABLE = {"lightness": 2.0}
 OTHERS = ("hue_family", "material", "pattern", "fit", "length_name", "sleeve_name", "formality_name")
 ASKED_OTHER = {"length": "length_name", "sleeve_length": "sleeve_name", "formality": "formality_name"}
 TEXT_ONLY = "critique engine, text only (swatch column hidden)"
-METHODS = ("critique engine (this change)", TEXT_ONLY, "engine before (refine)", "paper", "similarity baseline")
+REFINE = "refine (the planner's prompts only)"
+METHODS = ("critique engine (this change)", TEXT_ONLY, REFINE, "paper", "similarity baseline")
 # the text-only engine differs from the full one only where a colour is asked: measured there
 COLOUR_ATTRIBUTES = {"lightness"}
 
@@ -571,7 +573,7 @@ def run(quick: bool = False, index_dir: str | None = None, truth: Truth = SAMPLE
     for attribute, text, sign, seeds in tasks:
         if text.startswith("much "):
             continue  # measured as the "much" step of the plain critique
-        new, before = runners["critique engine (this change)"], runners["engine before (refine)"]
+        new, before = runners["critique engine (this change)"], runners[REFINE]
         out["intensity"][text] = {
             f"{label}": {"this change": first_steps(new, items, seeds, attribute, f"{prefix}{text}".strip(), sign,
                                                     truth),
@@ -807,7 +809,7 @@ def intensity_markdown(r: dict[str, Any]) -> str:
     out.append(table(["critique", "a bit", "plain", "much", "a bit < plain < much",
                       "plain: share of remaining range", "plain steps <= half the range",
                       "... where the catalog had a closer step",
-                      "before: plain change", "before: share"], rows))
+                      "refine: plain change", "refine: share"], rows))
     out.append("")
     return "\n".join(out)
 

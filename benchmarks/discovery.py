@@ -12,12 +12,12 @@ Trajectories compared:
   baseline; here the text-embedding space the index holds);
 * paper: eq. 1 as published (`WalkConfig().paper()`, neutral -> positive direction), logging
   the 10 nearest unseen items to each new position;
-* engine: the full engine (defaults, the negative prompt as `opposite`); each logged step is
-  one engine step (`gradrec_core.walk.step`), its answer first, followed by the next 9 items
-  of the same step's own ranking (admissible, unseen candidates ranked by the engine's
-  scoring). The walk continues from the answer, as a session would. All 10 logged items
-  count as seen, as in the paper's protocol. The engine's walk stops when no unseen item
-  lies further along the direction, so its trajectory can be shorter.
+* engine: the engine (defaults, the negative prompt as `opposite`) in a session: each logged
+  step is one `Engine.refine`, its answer first, followed by the 9 items `Engine.alternatives`
+  offers in its place (the same step's next answers). The walk continues from the answer, as a
+  session would. All 10 logged items count as seen, as in the paper's protocol. The engine's
+  walk stops when no unseen item lies further along the asked axis, so its trajectory can be
+  shorter.
 
     python benchmarks/discovery.py [--quick] [--index var/index/sample]
 """
@@ -73,7 +73,7 @@ def paper_trajectory(index: Any, direction: Any, config: Any, seed: int, steps: 
     position = index.vectors[seed].copy()
     seen, out = {seed}, []
     for _ in range(steps):
-        position = next_position(index, position, direction.vector, config.step_size, config, None)
+        position = next_position(index, position, direction.vector, config.step_size, config)
         _, rows = index.search(_unit(position), K_LOG + len(seen))
         new = [int(r) for r in rows[0] if r >= 0 and int(r) not in seen][:K_LOG]
         if not new:
@@ -83,32 +83,23 @@ def paper_trajectory(index: Any, direction: Any, config: Any, seed: int, steps: 
     return out
 
 
-def engine_trajectory(index: Any, direction: Any, config: Any, seed: int, steps: int,
+def engine_trajectory(engine: Any, wording: tuple[str, str, str], seed: int, steps: int,
                       intensity: float = 1.0) -> tuple[list[int], str]:
-    """One engine step per logged step: its answer, then the next 9 of the step's ranking."""
-    from gradrec_core.walk import WalkState, _rank, least_gain_threshold, step
-
-    state = WalkState(position=index.vectors[seed].copy(), current_row=seed, seen_rows={seed})
-    d, out = direction.vector, []
-    for _ in range(steps):
-        result = step(index, state, direction, config, intensity)
-        if result.end_reached or result.row is None:
-            return out, result.reason
-        q = _unit(result.position)
-        _, rows = index.search(q, config.candidates, category=result.category)
-        rows = rows[0][rows[0] >= 0]
-        rows = rows[~np.isin(rows, np.fromiter(state.seen_rows, dtype=np.int64))]
-        if config.monotone:
-            threshold = least_gain_threshold(result.start_projection, direction, config, intensity)
-            rows = rows[index.vectors[rows] @ d > threshold]
-        ranked: list[int] = []
-        if len(rows):
-            scores = _rank(index, rows, q, state.current_row, d, result.start_projection, direction.spread,
-                           intensity, config)
-            ranked = [int(r) for r in rows[np.argsort(-scores, kind="stable")]]
-        logged = [result.row] + [r for r in ranked if r != result.row][:K_LOG - 1]
-        out += logged
-        state = WalkState(position=result.position, current_row=result.row, seen_rows=state.seen_rows | set(logged))
+    """One `Engine.refine` per logged step: its answer, then the 9 alternatives to it."""
+    negative, neutral, positive = wording
+    index = engine.index
+    sid = f"discovery-{seed}-{intensity}"
+    engine.start(sid, index.items[seed].id)
+    out: list[int] = []
+    try:
+        for _ in range(steps):
+            s = engine.refine(sid, neutral, positive, intensity, opposite=negative)
+            if s.item is None:
+                return out, s.end_reason
+            others = engine.alternatives(sid, K_LOG - 1).items
+            out += [index.row(s.item.id)] + [index.row(i.id) for i in others]
+    finally:
+        engine.reset(sid)
     return out, "steps exhausted"
 
 
@@ -205,7 +196,8 @@ def run(quick: bool = False, index_dir: str | None = None, plots: bool | None = 
     index = sample.index
     steps = 6 if quick else 20
     n_seeds = 2 if quick else 10
-    paper_cfg, engine_cfg = WalkConfig().paper(), WalkConfig()
+    paper_cfg = WalkConfig().paper()
+    engine = sample.engine(WalkConfig())
     results: dict[str, Any] = {"steps": steps, "k_log": K_LOG, "window": WINDOW, "set_sizes": [N_SET, N_SMALL],
                                "seeds": n_seeds, "attributes": {}}
     attributes = ATTRIBUTES[:1] if quick else ATTRIBUTES
@@ -219,7 +211,7 @@ def run(quick: bool = False, index_dir: str | None = None, plots: bool | None = 
         sets_by_n = {n: {name: set(int(r) for r in rows[:n]) for name, rows in zip(SET_NAMES, set_rows)}
                      for n in (N_SET, N_SMALL)}
         d_paper = build_direction(index, q[1], q[2], paper_cfg)
-        d_engine = build_direction(index, q[1], q[2], engine_cfg, q[0])
+        d_engine = engine.direction(wording[1], wording[2], wording[0])
         seeds = [int(r) for r in set_rows[0][:n_seeds]]
         per: dict[int, dict[str, list[dict[str, Any]]]] = {n: {m: [] for m in METHODS} for n in sets_by_n}
         ends: dict[str, list[str]] = {"engine": [], "engine_bit": []}
@@ -229,7 +221,7 @@ def run(quick: bool = False, index_dir: str | None = None, plots: bool | None = 
                 "paper": paper_trajectory(index, d_paper, paper_cfg, seed, steps),
             }
             for m in ("engine", "engine_bit"):
-                trajs[m], reason = engine_trajectory(index, d_engine, engine_cfg, seed, steps, INTENSITY[m])
+                trajs[m], reason = engine_trajectory(engine, wording, seed, steps, INTENSITY[m])
                 ends[m].append(reason)
             for n, sets in sets_by_n.items():
                 for m in METHODS:

@@ -1,5 +1,6 @@
-"""Gradient metrics of walks against the catalog's ground truth (CGIR, eq. 11-13), with an
-ablation of the engine's improvements over GradREC as published.
+"""Gradient metrics of walks against the catalog's ground truth (CGIR, eq. 11-13): the engine
+(`Engine.refine`: the graded step) against GradREC as published (`WalkConfig().paper()`) and the
+nearest neighbours, with and without the opposite prompt.
 
 For each test pair (a seed item and an asked change, e.g. "darker"), a walk of 10 steps is
 taken and the sequence seed, item 1, ..., item n is scored on the ground-truth columns:

@@ -1,12 +1,13 @@
 """Speed and memory: directions, walk steps, approximate search at scale, and indexing.
 
 * Sample catalog (in this process): encoder load, direction build cold (prompt encoding +
-  retrieval + SNR + held-out AUC) and cached, one walk step (`walk.step` on a WalkState, and
-  `Engine.refine` with an in-memory SQLite store), the reference implementation's step.
+  retrieval + SNR + held-out AUC) and cached, one engine step (`Engine.refine`: the graded
+  step, with an in-memory SQLite store), the paper's step (`walk.paper_step`, no store), the
+  reference implementation's step.
 * Synthetic catalogs of 100k, 1M and 3.2M vectors (one subprocess per size, so memory is
   returned between sizes): exact (IndexFlatIP) and approximate (IVF; HNSW at 100k) indexes,
-  build time, recall@10 against exact search (unfiltered, and within a category as the walk
-  searches), walk step p50/p95, resident memory.
+  build time, recall@10 against exact search (unfiltered, and within a category), engine step
+  (`Engine.refine`) and paper step p50/p95, resident memory.
 * Indexing: items/s of the default encoder against a plain transformers loop, 1 vs 2 torch
   threads, and dynamic int8 quantization (with its cosine agreement with fp32).
 
@@ -137,8 +138,8 @@ class TableEncoder:
 def time_walks(index: Any, prompts: dict[str, np.ndarray], config: Any, seeds: Sequence[tuple[int, int]],
                steps: int, use_opposite: bool, directions: Sequence[tuple[str, str, str, str]] = DIRECTIONS,
                ) -> dict[str, Any]:
-    """`walk.step` per step (the engine's computation, no store), from each seed."""
-    from gradrec_core.walk import WalkState, build_direction, step
+    """The paper's step (`walk.paper_step`, no store) per step, from each seed: the baseline."""
+    from gradrec_core.walk import WalkState, build_direction, paper_step
 
     times, ends, dir_times = [], 0, []
     built = {}
@@ -151,23 +152,26 @@ def time_walks(index: Any, prompts: dict[str, np.ndarray], config: Any, seeds: S
         state = WalkState(position=index.vectors[row].copy(), current_row=row, seen_rows={row})
         for _ in range(steps):
             t = time.perf_counter()
-            result = step(index, state, built[d_i], config, 1.0)
+            result = paper_step(index, state, built[d_i], config, 1.0)
             times.append(time.perf_counter() - t)
             if result.row is None:
                 ends += 1
                 break
             state = WalkState(position=result.position, current_row=result.row,
-                              seen_rows=state.seen_rows | {result.row}, constraints=state.constraints)
+                              seen_rows=state.seen_rows | {result.row})
     return {"p50_ms": percentile_ms(times, 50), "p95_ms": percentile_ms(times, 95), "steps": len(times),
             "ended": ends, "direction_build_ms": 1000 * float(np.mean(dir_times))}
 
 
 def time_refine(index: Any, prompts: dict[str, np.ndarray], config: Any, seeds: Sequence[tuple[int, int]],
-                steps: int, directions: Sequence[tuple[str, str, str, str]] = DIRECTIONS) -> dict[str, Any]:
-    """`Engine.refine` per step (walk + in-memory SQLite session store), opposite prompt on."""
+                steps: int, directions: Sequence[tuple[str, str, str, str]] = DIRECTIONS,
+                encoder: Any = None) -> dict[str, Any]:
+    """`Engine.refine` per step (the engine's graded step + in-memory SQLite session store),
+    opposite prompt on. `encoder`: the index's own (a catalog whose columns the step embeds
+    words for); by default a table of the prompts' vectors (synthetic catalogs)."""
     from gradrec_core import Engine, SessionStore
 
-    engine = Engine(index, SessionStore("sqlite:///:memory:"), config, TableEncoder.make(prompts))
+    engine = Engine(index, SessionStore("sqlite:///:memory:"), config, encoder or TableEncoder.make(prompts))
     times = []
     for i, (row, d_i) in enumerate(seeds):
         neutral, exemplar, opposite, _ = directions[d_i]
@@ -261,15 +265,11 @@ def worker(n: int, prompt_file: str, quick: bool, out_file: str) -> None:
         entry["query_ms"] = 1000 * (time.perf_counter() - t) / 50
         log(f"{name}: recall@10 {entry['recall10']:.3f} (in category {entry['recall10_category']:.3f}), "
             f"{entry['query_ms']:.2f} ms/query")
-        entry["walk_full"] = time_walks(index, prompts, full, seeds, steps, True)
         entry["walk_paper"] = time_walks(index, prompts, paper, seeds, steps, False)
         entry["refine_full"] = time_refine(index, prompts, full, seeds, steps)
         faiss.omp_set_num_threads(threads)
-        few = seeds[: max(2, len(seeds) // 3)]
-        entry["walk_full_faiss_default_threads"] = time_walks(index, prompts, full, few, steps, True)
-        log(f"{name}: step p50 {entry['walk_full']['p50_ms']:.1f} ms (paper {entry['walk_paper']['p50_ms']:.1f}, "
-            f"{threads} FAISS threads {entry['walk_full_faiss_default_threads']['p50_ms']:.1f}), "
-            f"refine p50 {entry['refine_full']['p50_ms']:.1f} ms")
+        log(f"{name}: engine step (refine) p50 {entry['refine_full']['p50_ms']:.1f} ms, "
+            f"paper step p50 {entry['walk_paper']['p50_ms']:.1f} ms")
         out[name] = entry
 
     # --- reference implementation's step (numpy over every vector)
@@ -379,12 +379,10 @@ def sample_bench(sample: Sample, quick: bool) -> dict[str, Any]:
     import faiss
 
     threads = faiss.omp_get_max_threads()
-    out["walk_full_faiss_default_threads"] = time_walks(index, prompts, WalkConfig(), seeds, steps, True)
     out["walk_paper_faiss_default_threads"] = time_walks(index, prompts, WalkConfig().paper(), seeds, steps, False)
     faiss.omp_set_num_threads(1)
-    out["walk_full"] = time_walks(index, prompts, WalkConfig(), seeds, steps, True)
     out["walk_paper"] = time_walks(index, prompts, WalkConfig().paper(), seeds, steps, False)
-    out["refine_full"] = time_refine(index, prompts, WalkConfig(), seeds, steps)
+    out["refine_full"] = time_refine(index, prompts, WalkConfig(), seeds, steps, encoder=sample.encoder)
     d = build_direction(index, prompts[DIRECTIONS[0][0]], prompts[DIRECTIONS[0][1]], WalkConfig().paper())
     out["reference"] = time_reference(index.vectors, d.vector, [s for s, _ in seeds[:10]], steps)
     faiss.omp_set_num_threads(threads)
@@ -533,11 +531,9 @@ def markdown(results: dict[str, Any]) -> str:
         ["  of which: encode 3 prompts", d["encode_3_prompts_p50_ms"], None, ""],
         ["  of which: retrieval + SNR + held-out AUC", d["retrieval_snr_auc_p50_ms"], None, ""],
         ["direction, cached", d["cached_p50_ms"], None, "in-process LRU"],
-        ["walk step, full engine (`walk.step`)", s["walk_full"]["p50_ms"], s["walk_full"]["p95_ms"],
-         f"{s['walk_full']['steps']} steps"],
-        ["walk step, paper config (`walk.step`)", s["walk_paper"]["p50_ms"], s["walk_paper"]["p95_ms"], ""],
-        ["`Engine.refine`, full engine, in-memory SQLite", s["refine_full"]["p50_ms"], s["refine_full"]["p95_ms"],
-         "walk + session store"],
+        ["engine step (`Engine.refine`, in-memory SQLite)", s["refine_full"]["p50_ms"], s["refine_full"]["p95_ms"],
+         f"the graded step + session store; {s['refine_full']['steps']} steps"],
+        ["the paper's step (`walk.paper_step`, no store)", s["walk_paper"]["p50_ms"], s["walk_paper"]["p95_ms"], ""],
         ["reference implementation's step (full product + argsort)", s["reference"]["p50_ms"],
          s["reference"]["p95_ms"], ""],
     ], 2))
@@ -545,7 +541,7 @@ def markdown(results: dict[str, Any]) -> str:
     rows = []
     for key, r in results["synthetic"].items():
         if "error" in r:
-            rows.append([f"{int(key):,}", r["error"]] + [None] * 9)
+            rows.append([f"{int(key):,}", r["error"]] + [None] * 8)
             continue
         for name in ("exact", "ivf", "hnsw"):
             if name not in r:
@@ -554,14 +550,14 @@ def markdown(results: dict[str, Any]) -> str:
             label = {"exact": "exact (IndexFlatIP)",
                      "ivf": f"IVF {e.get('codec', '')}, nlist {e.get('nlist')}, nprobe {e.get('nprobe')}",
                      "hnsw": f"HNSW M {e.get('M')}, efSearch {e.get('ef_search')}"}[name]
+            engine = e.get("refine_full", {})  # absent: not measured with this engine
             rows.append([f"{int(key):,}", label, e["build_s"], e["recall10"], e["recall10_category"], e["query_ms"],
-                         e["walk_full"]["p50_ms"], e["walk_full"]["p95_ms"], e["walk_paper"]["p50_ms"],
-                         e["refine_full"]["p50_ms"], e["rss_mb"] / 1024])
+                         engine.get("p50_ms"), engine.get("p95_ms"), e["walk_paper"]["p50_ms"], e["rss_mb"] / 1024])
         rows.append([f"{int(key):,}", "reference step (numpy product + argsort)", None, 1.0, None, None,
-                     r["reference"]["p50_ms"], r["reference"]["p95_ms"], None, None, None])
+                     None, None, r["reference"]["p50_ms"], None])
     out.append("**Synthetic catalogs** (384-d, clustered; see below how they were made):\n")
     out.append(table(["vectors", "index", "build s", "recall@10", "recall@10 in category", "query ms",
-                      "step p50 ms (full)", "step p95 ms (full)", "step p50 ms (paper)", "refine p50 ms",
+                      "engine step p50 ms (`Engine.refine`)", "engine step p95 ms", "paper step p50 ms",
                       "RSS GiB"], rows, 2))
     out.append("")
     sweeps = [[f"{int(k):,}", npb, v["recall10"], v["query_ms"]]

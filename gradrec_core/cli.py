@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         g.add_argument("--seeds-file", help="a file with one seed item id per line")
         sp.add_argument("--json", action="store_true", help="one JSON object per seed per line")
 
-    wk = sub.add_parser("walk", help="walk from a seed item along neutral -> exemplar")
+    wk = sub.add_parser("walk", help="walk from a seed item along neutral -> exemplar, step by step (the "
+                        "engine's graded step, as the chat's \"darker\")")
     seeds(wk)
     wk.add_argument("--neutral", required=True, help='e.g. "blue polo shirt"')
     wk.add_argument("--exemplar", required=True, help='e.g. "dark blue polo shirt"')
@@ -82,9 +83,9 @@ def _parser() -> argparse.ArgumentParser:
                     help='contrast the exemplar with this prompt instead of the neutral, e.g. "light blue polo shirt"')
     wk.add_argument("--steps", type=int, default=5)
     wk.add_argument("--intensity", type=float, default=1.0, help="0.5 'a bit', 1 plain, 2 'much'")
-    wk.add_argument("--step-size", type=float, help="lambda (default from WalkConfig)")
+    wk.add_argument("--step-size", type=float, help="with --paper: lambda (default from WalkConfig)")
     wk.add_argument("--paper", action="store_true",
-                    help="the method exactly as published (no monotonicity, style hold or memory)")
+                    help="the paper's walk as published (eq. 1, the nearest unseen item): the baseline")
 
     sm = sub.add_parser("similar", help="nearest neighbours of a seed (the paper's baseline)")
     seeds(sm)
@@ -191,6 +192,8 @@ def _cmd_walk(args: argparse.Namespace) -> int:
     if not args.intensity > 0:
         raise GradrecError(f"--intensity must be positive, not {args.intensity}")
     config = WalkConfig()
+    if args.step_size is not None and not args.paper:
+        raise GradrecError("--step-size is the paper walk's lambda: give it with --paper")
     if args.step_size is not None:
         config = replace(config, step_size=args.step_size)
     if args.paper:
@@ -220,7 +223,8 @@ def _cmd_walk(args: argparse.Namespace) -> int:
                 "opposite": args.opposite,
                 "confidence": round(direction.confidence, 4), "auc": round(direction.auc, 4),
                 "low_confidence": direction.confidence < config.confidence_threshold,
-                "end_reached": end,
+                "end_reached": end, "end_reason": steps[-1].end_reason if end else "",
+                "axis": steps[0].axis,
                 "projections": [round(s.projection, 5) for s in steps if s.projection is not None],
                 "similarities": [round(s.similarity, 5) for s in steps if s.similarity is not None],
             }), flush=True)
@@ -228,11 +232,12 @@ def _cmd_walk(args: argparse.Namespace) -> int:
             print(f"seed  {_describe(engine.item(seed))}")
             for s in steps:
                 if s.item:
-                    print(f"{s.number:>4}  {_describe(s.item)}  (+{s.gain or 0:.3f} along, sim {s.similarity:.3f})")
+                    print(f"{s.number:>4}  {_describe(s.item)}  ({s.gain or 0:+.3f} along, sim {s.similarity or 0:.3f})")
             if end:
-                print("      end reached: no unseen item lies further along this direction")
+                print(f"      end reached: {steps[-1].end_reason}")
             flag = "  LOW" if direction.confidence < config.confidence_threshold else ""
-            print(f"confidence {direction.confidence:.2f} (held-out AUC {direction.auc:.3f}){flag}\n")
+            print(f"measured on {steps[0].axis}; direction confidence {direction.confidence:.2f} "
+                  f"(held-out AUC {direction.auc:.3f}){flag}\n")
     return 0
 
 

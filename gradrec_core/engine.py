@@ -3,7 +3,10 @@
     engine = Engine.open("var/index/sample", db_url="sqlite:///var/sessions.db")
     engine.start("shopper-1", engine.search("blue polo shirt")[0].item.id)
     step = engine.refine("shopper-1", "blue polo shirt", "dark blue polo shirt")
-    step.item, step.confidence, step.end_reached
+    step.item, step.axis, step.end_reached
+
+Every step is the graded step (`graded.py`; docs/engine.md "What a step does"): `refine` is a
+turn of one comparative given by its prompts, `apply` a turn of a shopper's critique.
 
 State lives in the `SessionStore`, so any process that opens the same index and database
 continues a session exactly where another left it.
@@ -29,7 +32,7 @@ from .encoders import MINILM_HUB_ID, Encoder, get_encoder
 from .graded import Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step
 from .index import ItemIndex, load_index
 from .ops import (ChangeKind, Comparative, Different, Exclude, NumericComparative, Op, Range, Require,
-                  RequireText, op_from_dict, op_to_dict)
+                  RequireText, op_from_dict, op_to_dict, prompt_comparative)
 from .schema import _KIND_WORDS, column_words
 from .store import SessionStore, StepRow, StoredDirection, vector_from_bytes, vector_to_bytes
 from .types import (
@@ -46,15 +49,7 @@ from .types import (
     ValueExample,
     WalkStep,
 )
-from .walk import (
-    Constraint,
-    DirectionVector,
-    WalkConfig,
-    WalkState,
-    build_direction,
-    projection_spread,
-    step,
-)
+from .walk import DirectionVector, WalkConfig, WalkState, build_direction, paper_step, projection_spread
 
 log = logging.getLogger(__name__)
 
@@ -287,8 +282,12 @@ class Engine:
 
     def refine(self, session_id: str, neutral: str, exemplar: str, intensity: float = 1.0,
                attribute: str = "", opposite: str = "") -> WalkStep:
-        """One GradREC step from the session's current item along neutral -> exemplar
-        (contrasted with `opposite` when given: "long skirt" against "short skirt")."""
+        """One step from the session's current item along neutral -> exemplar (contrasted with
+        `opposite` when given: "long skirt" against "short skirt"): the graded step of `apply`
+        with this one comparative. Its axis is a catalog column when the words the exemplar adds
+        name one (a swatch for "dark", a numeric or categorical column for "high" or "maxi"),
+        else the prompts' text direction. With `WalkConfig().paper()`: the paper's step (eq. 1),
+        the baseline the benchmarks compare against."""
         if not neutral.strip() or not exemplar.strip():
             raise SessionError("a refinement needs a neutral and an exemplar prompt")
         if neutral.strip() == exemplar.strip():
@@ -296,11 +295,28 @@ class Engine:
         if not intensity > 0:
             raise SessionError(f"intensity must be positive, not {intensity}")
         direction = self._direction_vector(neutral, exemplar, opposite)
+        if self.config.published:
+            def paper(tx, session, steps: list[StepRow], prepared: _Prepared) -> WalkStep:  # type: ignore[no-untyped-def]
+                return self._paper_step(tx, session, steps, direction, (neutral, exemplar, opposite), intensity,
+                                        attribute)
+
+            return self._locked_step(session_id, paper)
+        op = prompt_comparative(neutral, exemplar, opposite, intensity, attribute)
 
         def take(tx, session, steps: list[StepRow], prepared: _Prepared) -> WalkStep:  # type: ignore[no-untyped-def]
-            walk_state = self._walk_state(tx, session_id, steps, prepared)
-            return self._take_step(tx, session, steps[-1], walk_state, direction, "refine",
-                                   (neutral, exemplar, opposite), intensity, attribute)
+            row = self.index.row(steps[-1].item_id)
+            answer = self._critique_step(tx, session, steps, [op], prepared, kind="refine", walked=direction)
+            d = direction.vector
+            start = float(self.index.vectors[row] @ d)
+            axis = answer.axes[0] if answer.axes else "text"
+            if answer.item is None:
+                return WalkStep(answer.number, "refine", attribute, neutral, exemplar, intensity, None, True,
+                                answer.confidence, answer.low_confidence, None, None, None, answer.reason, axis)
+            v = self.index.vectors[self.index.row(answer.item.id)]
+            projection = float(v @ d)
+            return WalkStep(answer.number, "refine", attribute, neutral, exemplar, intensity, answer.item, False,
+                            answer.confidence, answer.low_confidence, projection, projection - start,
+                            float(v @ self.index.vectors[row]), "", axis)
 
         return self._locked_step(session_id, take)
 
@@ -393,19 +409,7 @@ class Engine:
             answer = self._critique_step(tx, session, base, _plan_ops(last), prepared, kind="another")
             if answer.item is not None:
                 return _as_walk(answer)
-            return self._another_like(tx, session, steps)
-        if last.kind == "start" or not last.neutral:
-            return self._another_like(tx, session, steps)
-        base = [s for s in steps if s.id != last.id]
-        walk_state = self._walk_state(tx, session.id, base, prepared)
-        prompts = (last.neutral, last.exemplar, last.opposite)
-        if prompts not in prepared.directions:
-            raise _Stale
-        alternative = self._take_step(tx, session, last, walk_state, prepared.directions[prompts],
-                                      "another", prompts, last.intensity, last.attribute)
-        if alternative.item is None:  # that step had no other answer: one like this
-            return self._another_like(tx, session, steps)
-        return alternative
+        return self._another_like(tx, session, steps)
 
     def apply(self, session_id: str, ops: list[Op]) -> CritiqueStep:
         """One critique turn: the next item satisfying every operation at once (a compound
@@ -645,7 +649,10 @@ class Engine:
         return [op for op in ops if not (isinstance(op, Comparative) and set(op.pole) == set(change.pole))]
 
     def _critique_step(self, tx, session, steps: list[StepRow], ops: list[Op],  # type: ignore[no-untyped-def]
-                       prepared: _Prepared, kind: str = "critique") -> CritiqueStep:
+                       prepared: _Prepared, kind: str = "critique",
+                       walked: DirectionVector | None = None) -> CritiqueStep:
+        """One graded step (`graded_step`) for `ops` from the session's active `steps`, stored.
+        `walked`: the direction of a `refine`, whose prompts and projections the step keeps."""
         current = steps[-1]
         row = self.index.row(current.item_id)
         ops = self._kind_or_comparative(ops, row)
@@ -770,11 +777,17 @@ class Engine:
             else:
                 before, after = next(level_iter)
                 stored_floors.append((before + after) / 2.0)
+        walk: dict[str, Any] = {}
+        if walked is not None and isinstance(ops[0], Comparative):  # a refine: as `state()` shows it
+            walk = dict(neutral=ops[0].neutral, exemplar=ops[0].exemplar, opposite=ops[0].opposite,
+                        intensity=ops[0].intensity,
+                        projection=float(self.index.vectors[result.row] @ walked.vector),
+                        start_projection=float(self.index.vectors[row] @ walked.vector))
         self.store.add_step(tx, session, StepRow(
             number=number, kind=kind, attribute=" + ".join(getattr(op, "attribute", "") for op in ops),
             item_id=item.id, position=vector_to_bytes(self.index.vectors[result.row]),
             confidence=confidence, low_confidence=low,
-            plan=json.dumps({"ops": list(op_dicts), "floors": stored_floors}),
+            plan=json.dumps({"ops": list(op_dicts), "floors": stored_floors}), **walk,
         ))
         return CritiqueStep(number, item, False, "", op_dicts, result.axes, result.levels, (),
                             result.relaxed, confidence, low)
@@ -848,58 +861,40 @@ class Engine:
         encoder call must not hold up other sessions)."""
         with self.store.transaction() as tx:
             steps = self.store.active_steps(tx, session_id)
-            pairs = {(s.neutral, s.exemplar, s.opposite) for s in steps if s.neutral}
+            pairs: set[tuple[str, str, str]] = set()
             for s in steps:
                 pairs.update(p for op in _plan_ops(s) for p in _prompts(op))
         return _Prepared({pair: self._direction_vector(*pair) for pair in sorted(pairs)})
 
-    def _walk_state(self, tx, session_id: str, steps: list[StepRow], prepared: _Prepared) -> WalkState:  # type: ignore[no-untyped-def]
+    def _paper_step(self, tx, session, steps: list[StepRow], direction: DirectionVector,  # type: ignore[no-untyped-def]
+                    prompts: tuple[str, str, str], intensity: float, attribute: str) -> WalkStep:
+        """The paper's step (`walk.paper_step`) from the walk's stored position: the baseline."""
         current = steps[-1]
-        constraints: list[Constraint] = []
-        for s in steps:
-            if s.floor is not None and s.neutral:
-                d = prepared.directions.get((s.neutral, s.exemplar, s.opposite))
-                if d is None:  # a step added since _prepare: never build a direction under the lock
-                    raise _Stale
-                constraints.append(Constraint(d.vector, s.floor))
-        seen = {self.index.row_of[i] for i in self.store.seen(tx, session_id) if i in self.index.row_of}
-        return WalkState(
-            position=vector_from_bytes(current.position),
-            current_row=self.index.row(current.item_id),
-            seen_rows=seen,
-            constraints=constraints,
-        )
-
-    def _take_step(self, tx, session, current: StepRow, walk_state: WalkState,  # type: ignore[no-untyped-def]
-                   direction: DirectionVector, kind: str, prompts: tuple[str, str, str],
-                   intensity: float, attribute: str) -> WalkStep:
+        seen = {self.index.row_of[i] for i in self.store.seen(tx, session.id) if i in self.index.row_of}
+        state = WalkState(vector_from_bytes(current.position), self.index.row(current.item_id), seen)
+        result = paper_step(self.index, state, direction, self.config, intensity)
         neutral, exemplar, opposite = prompts
-        result = step(self.index, walk_state, direction, self.config, intensity)
         low = direction.confidence < self.config.confidence_threshold
         number = current.number + 1
-        if result.end_reached or result.row is None:
-            log.info("session %s: end of walk %r -> %r (%s)", session.id, neutral, exemplar, result.reason)
-            return WalkStep(number, kind, attribute, neutral, exemplar, intensity, None, True,
-                            direction.confidence, low, None, None, None, result.reason)
+        if result.row is None or result.projection is None:
+            return WalkStep(number, "refine", attribute, neutral, exemplar, intensity, None, True,
+                            direction.confidence, low, None, None, None, result.reason, "paper")
         item = self.index.items[result.row]
-        assert result.projection is not None
-        floor = (result.start_projection + result.projection) / 2.0
         self.store.add_step(tx, session, StepRow(
-            number=number, kind=kind, attribute=attribute, neutral=neutral, exemplar=exemplar,
+            number=number, kind="refine", attribute=attribute, neutral=neutral, exemplar=exemplar,
             opposite=opposite, intensity=intensity, item_id=item.id,
             position=vector_to_bytes(result.position), projection=result.projection,
-            start_projection=result.start_projection,
-            floor=floor if self.config.remember_critiques else None,
-            confidence=direction.confidence, low_confidence=low, similarity=result.similarity,
+            start_projection=result.start_projection, confidence=direction.confidence, low_confidence=low,
+            similarity=result.similarity,
         ))
-        return WalkStep(number, kind, attribute, neutral, exemplar, intensity, item, False,
+        return WalkStep(number, "refine", attribute, neutral, exemplar, intensity, item, False,
                         direction.confidence, low, result.projection,
-                        result.projection - result.start_projection, result.similarity)
+                        result.projection - result.start_projection, result.similarity, "", "paper")
 
     def _another_like(self, tx, session, steps: list[StepRow]) -> WalkStep:  # type: ignore[no-untyped-def]
         current = steps[-1]
         row = self.index.row(current.item_id)
-        category = self.index.items[row].category if self.config.hold_style else None
+        category = self.index.items[row].category
         seen = {self.index.row_of[i] for i in self.store.seen(tx, session.id) if i in self.index.row_of}
         scores, rows = self.index.search(vector_from_bytes(current.position), self.config.candidates, category=category)
         for score, r in zip(scores[0], rows[0]):

@@ -28,6 +28,7 @@ operation on the same column replaces them; comparatives persist as floors (afte
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Union
 
@@ -139,3 +140,34 @@ def op_from_dict(d: dict[str, Any]) -> Op:
 def direction_prompts(ops: list[Op]) -> list[tuple[str, str, str]]:
     """The prompt triples whose directions the operations need."""
     return [op.prompts for op in ops if isinstance(op, (Comparative, RequireText))]
+
+
+_WORD_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def prompt_comparative(neutral: str, exemplar: str, opposite: str = "", intensity: float = 1.0,
+                       attribute: str = "") -> Comparative:
+    """A comparative given by its prompts (`Engine.refine`, `gradrec walk`), with the pole words
+    the graded step grounds on a column: a word the exemplar adds to the neutral prompt that
+    the critique lexicon knows ("dark blue polo shirt": shade, dark / light; "long-sleeved":
+    length, of the sleeve), or, for one other added word, that word as the open-vocabulary pole
+    ("green polo shirt"); the words the opposite prompt adds as the other end. Anything else
+    stays on the text direction."""
+    from .critique.vocabulary import DIMENSIONS  # lazily: the critique package imports the engine
+    from .graded import _PART_NOUNS
+
+    def added(prompt: str) -> list[str]:
+        base = set(_WORD_RE.findall(neutral.lower()))
+        return [w for w in _WORD_RE.findall(prompt.lower()) if w not in base]
+
+    toward, away = added(exemplar), added(opposite) if opposite else []
+    parts = [p for w in toward + away for p in w.split("-")]  # "long-sleeved": long, of the sleeve
+    noun = next((n for p in parts for n in (p[:-1], p[:-2]) if p.endswith("ed") and n in _PART_NOUNS), "")
+    split = lambda words: [p for w in words for p in w.split("-")]  # noqa: E731
+    for dimension, (side_a, side_b) in DIMENSIONS.items():
+        for pole, counter in ((side_a, side_b), (side_b, side_a)):
+            if any(w in pole for w in split(toward)) or any(w in counter for w in split(away)):
+                return Comparative(neutral, exemplar, opposite, intensity, attribute, dimension, pole, counter, noun)
+    if len(toward) == 1 and len(away) <= 1:
+        return Comparative(neutral, exemplar, opposite, intensity, attribute, toward[0], tuple(toward), tuple(away))
+    return Comparative(neutral, exemplar, opposite, intensity, attribute)

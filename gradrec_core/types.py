@@ -96,8 +96,11 @@ class WalkStep:
     low_confidence: bool
     projection: float | None  # the item's coordinate along the direction
     gain: float | None  # projection gained over the previous item
-    similarity: float | None  # cosine between the item and the walk position
+    similarity: float | None  # cosine between the item and the previous one (the paper: the walk position)
     end_reason: str = ""  # why the walk ended, when it did
+    # what the step was measured on: "text" (the direction), "swatch:-L*", "numeric:<column>",
+    # "column:<column>" (the graded step's axis), "paper" (the paper's walk); "" when not a refine
+    axis: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +118,7 @@ class WalkStep:
             "gain": None if self.gain is None else round(self.gain, 5),
             "similarity": None if self.similarity is None else round(self.similarity, 5),
             "end_reason": self.end_reason,
+            "axis": self.axis,
         }
 
 

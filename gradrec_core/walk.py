@@ -1,69 +1,51 @@
-"""GradREC: traversal directions and steps (Chia et al., "Does it come in black? CLIP-like models
-are zero-shot recommenders", ECNLP 2022, sec. 4.3), and the fixes for its sec. 5.4 limits.
+"""GradREC as published (Chia et al., "Does it come in black? CLIP-like models are zero-shot
+recommenders", ECNLP 2022, sec. 4.3): the traversal direction, which the engine uses, and the
+paper's walk, which is only the baseline the benchmarks compare the engine against.
 
-Pure functions over an `ItemIndex`: no database, no chat. The session store keeps the state
-these functions read and return.
+Pure functions over an `ItemIndex`: no database, no chat.
 
-Paper, eq. 1:   v(t+1) = v(t)/|v(t)| + (1 - rho) * lambda * v_c + rho * mean(kNN(v(t), k))
 Direction v_c:  channel-wise SNR of the exemplar items against the neutral items' mean and
-                spread, sign kept, normalised.
+                spread, sign kept, normalised; with an `opposite` prompt, against the
+                opposite's items. Its confidence is a held-out (2-fold) ROC AUC of exemplar vs
+                neutral items along it.
+Paper, eq. 1:   v(t+1) = v(t)/|v(t)| + (1 - rho) * lambda * v_c + rho * mean(kNN(v(t), k)),
+                and the answer is the nearest unseen item to v(t+1) (`paper_step`).
 
-Beyond the paper (each switchable, for the ablation in docs/RESULTS.md):
-- monotone:   the next item must lie further along v_c than the current one; when no unseen
-              item does, the walk reports its end instead of returning a sideways item.
-- style:      candidates (and the kNN regulariser) stay in the current item's category unless
-              the exemplar's items are mostly of another category ("flats" from heels).
-- confidence: a held-out (2-fold) ROC AUC of exemplar vs neutral items along the direction;
-              steps under the threshold are flagged low-confidence.
-- intensity:  "a bit" / "much" scale lambda and the minimum gain per step.
-- memory:     earlier critiques stay satisfied (after "darker" then "shorter", still darker)
-              unless a later critique points against them.
+The engine's step is not here: `Engine.refine` and `Engine.apply` run the graded step
+(`graded.py`, docs/engine.md "What a step does"); `WalkConfig().paper()` makes `Engine.refine`
+run `paper_step` instead, for the benchmarks' baseline (`gradrec walk --paper`).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 import numpy as np
 
 from .index import ItemIndex
 
-log = logging.getLogger(__name__)
-
 _EPS = 1e-6
-EXHAUSTIVE_LIMIT = 50_000  # categories up to this size are scanned in full before "end reached"
 
 
 @dataclass(frozen=True)
 class WalkConfig:
-    """Everything that tunes the walk. Defaults: rho and k as in the reference implementation."""
+    """The direction's and the paper walk's parameters. rho and k as in the reference
+    implementation; `published`: `Engine.refine` runs the paper's walk (the baseline)."""
 
     rho: float = 0.9  # weight of the kNN regulariser (reference: reg_weight=0.9)
     k: int = 100  # neighbours in the regulariser (reference: reg_k=100)
     step_size: float = 2.0  # lambda
     n_neutral: int = 100  # items retrieved for the neutral prompt
     n_exemplar: int = 100  # items retrieved for the exemplar prompt
-    candidates: int = 256  # items scored around the new position per step
-    monotone: bool = True
-    # A step must clear the direction's noise: with text embeddings, smaller steps (0.75
-    # spread, aiming at 1.25) made a plain "darker" no darker than chance on the sample
-    # catalog (49% of first steps, against 72% with these values); the price is short walks.
-    min_gain: float = 1.0  # least gain per step, in spreads of the direction (x sqrt(intensity))
-    target_gain: float = 2.0  # gain per step aimed at, in spreads of the direction (x intensity)
-    overshoot_penalty: float = 0.05  # score lost per spread beyond the target gain
-    hold_style: bool = True
+    candidates: int = 256  # items searched around a position ("another" like this, the paper's step)
     category_switch_share: float = 0.5  # exemplar items of another kind needed to switch kinds
     confidence_threshold: float = 0.5  # below it a step is reported as low-confidence
-    confidence_gate: bool = False  # refuse (end the walk) instead of only flagging low confidence
-    remember_critiques: bool = True
-    conflict_cosine: float = -0.2  # an earlier critique whose direction is this anti-aligned is dropped
+    remember_critiques: bool = True  # earlier comparatives stay satisfied (the graded step's floors)
+    published: bool = False  # `Engine.refine` takes the paper's step (eq. 1) instead of the graded one
 
     def paper(self) -> "WalkConfig":
-        """The method exactly as published: no monotonicity, style, confidence gate or memory."""
-        return replace(self, monotone=False, hold_style=False, confidence_gate=False,
-                       remember_critiques=False)
+        """The method exactly as published: eq. 1, the nearest unseen item anywhere, no memory."""
+        return replace(self, published=True, remember_critiques=False)
 
 
 @dataclass(frozen=True)
@@ -193,147 +175,48 @@ def _target_category(index: ItemIndex, n_rows: np.ndarray, e_rows: np.ndarray, s
 
 
 @dataclass(frozen=True)
-class Constraint:
-    """An earlier critique that must stay satisfied: projection on `vector` >= `floor`."""
-
-    vector: np.ndarray
-    floor: float
-
-
-@dataclass(frozen=True)
 class StepResult:
-    row: int | None  # the chosen item's row, None when the walk reached its end
+    row: int | None  # the chosen item's row, None when no unseen item was found
     position: np.ndarray  # v(t+1)
-    projection: float | None
-    start_projection: float  # the current item's projection (what "monotone" compares with)
-    similarity: float | None
-    end_reached: bool
-    reason: str = ""  # why the walk ended, for logs and replies
-    category: str | None = None  # the category candidates were taken from
-    considered: int = 0
+    projection: float | None  # the item's projection on the direction
+    start_projection: float  # the current item's
+    similarity: float | None  # cosine between the item and v(t+1)
+    reason: str = ""  # why there is no item
 
 
 @dataclass
 class WalkState:
-    """What a step needs to know about where the walk stands."""
+    """Where the paper's walk stands: its position, the current item and the items seen."""
 
     position: np.ndarray
     current_row: int
     seen_rows: set[int] = field(default_factory=set)
-    constraints: list[Constraint] = field(default_factory=list)
 
 
 def next_position(index: ItemIndex, position: np.ndarray, direction: np.ndarray, step_size: float,
-                  config: WalkConfig, category: str | None) -> np.ndarray:
-    """Eq. 1 of the paper, with the kNN regulariser taken within `category` when set."""
+                  config: WalkConfig) -> np.ndarray:
+    """Eq. 1 of the paper: the regulariser's neighbours taken over the whole catalog."""
     v = position / (np.linalg.norm(position) + _EPS)
-    _, rows = index.search(v, config.k, category=category)
+    _, rows = index.search(v, config.k)
     rows = rows[0][rows[0] >= 0]
     neighbourhood = index.vectors[rows].mean(axis=0) if len(rows) else np.zeros_like(v)
     return (v + (1.0 - config.rho) * step_size * direction + config.rho * neighbourhood).astype(np.float32)
 
 
-def least_gain_threshold(start_projection: float, direction: DirectionVector, config: WalkConfig,
-                         intensity: float = 1.0) -> float:
-    """The projection a monotone step must exceed. The least gain grows with the square root
-    of intensity: half of 1 spread is within the noise of the direction ("a bit darker" came
-    out darker no more often than chance)."""
-    return start_projection + config.min_gain * float(np.sqrt(intensity)) * direction.spread
-
-
-def step(
-    index: ItemIndex,
-    state: WalkState,
-    direction: DirectionVector,
-    config: WalkConfig,
-    intensity: float = 1.0,
-) -> StepResult:
-    """One GradREC step from `state` along `direction`: the nearest admissible unseen item."""
-    current_category = index.items[state.current_row].category
-    category = None
-    if config.hold_style and current_category is not None:
-        category = direction.target_category or current_category
+def paper_step(index: ItemIndex, state: WalkState, direction: DirectionVector, config: WalkConfig,
+               intensity: float = 1.0) -> StepResult:
+    """One step of the paper's walk: eq. 1 (lambda scaled by `intensity`), then the nearest
+    unseen item to the new position, of any kind, wherever it lies along the direction."""
     d = direction.vector
-    position = next_position(index, state.position, d, config.step_size * intensity, config, category)
+    position = next_position(index, state.position, d, config.step_size * intensity, config)
     start_projection = float(index.vectors[state.current_row] @ d)
-    threshold = least_gain_threshold(start_projection, direction, config, intensity)
-
-    if config.confidence_gate and direction.confidence < config.confidence_threshold:
-        return StepResult(None, state.position, None, start_projection, None, True,
-                          "low confidence", category)
-
-    constraints = keep_constraints(state.constraints, d, config) if config.remember_critiques else []
-
-    seen = np.fromiter(state.seen_rows, dtype=np.int64, count=len(state.seen_rows))
-
-    def admissible(rows: np.ndarray) -> np.ndarray:
-        rows = rows[rows >= 0]
-        rows = rows[~np.isin(rows, seen)]
-        if len(rows) == 0:
-            return rows
-        vecs = index.vectors[rows]
-        keep = np.ones(len(rows), dtype=bool)
-        if config.monotone:
-            keep &= vecs @ d > threshold
-        for c in constraints:
-            keep &= vecs @ c.vector >= c.floor
-        return rows[keep]
-
     q = position / (np.linalg.norm(position) + _EPS)
-    _, rows = index.search(q, config.candidates, category=category)
-    ok = admissible(rows[0])
-    considered = len(rows[0])
-    if len(ok) == 0:
-        # Nothing admissible near the position: before saying "end", look at every item
-        # further along d (exact for up to EXHAUSTIVE_LIMIT items; beyond that, the items with
-        # the largest projection on d, which is an inner-product search for d itself).
-        members = index.rows_in_category(category) if category else np.arange(len(index))
-        if len(members) <= EXHAUSTIVE_LIMIT:
-            rows_d = members
-        else:
-            _, found = index.search(d, config.candidates * 4, category=category)
-            rows_d = found[0]
-        ok = admissible(rows_d)
-        considered += len(rows_d)
-    if len(ok) == 0:
-        reason = "no unseen item lies further along this direction" if config.monotone else "no unseen item"
-        return StepResult(None, position, None, start_projection, None, True, reason, category, considered)
-    scores = _rank(index, ok, q, state.current_row, d, start_projection, direction.spread, intensity, config)
-    best = int(np.argmax(scores))
-    row = int(ok[best])
-    return StepResult(
-        row=row,
-        position=position,
-        projection=float(index.vectors[row] @ d),
-        start_projection=start_projection,
-        similarity=float(index.vectors[row] @ q),
-        end_reached=False,
-        category=category,
-        considered=considered,
-    )
-
-
-def _rank(index: ItemIndex, rows: np.ndarray, q: np.ndarray, current_row: int, d: np.ndarray,
-          start_projection: float, spread: float, intensity: float, config: WalkConfig) -> np.ndarray:
-    """Higher is better. The paper: cosine to the new position. With style held: cosine of
-    what is left of each candidate once its component along d is removed, to the same of the
-    current item (everything but the asked attribute stays), less a penalty for overshooting
-    the intended gain (a plain "darker" is the next shade, not the darkest one)."""
-    vecs = index.vectors[rows]
-    if not config.hold_style:
-        return vecs @ q
-    projections = vecs @ d
-    residual = vecs - np.outer(projections, d)
-    residual /= np.linalg.norm(residual, axis=1, keepdims=True) + _EPS
-    anchor = index.vectors[current_row] - start_projection * d
-    anchor /= np.linalg.norm(anchor) + _EPS
-    gain = (projections - start_projection) / spread
-    overshoot = np.maximum(0.0, gain - config.target_gain * intensity)
-    return residual @ anchor - config.overshoot_penalty * overshoot
-
-
-def keep_constraints(constraints: Sequence[Constraint], new_direction: np.ndarray,
-                     config: WalkConfig) -> list[Constraint]:
-    """Earlier critiques stay, except those the new one points against (the shopper changed
-    their mind: "darker", then "lighter")."""
-    return [c for c in constraints if float(c.vector @ new_direction) > config.conflict_cosine]
+    seen = np.fromiter(state.seen_rows, dtype=np.int64, count=len(state.seen_rows))
+    _, rows = index.search(q, config.candidates + len(seen))
+    rows = rows[0][rows[0] >= 0]
+    rows = rows[~np.isin(rows, seen)]
+    if len(rows) == 0:
+        return StepResult(None, position, None, start_projection, None, "no unseen item")
+    row = int(rows[0])
+    return StepResult(row, position, float(index.vectors[row] @ d), start_projection,
+                      float(index.vectors[row] @ q))

@@ -79,10 +79,9 @@ def build_space(out: Path) -> Path:
     return out
 
 
-def make_engine(space: Path, db: str = "sqlite:///:memory:", **config: object) -> Engine:
-    # small steps: 60 items per kind leave few "1 spread further" neighbours
-    config = {"min_gain": 0.2, **config}
-    cfg = WalkConfig(n_neutral=30, n_exemplar=30, k=20, **config)  # type: ignore[arg-type]
+def make_engine(space: Path, db: str = "sqlite:///:memory:", paper: bool = False) -> Engine:
+    cfg = WalkConfig(n_neutral=30, n_exemplar=30, k=20)
+    cfg = cfg.paper() if paper else cfg
     return Engine(load_index(space), SessionStore(db), cfg, TableEncoder())
 
 
@@ -94,7 +93,7 @@ def seed_near(engine: Engine, kind: str, dark: float) -> str:
 def _worker(index_dir: str, db: str, session_ids: list[str], rounds: int) -> dict[str, int]:
     """Step each session `rounds` times (refine, undo, refine) and count the items returned
     (run as a separate process by the concurrency test, which checks the store against it)."""
-    engine = make_engine(Path(index_dir), db, step_size=0.5)
+    engine = make_engine(Path(index_dir), db)
     returned = {sid: 0 for sid in session_ids}
     for _ in range(rounds):
         for sid in session_ids:

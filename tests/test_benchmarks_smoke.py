@@ -41,7 +41,7 @@ def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def engine(space: Path, config: WalkConfig) -> Engine:
     from gradrec_core import load_index
 
-    config = WalkConfig(**{**config.__dict__, "n_neutral": 30, "n_exemplar": 30, "k": 20, "min_gain": 0.2})
+    config = WalkConfig(**{**config.__dict__, "n_neutral": 30, "n_exemplar": 30, "k": 20})
     return Engine(load_index(space), SessionStore("sqlite:///:memory:"), config, TableEncoder())
 
 
@@ -85,11 +85,13 @@ def test_discovery_trajectories(space: Path) -> None:
     paper = WalkConfig().paper()
     t_base = discovery.baseline_trajectory(index, seed, 30)
     t_paper = discovery.paper_trajectory(index, build_direction(index, q[1], q[2], paper), paper, seed, 3)
-    t_engine, _ = discovery.engine_trajectory(index, build_direction(index, q[1], q[2], e.config, q[0]), e.config,
-                                              seed, 3)
+    t_engine, _ = discovery.engine_trajectory(e, ("light polo", "polo", "dark polo"), seed, 3)
     for t in (t_base, t_paper, t_engine):
         assert seed not in t and len(t) == len(set(t))
     assert len(t_paper) == 30
+    # the engine's first step and the alternatives to it: darker than the seed by the ground truth
+    darkness = [-float(index.items[r].metadata["lightness"]) for r in [seed] + t_engine]
+    assert len(t_engine) >= discovery.K_LOG and all(d > darkness[0] for d in darkness[1:discovery.K_LOG + 1])
     counts = discovery.window_counts(list(range(60)), set(range(10)))
     assert len(counts) == 60 - discovery.WINDOW + 1 and counts[0] == 10 and counts[-1] == 0
     s = discovery.trajectory_summary(index, t_paper, {"negative": {1}, "neutral": {2}, "positive": {3}}, "lightness", -1)
@@ -122,7 +124,7 @@ def test_speed_helpers_run(space: Path) -> None:
     prompts = {p: v for p, v in zip(("polo", "dark polo", "light polo"),
                                     TableEncoder().encode_prompts(["polo", "dark polo", "light polo"]))}
     seeds = [(int(np.flatnonzero(codes == 0)[0]), 0)]
-    cfg = WalkConfig(n_neutral=20, n_exemplar=20, k=10, min_gain=0.2)
+    cfg = WalkConfig(n_neutral=20, n_exemplar=20, k=10)
     for result in (speed.time_walks(index, prompts, cfg, seeds, 2, True, directions),
                    speed.time_refine(index, prompts, cfg, seeds, 2, directions),
                    speed.time_reference(vectors, prompts["dark polo"], [0], 2)):

@@ -56,7 +56,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_processes_and_threads_write_concurrently(space: Path, db: str) -> None:
-    engine = make_engine(space, db, step_size=0.5)
+    engine = make_engine(space, db)
     seed = seed_near(engine, "polo", 0.05)
     groups = [[f"p{p}-s{s}" for s in range(3)] for p in range(3)]
     thread_sessions = [f"t{t}" for t in range(3)]
@@ -76,7 +76,7 @@ def test_processes_and_threads_write_concurrently(space: Path, db: str) -> None:
 
     def own_session(sid: str) -> None:
         try:
-            e = make_engine(space, db, step_size=0.5)
+            e = make_engine(space, db)
             n = 0
             for _ in range(rounds):
                 for action in ("refine", "undo", "refine"):
@@ -91,7 +91,7 @@ def test_processes_and_threads_write_concurrently(space: Path, db: str) -> None:
 
     def shared_session() -> None:
         try:
-            e = make_engine(space, db, step_size=0.5)
+            e = make_engine(space, db)
             for _ in range(4):
                 s = e.refine("shared", "polo", "dark polo")
                 if s.item is not None:

@@ -72,22 +72,22 @@ def test_darker_lowers_lightness_and_beats_the_paper(sample_engine: Engine, pape
     ours = [L(item) - L(seed) for seed, item in first_steps(sample_engine, mid_blue_polos, DARKER) if item]
     theirs = [L(item) - L(seed) for seed, item in first_steps(paper, mid_blue_polos, DARKER[:2] + ("",)) if item]
     assert len(ours) == len(mid_blue_polos)  # a mid-blue polo always has a darker one
-    # seen: 72% of first steps darker, mean dL* -20; the paper's method: 44%, -3.5
-    assert np.mean([d < 0 for d in ours]) >= 0.6
-    assert np.mean(ours) <= -12
+    # seen: 100% of first steps darker, mean dL* -10.9 (the graded step: the next shade, not the
+    # darkest); the paper's method: 44%, -3.5
+    assert np.mean([d < 0 for d in ours]) >= 0.9
+    assert np.mean(ours) <= -6
     assert np.mean([d < 0 for d in ours]) > np.mean([d < 0 for d in theirs])
     assert np.mean(ours) < np.mean(theirs)
 
 
-def test_walks_are_monotone_along_the_direction_and_keep_the_kind(sample_engine: Engine,
-                                                                  mid_blue_polos: list) -> None:  # type: ignore[type-arg]
+def test_walks_get_darker_at_every_step_and_keep_the_kind(sample_engine: Engine,
+                                                           mid_blue_polos: list) -> None:  # type: ignore[type-arg]
     for seed in mid_blue_polos[:15]:
         steps = walk(sample_engine, seed, DARKER, steps=8)
         assert steps, seed.id
-        projections = [s.projection for s in steps]
-        assert all(b > a for a, b in zip(projections, projections[1:]))
+        lightness = [L(seed)] + [L(s.item) for s in steps]
+        assert all(b < a for a, b in zip(lightness, lightness[1:])), (seed.id, lightness)
         assert all(s.item.category == "polo shirt" for s in steps)
-        assert L(steps[-1].item) < L(seed)  # where the walk got to is darker than the seed
     # a walk that cannot go further says so
     darkest = walk(sample_engine, mid_blue_polos[0], DARKER, steps=30)
     sample_engine.start("semantic", darkest[-1].item.id)
