@@ -26,7 +26,8 @@ import numpy as np
 
 from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
-from .graded import Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step
+from .graded import Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step, most_like
+from .kinds import structures
 from .index import ItemIndex, load_index
 from .ops import (ChangeKind, Comparative, Different, Exclude, NumericComparative, Op, Range, Require,
                   RequireText, op_from_dict, op_to_dict)
@@ -455,18 +456,22 @@ class Engine:
 
     def _value_examples(self, row: int, column: str, values: list[str], limit: int) -> tuple[ValueExample, ...]:
         item = self.index.items[row]
-        kind_rows = self.index.rows_in_category(item.category) if item.category else np.arange(len(self.index))
-        kind_rows = kind_rows[kind_rows != row]
-        in_column = self.index.column(column)[kind_rows]
+        kinds = structures(self.index)  # the kind's rows and the column's integer codes, computed once
+        kind_rows = kinds.rows(item.category or None)
+        in_column = kinds.local(column, item.category or None)
+        _, code_of = kinds.column_codes(column)
         mine = self.index.column(column)[row]
         hold = [c.name for c in self.index.schema.attributes if c.name != column]
         found: list[ValueExample] = []
         for value in values[:limit]:
-            rows = kind_rows[in_column == value]
-            if value == mine or not len(rows):
+            if value == mine or value not in code_of:
                 continue
-            score = _style(self.index, rows, row, [], hold, ())  # the colour may change: no colour hold
-            found.append(ValueExample(value, self.index.items[int(rows[int(np.argmax(score))])]))
+            rows = kind_rows[in_column == code_of[value]]
+            rows = rows[rows != row]
+            if not len(rows):
+                continue
+            best, _ = most_like(self.index, rows, row, hold, ())  # the colour may change: no colour hold
+            found.append(ValueExample(value, self.index.items[int(best[0])]))
         return tuple(found)
 
     def room(self, state: SessionState) -> Room:
@@ -558,7 +563,7 @@ class Engine:
             rows = self.index.rows_in_category(kind)
             if not len(rows):
                 continue
-            score = np.sort(_style(self.index, rows, row, [], hold))[-3:].mean()
+            score = np.sort(most_like(self.index, rows, row, hold, n=3)[1]).mean()
             if best is None or score > best[0]:
                 best = (float(score), kind)
         assert best is not None  # `_check_op` made sure the kinds exist
