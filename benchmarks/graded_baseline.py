@@ -51,10 +51,10 @@ def graded_step(
     floor_axes: Sequence[Axis],
     category: str | None,
     hold_columns: Sequence[str],
+    more: int = 0,
 ) -> TurnResult:
-    """The next item for one turn (see the module docstring). `axes[i]` is the axis of
-    `ops[i]` when it is a comparative (None otherwise); `floor_axes[j]` that of
-    `state.floors[j]`."""
+    """The next item for one turn, by a scan of the kind. `more` is ignored: the old engine took
+    the web chat's alternatives by one step each, as the engine does when a step gives none."""
     rows = index.rows_in_category(category) if category else np.arange(len(index), dtype=np.int64)
     current = state.current_row
     seen = np.fromiter(state.seen_rows, dtype=np.int64, count=len(state.seen_rows))

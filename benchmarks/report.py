@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks import (any_catalog, chat_latency, critiques, discovery, encoding, gradient_metrics, load, nlu_heldout,
-                        scale, shopper, speed)
+                        scale, scale_turns, shopper, speed)
 from benchmarks.common import fmt
 
 IMPROVEMENTS = ["paper + monotone", "paper + style held", "paper + confidence gate", "paper + opposite prompt",
@@ -302,6 +302,14 @@ is stored with each version) and publishes a new version atomically; `--vectors 
 an index from vectors a shop already has; `--backend` picks the encoder's runtime. The catalog
 updates are tested with shoppers mid-walk through the engine and the served assistant
 (tests/test_updates.py).
+"""
+
+SCALE_TURNS = """
+**Turn latency** (`python benchmarks/scale.py --turns ...`): each turn kind from random seeds of
+the synthetic index above (warm: directions and axes built by the first seed, not counted; cold:
+a new engine with no direction or axis built, the loaded index and encoder shared), one thread,
+the graded step of issue 20 and, in brackets, the step before it (a scan of the item's kind in
+float64, `benchmarks/graded_baseline.py`) on the same seeds in the same process:
 """
 
 SCALE_NOTES = """
@@ -655,6 +663,9 @@ def render(r: dict[str, Any]) -> str:
         out.append(scale.markdown(r["scale"]))
         if r.get("encoding"):
             out.append(encoding.markdown(r["encoding"]))
+        if r.get("scale_turns"):
+            out.append(SCALE_TURNS)
+            out.append(scale_turns.markdown(r["scale_turns"]["sizes"]))
         out.append(SCALE_NOTES)
         out.append(SCALE_BACKENDS)
     nlu = r.get("nlu_heldout")

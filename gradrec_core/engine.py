@@ -325,7 +325,15 @@ class Engine:
             reason = ""
             trial = tx.begin_nested()  # each answer as if taken, so the next one differs; then undone
             try:
-                for _ in range(k):
+                last = steps[-1]
+                if last.plan and k > 1:  # a critique's step: its next answers ranked by one step
+                    first = self._critique_step(tx, session, [s for s in steps if s.id != last.id], _plan_ops(last),
+                                                prepared, kind="another", more=k - 1)
+                    if first.item is not None:
+                        found = [first.item, *first.following]
+                        for item in first.following:  # seen, as if each had been taken
+                            self.store.mark_seen(tx, session, item.id)
+                while len(found) < k:
                     answer = self._another(tx, session, steps, prepared)
                     if answer.item is None:
                         reason = answer.end_reason
@@ -650,7 +658,7 @@ class Engine:
         return [op for op in ops if not (isinstance(op, Comparative) and set(op.pole) == set(change.pole))]
 
     def _critique_step(self, tx, session, steps: list[StepRow], ops: list[Op],  # type: ignore[no-untyped-def]
-                       prepared: _Prepared, kind: str = "critique") -> CritiqueStep:
+                       prepared: _Prepared, kind: str = "critique", more: int = 0) -> CritiqueStep:
         current = steps[-1]
         row = self.index.row(current.item_id)
         ops = self._kind_or_comparative(ops, row)
@@ -742,7 +750,7 @@ class Engine:
         fallback = None  # the first answer found by relaxing, with the most held
         while True:
             result = graded_step(self.index, TurnState(row, seen, floors, filters + held, caps), ops, axes, floor_axes,
-                                 category, hold)
+                                 category, hold, more)
             if result.row is not None and not result.relaxed:
                 break
             if fallback is None and result.row is not None:
@@ -782,7 +790,8 @@ class Engine:
             plan=json.dumps({"ops": list(op_dicts), "floors": stored_floors}),
         ))
         return CritiqueStep(number, item, False, "", op_dicts, result.axes, result.levels, (),
-                            result.relaxed, confidence, low)
+                            result.relaxed, confidence, low,
+                            tuple(self.index.items[r] for r in result.following))
 
     def _reversal_caps(self, steps: list[StepRow], ops: list[Op], axes: list[Axis | None], prepared: _Prepared,
                        directions: dict) -> dict[int, float]:  # type: ignore[type-arg]

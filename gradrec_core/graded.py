@@ -135,6 +135,7 @@ class TurnResult:
     relaxed: bool  # earlier critiques had to be dropped to answer
     axes: tuple[str, ...]  # each comparative's axis source
     considered: int
+    following: tuple[int, ...] = ()  # with `more`: the next answers of the same step, in order
 
 
 class AxisBuilder:
@@ -559,10 +560,13 @@ def graded_step(
     floor_axes: Sequence[Axis],
     category: str | None,
     hold_columns: Sequence[str],
+    more: int = 0,
 ) -> TurnResult:
     """The next item for one turn (see the module docstring). `axes[i]` is the axis of
     `ops[i]` when it is a comparative (None otherwise); `floor_axes[j]` that of
-    `state.floors[j]`."""
+    `state.floors[j]`. `more`: also up to that many next answers of the same step, in the order
+    successive steps would give them, each answer seen (`TurnResult.following`; none when the
+    step had to relax earlier critiques)."""
     kind = _Kind(index, category, state.seen_rows)
     current = state.current_row
     n_unseen = int(np.count_nonzero(kind.alive))
@@ -607,6 +611,7 @@ def graded_step(
                 within &= lv > l0 + TEXT_MIN_GAIN * ax.spread
             preferred &= within if within.any() else finite & (lv <= np.nanmin(np.where(ahead & finite, lv, np.inf)))
             targets.append((qu, q0, q0, ax))
+            more = 0  # what is preferred depends on which rows are left: one answer at a time
             continue
         preferred &= ~(qu > q0 + high * (1.0 - q0) + 1e-9) & ~(qu < q0 + low * (1.0 - q0) - 1e-9)
         if ax.source.startswith(("numeric:", "swatch:")):
@@ -633,17 +638,29 @@ def graded_step(
                                      filters_now, hold_columns)
         return TurnResult(None, True, reason, tuple((b, b) for b in before), alternatives, False,
                           tuple(ax.source for _, ax in comparatives), n_unseen)
-    if (keep & preferred).any():
-        keep &= preferred
-    pos = kind.candidates(keep, current, directions)
-    candidates = kind.rows[pos]
-    score = _style(index, candidates, current, directions, hold_columns, _colour_hold(comparatives))
-    for qu, q0, target, ax in targets:
-        span = max(1.0 - q0, 0.05)
-        score -= LEVEL_PENALTY * np.abs(qu[pos] - target) / span
-    best = int(candidates[int(np.argmax(score))])
+
+    def ranked(mask: np.ndarray, n: int) -> np.ndarray:
+        """The best `n` rows of `mask`, best first (ties: the lower row first)."""
+        pos = kind.candidates(mask, current, directions)
+        candidates = kind.rows[pos]
+        score = _style(index, candidates, current, directions, hold_columns, _colour_hold(comparatives))
+        for qu, q0, target, ax in targets:
+            span = max(1.0 - q0, 0.05)
+            score -= LEVEL_PENALTY * np.abs(qu[pos] - target) / span
+        if n == 1:
+            return candidates[[int(np.argmax(score))]]
+        return candidates[np.argsort(-score, kind="stable")[:n]]
+
+    # the preferred rows first; with `more`, what the same step would answer next, each answer
+    # seen (the rest of the preferred rows, then of the others): the web chat's alternatives
+    first = keep & preferred if (keep & preferred).any() else keep
+    answers = ranked(first, 1 + (0 if relaxed else more))
+    if not relaxed and len(answers) < 1 + more and (keep & ~first).any():
+        answers = np.concatenate([answers, ranked(keep & ~first, 1 + more - len(answers))])
+    best = int(answers[0])
     after = tuple((b, float(ax.levels[best])) for b, (_, ax) in zip(before, comparatives))
-    return TurnResult(best, False, "", after, (), relaxed, tuple(ax.source for _, ax in comparatives), n_unseen)
+    return TurnResult(best, False, "", after, (), relaxed, tuple(ax.source for _, ax in comparatives), n_unseen,
+                      tuple(int(r) for r in answers[1:]))
 
 
 def _turn_parts(state: TurnState, ops: Sequence[Op], axes: Sequence[Axis | None]) -> tuple[
