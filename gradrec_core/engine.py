@@ -26,8 +26,9 @@ import numpy as np
 
 from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
-from .graded import Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step, most_like
-from .kinds import structures
+from .graded import (Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step,
+                     most_like)
+from .kinds import SEARCH_EXACT_LIMIT, structures
 from .index import ItemIndex, load_index
 from .ops import (ChangeKind, Comparative, Different, Exclude, NumericComparative, Op, Range, Require,
                   RequireText, op_from_dict, op_to_dict)
@@ -166,8 +167,9 @@ class Engine:
             )
         else:
             queries = self.encoder.encode_prompts([neutral, exemplar] + ([opposite] if opposite else []))
-            d = build_direction(self.index, queries[0], queries[1], self.config,
-                                queries[2] if opposite else None)
+            kinds = structures(self.index)  # a big catalog: the prompts' items from the kinds' lists
+            d = build_direction(self.index, queries[0], queries[1], self.config, queries[2] if opposite else None,
+                                kinds.search if len(self.index) > SEARCH_EXACT_LIMIT else None)
             self.store.put_direction(key, neutral, exemplar, StoredDirection(
                 d.vector, d.confidence, d.auc,
                 [self.index.items[r].id for r in d.neutral_rows],
@@ -445,8 +447,12 @@ class Engine:
         numeric = schema.numeric_column(column) is not None
         if not numeric and schema.attribute(column) is None:
             raise SessionError(f"no column '{column}' in this catalog's schema")
-        _, rows = self.index.search(self.index.vectors[row], k, category=item.category)
-        rows = np.unique(np.concatenate([[row], rows[0][rows[0] >= 0]]))
+        if item.category:  # the kind's own rows (its lists, for a big kind), not a filter over the catalog
+            near = structures(self.index).nearest(self.index.vectors[row], k, item.category)
+        else:
+            _, found = self.index.search(self.index.vectors[row], k)
+            near = found[0][found[0] >= 0]
+        rows = np.unique(np.concatenate([[row], near]))
         values = self.index.column(column)[rows]
         mine = self.index.column(column)[row]
         if numeric:

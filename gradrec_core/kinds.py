@@ -23,10 +23,11 @@ from typing import Any, Callable, Mapping
 import faiss
 import numpy as np
 
-EXACT_LIMIT = 8192  # candidates scored all together up to this many (the result is then exact)
+EXACT_LIMIT = 2048  # candidates scored all together up to this many (the result is then exact)
 LIST_SIZE = 512  # mean rows per list of a kind
-PROBE_ROWS = 4096  # rows a turn takes from the lists nearest each of its queries (then filtered)
+PROBE_ROWS = 1024  # rows a turn takes from the lists nearest each of its queries (then filtered)
 MIN_POOL = 32  # fewer qualifying rows than this in the probed lists: probe four times as many
+SEARCH_EXACT_LIMIT = 65536  # a search of the whole catalog is FAISS's (exact by default) up to this many rows
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,49 @@ class KindStructures:
                 self._axes.clear()
             self._axes[key] = (axis, view)
         return view
+
+    def nearest(self, query: np.ndarray, k: int, kind: str | None) -> np.ndarray:
+        """The `k` rows of a kind most like `query` (inner product), best first: every row of a
+        kind of at most `EXACT_LIMIT`, else those of the lists nearest the query."""
+        lists = self.kind_lists(kind)
+        rows = lists.rows[lists.near(query, max(4 * PROBE_ROWS, 16 * k))]
+        score = self.vectors[rows] @ query.astype(np.float32)
+        return rows[np.argsort(-score, kind="stable")[:k]]
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-`k` rows of the whole catalog per query, as `ItemIndex.search` returns them: the
+        lists of every kind probed together (a small kind is one list), the rows in them scored
+        exactly; approximate, for catalogs over `SEARCH_EXACT_LIMIT` rows."""
+        centroids, members = self.extra("all-lists", self._all_lists)
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        rows = np.full((len(queries), k), -1, dtype=np.int64)
+        sizes = np.array([len(m) for m in members])
+        for i, q in enumerate(queries):
+            ranked = np.argsort(-(centroids @ q))
+            enough = int(np.searchsorted(np.cumsum(sizes[ranked]), max(4 * PROBE_ROWS, 4 * k))) + 1
+            found = np.concatenate([members[j] for j in ranked[:enough]])
+            score = self.vectors[found] @ q
+            top = np.argsort(-score, kind="stable")[:k]
+            scores[i, :len(top)], rows[i, :len(top)] = score[top], found[top]
+        return scores, rows
+
+    def _all_lists(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        centroids: list[np.ndarray] = []
+        members: list[np.ndarray] = []
+        for code, kind in enumerate(self.kind_names):
+            if not np.any(self.kind_codes == code):
+                continue
+            lists = self.kind_lists(kind or None) if kind else build_lists(
+                self.vectors, np.flatnonzero(self.kind_codes == code))
+            if lists.centroids is None:
+                mean = self.vectors[lists.rows].mean(axis=0)
+                centroids.append((mean / (np.linalg.norm(mean) + 1e-9))[None].astype(np.float32))
+                members.append(lists.rows)
+            else:
+                centroids.append(lists.centroids)
+                members += [lists.rows[lists.order[a:b]] for a, b in zip(lists.starts[:-1], lists.starts[1:])]
+        return np.vstack(centroids), members
 
     def extra(self, key: str, make: Callable[[], Any]) -> Any:
         """Any other structure computed once (e.g. the name words' token table)."""
