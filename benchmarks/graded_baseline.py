@@ -32,15 +32,25 @@ def most_like(index: ItemIndex, rows: np.ndarray, current: int, hold_columns: Se
     return rows[order], score[order]
 
 
+def kind_neighbours(index: ItemIndex, row: int, k: int, category: str | None) -> np.ndarray:
+    """A FAISS search of the whole index filtered to the kind (what "what colours" did)."""
+    _, found = index.search(index.vectors[row], k, category=category)
+    return found[0][found[0] >= 0]
+
+
 @contextlib.contextmanager
 def reference() -> Iterator[None]:
-    """The engine runs the old step (and the old scoring of examples and kind changes) inside."""
-    saved = engine_module.graded_step, engine_module.most_like
-    engine_module.graded_step, engine_module.most_like = graded_step, most_like  # type: ignore[assignment]
+    """The engine runs the old step inside (and the old scoring of examples and kind changes,
+    the old searches within a kind, directions from FAISS searches of the whole index)."""
+    names = ("graded_step", "most_like", "kind_neighbours", "SEARCH_EXACT_LIMIT")
+    saved = [getattr(engine_module, name) for name in names]
+    for name, value in zip(names, (graded_step, most_like, kind_neighbours, 1 << 62)):
+        setattr(engine_module, name, value)
     try:
         yield
     finally:
-        engine_module.graded_step, engine_module.most_like = saved
+        for name, value in zip(names, saved):
+            setattr(engine_module, name, value)
 
 
 def graded_step(

@@ -313,10 +313,22 @@ float64, `benchmarks/graded_baseline.py`) on the same seeds in the same process:
 """
 
 SCALE_NOTES = """
+How a turn avoids its kind's size (`gradrec_core/kinds.py`, `graded.py`): per kind, k-means
+lists of ~512 rows (row positions only), integer codes of the columns, and each axis's levels
+and rank quantiles over the kind, computed once; what qualifies is then a few vector comparisons
+over the kind's arrays (still linear in the kind, no vectors read), and the style score, which
+reads vectors, covers at most 2,048 rows: every qualifying row when there are no more (the
+result is then the old step's, tests/test_graded_equivalence.py), else those in the lists
+nearest the item (with and without the asked directions), widened when fewer than 32 qualify.
+The web chat's three alternatives are the ranked answers of one step. Above 65,536 items a
+direction's prompts find their items through every kind's lists, and "what colours" reads the
+kind's nearest lists, instead of scans of the whole index. What the turn still pays beyond the
+step: the planner and the session store (SQL), a few ms each.
+
 What this does not change yet (issue 20 parts 1-3): an index loads its items as Python objects
 from items.jsonl, so load time and memory grow linearly with the catalog as measured above (an
 exact index's vectors are kept once, in FAISS's storage; an approximate index keeps a second
-copy); the graded step still scans the item's kind. An update rebuilds the FAISS index from all
+copy); the per-kind structures are built on first use (not yet by `gradrec index`). An update rebuilds the FAISS index from all
 vectors (seconds for the exact index; an HNSW index would be rebuilt in full), re-reads and
 hashes the whole catalog, and the servers load the new version in full on the shop's next turn
 (that turn waits for it).
@@ -665,7 +677,7 @@ def render(r: dict[str, Any]) -> str:
             out.append(encoding.markdown(r["encoding"]))
         if r.get("scale_turns"):
             out.append(SCALE_TURNS)
-            out.append(scale_turns.markdown(r["scale_turns"]["sizes"]))
+            out.append(scale_turns.markdown(r["scale_turns"]))
         out.append(SCALE_NOTES)
         out.append(SCALE_BACKENDS)
     nlu = r.get("nlu_heldout")

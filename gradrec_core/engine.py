@@ -27,7 +27,7 @@ import numpy as np
 from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
 from .graded import (Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step,
-                     most_like)
+                     kind_neighbours, most_like)
 from .kinds import SEARCH_EXACT_LIMIT, structures
 from .index import ItemIndex, load_index
 from .ops import (ChangeKind, Comparative, Different, Exclude, NumericComparative, Op, Range, Require,
@@ -447,12 +447,7 @@ class Engine:
         numeric = schema.numeric_column(column) is not None
         if not numeric and schema.attribute(column) is None:
             raise SessionError(f"no column '{column}' in this catalog's schema")
-        if item.category:  # the kind's own rows (its lists, for a big kind), not a filter over the catalog
-            near = structures(self.index).nearest(self.index.vectors[row], k, item.category)
-        else:
-            _, found = self.index.search(self.index.vectors[row], k)
-            near = found[0][found[0] >= 0]
-        rows = np.unique(np.concatenate([[row], near]))
+        rows = np.unique(np.concatenate([[row], kind_neighbours(self.index, row, k, item.category)]))
         values = self.index.column(column)[rows]
         mine = self.index.column(column)[row]
         if numeric:

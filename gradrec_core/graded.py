@@ -802,6 +802,15 @@ def most_like(index: ItemIndex, rows: np.ndarray, current: int, hold_columns: Se
     return rows[order], score[order]
 
 
+def kind_neighbours(index: ItemIndex, row: int, k: int, category: str | None) -> np.ndarray:
+    """The `k` rows of the kind most like `row` (it may be among them): the kind's own rows (its
+    nearest lists, for a big kind), not a filter over the whole index."""
+    if category:
+        return structures(index).nearest(index.vectors[row], k, category)
+    _, found = index.search(index.vectors[row], k)
+    return found[0][found[0] >= 0]
+
+
 def _name_words(index: ItemIndex) -> list[frozenset[str]] | None:
     """Each row's name as a set of lower-case words (hyphens split), less the words of any
     attribute column's values, or None without a name column."""
