@@ -253,20 +253,25 @@ def turn_latency(sizes: list[int], trials: int) -> None:
     """Section 10's turn-latency table: each size's synthetic index (built once, kept under
     var/bench/scale), measured by `scale_turns` in a fresh process."""
     from benchmarks import scale_turns
+    from benchmarks.common import load
 
-    watch = Stopwatch()
     folder = VAR_BENCH / "scale"
     folder.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"machine": machine(), "sizes": []}
+    # each size is saved as it is measured, replacing that size's earlier figures (1M needs most of
+    # a shared machine's memory: it may be run on its own)
+    results: dict[str, Any] = load("scale_turns") or {"sizes": []}
+    results["machine"] = machine()
     for n in sizes:
+        watch = Stopwatch()
         index_dir = folder / f"index-{n}"
         if not (index_dir / "manifest.json").is_file():
             catalog, vectors = synthetic(n, folder, np.random.default_rng(n))
             seconds, _ = gradrec("index", str(catalog), "--out", str(index_dir), *INDEX_ARGS, "--vectors", str(vectors))
             print(f"  {n}: built from --vectors in {seconds:.1f}s", flush=True)
-        results["sizes"].append(scale_turns.measure(index_dir, trials))
-    results["run"] = watch.stamp()
-    print(save("scale_turns", results))
+        measured = {**scale_turns.measure(index_dir, trials), "run": watch.stamp()}
+        results["sizes"] = sorted([s for s in results["sizes"] if s["items"] != n] + [measured],
+                                  key=lambda s: s["items"])
+        print(save("scale_turns", results))
 
 
 def main() -> None:
