@@ -207,7 +207,7 @@ def test_turn_latency_benchmark_runs_small(tmp_path: Path, sample_index_dir: Pat
     scale.gradrec("index", str(catalog), "--out", str(tmp_path / "index"), *scale.INDEX_ARGS, "--vectors", str(vectors))
     found = scale_turns.measure(tmp_path / "index", trials=3)
     labels = [label for label, _ in scale_turns.TURNS + (scale_turns.COLD,)]
-    assert all(found[label][which]["n"] == 2 for label in labels for which in ("new", "old"))
+    assert all(found[label][which]["n"] == 3 for label in labels for which in ("new", "old"))
     run = {"started": "now", "seconds": 1.0, "load_start": 0.0, "load_end": 0.0}
     text = scale_turns.markdown({"sizes": [{**found, "run": run}]})
     assert all(f"| {label} |" in text for label in labels) and "| 400 |" in text
