@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks import (any_catalog, chat_latency, critiques, discovery, encoding, gradient_metrics, load, nlu_heldout,
-                        scale, shopper, speed)
+                        scale, scale_turns, shopper, speed)
 from benchmarks.common import fmt, table
 
 IMPROVEMENTS = ["paper + opposite prompt"]
@@ -326,11 +326,31 @@ updates are tested with shoppers mid-walk through the engine and the served assi
 (tests/test_updates.py).
 """
 
+SCALE_TURNS = """
+**Turn latency** (`python benchmarks/scale.py --turns ...`): each turn kind from random seeds of
+the synthetic index above (warm: directions and axes built by the first seed, not counted; cold:
+a new engine with no direction or axis built, the loaded index and encoder shared), one thread,
+the graded step of issue 20 and, in brackets, the step before it (a scan of the item's kind in
+float64, `benchmarks/graded_baseline.py`) on the same seeds in the same process:
+"""
+
 SCALE_NOTES = """
+How a turn avoids its kind's size (`gradrec_core/kinds.py`, `graded.py`): per kind, k-means
+lists of ~512 rows (row positions only), integer codes of the columns, and each axis's levels
+and rank quantiles over the kind, computed once; what qualifies is then a few vector comparisons
+over the kind's arrays (still linear in the kind, no vectors read), and the style score, which
+reads vectors, covers at most 2,048 rows: every qualifying row when there are no more (the
+result is then the old step's, tests/test_graded_equivalence.py), else those in the lists
+nearest the item (with and without the asked directions), widened when fewer than 32 qualify.
+The web chat's three alternatives are the ranked answers of one step. Above 65,536 items a
+direction's prompts find their items through every kind's lists, and "what colours" reads the
+kind's nearest lists, instead of scans of the whole index. What the turn still pays beyond the
+step: the planner and the session store (SQL), a few ms each.
+
 What this does not change yet (issue 20 parts 1-3): an index loads its items as Python objects
 from items.jsonl, so load time and memory grow linearly with the catalog as measured above (an
 exact index's vectors are kept once, in FAISS's storage; an approximate index keeps a second
-copy); the graded step still scans the item's kind. An update rebuilds the FAISS index from all
+copy); the per-kind structures are built on first use (not yet by `gradrec index`). An update rebuilds the FAISS index from all
 vectors (seconds for the exact index; an HNSW index would be rebuilt in full), re-reads and
 hashes the whole catalog, and the servers load the new version in full on the shop's next turn
 (that turn waits for it).
@@ -352,7 +372,7 @@ that is worth re-embedding every shop's index (the backend is part of an index's
 not 3x. Still to try for 3x:
 moving activation outliers into the weights before quantising (SmoothQuant) or
 quantisation-aware fine-tuning, measured against this same recall.
-The 1M and 3.2M figures and the turn-latency table of issue 20 were not measured in this session.
+The 1M and 3.2M figures of the table above were not measured in this session (the turn-latency table below has 1M).
 """
 
 LOAD = """## 7. Many shoppers at once (load)
@@ -757,6 +777,9 @@ def render(r: dict[str, Any]) -> str:
         out.append(scale.markdown(r["scale"]))
         if r.get("encoding"):
             out.append(encoding.markdown(r["encoding"]))
+        if r.get("scale_turns"):
+            out.append(SCALE_TURNS)
+            out.append(scale_turns.markdown(r["scale_turns"]))
         out.append(SCALE_NOTES)
         out.append(SCALE_BACKENDS)
     nlu = r.get("nlu_heldout")

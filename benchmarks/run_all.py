@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     results["any_catalog"] = load(f"any_catalog{suffix}")  # optional: older result sets lack it
     results["scale"] = load(f"scale{suffix}")  # benchmarks/scale.py, run on its own (section 9)
     results["encoding"] = load(f"encoding{suffix}")  # benchmarks/encoding.py, run on its own (section 10)
+    results["scale_turns"] = load("scale_turns")  # benchmarks/scale.py --turns, on its own (section 10)
     results["nlu_heldout"] = load("nlu_heldout")  # optional: needs Rasa's environment and a trained model
     text = render(results)
     out = (VAR_BENCH / "RESULTS_quick.md") if args.quick else (DOCS / "RESULTS.md")

@@ -249,11 +249,42 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def turn_latency(sizes: list[int], trials: int) -> None:
+    """Section 10's turn-latency table: each size's synthetic index (built once, kept under
+    var/bench/scale), measured by `scale_turns` in a fresh process."""
+    from benchmarks import scale_turns
+    from benchmarks.common import load
+
+    folder = VAR_BENCH / "scale"
+    folder.mkdir(parents=True, exist_ok=True)
+    # each size is saved as it is measured, replacing that size's earlier figures (1M needs most of
+    # a shared machine's memory: it may be run on its own)
+    results: dict[str, Any] = load("scale_turns") or {"sizes": []}
+    results["machine"] = machine()
+    for n in sizes:
+        watch = Stopwatch()
+        index_dir = folder / f"index-{n}"
+        if not (index_dir / "manifest.json").is_file():
+            catalog, vectors = synthetic(n, folder, np.random.default_rng(n))
+            seconds, _ = gradrec("index", str(catalog), "--out", str(index_dir), *INDEX_ARGS, "--vectors", str(vectors))
+            print(f"  {n}: built from --vectors in {seconds:.1f}s", flush=True)
+        measured = {**scale_turns.measure(index_dir, trials), "run": watch.stamp()}
+        results["sizes"] = sorted([s for s in results["sizes"] if s["items"] != n] + [measured],
+                                  key=lambda s: s["items"])
+        print(save("scale_turns", results))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--sizes", default="100000", help="comma-separated catalog sizes")
+    parser.add_argument("--turns", default="", help="comma-separated sizes: only the turn-latency table "
+                        "(benchmarks/scale_turns.py), saved as scale_turns")
+    parser.add_argument("--trials", type=int, default=40, help="seeds per turn kind in --turns")
     args = parser.parse_args()
+    if args.turns:
+        turn_latency([int(s) for s in args.turns.split(",")], args.trials)
+        return
     watch = Stopwatch()
     sizes = [2000] if args.quick else [int(s) for s in args.sizes.split(",")]
     print("indexing throughput", flush=True)

@@ -29,7 +29,9 @@ import numpy as np
 
 from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
-from .graded import Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step
+from .graded import (Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step,
+                     kind_neighbours, most_like)
+from .kinds import SEARCH_EXACT_LIMIT, structures
 from .index import ItemIndex, load_index
 from .ops import (ChangeKind, Comparative, Different, Exclude, NumericComparative, Op, Range, Require,
                   RequireText, op_from_dict, op_to_dict, prompt_comparative)
@@ -160,8 +162,9 @@ class Engine:
             )
         else:
             queries = self.encoder.encode_prompts([neutral, exemplar] + ([opposite] if opposite else []))
-            d = build_direction(self.index, queries[0], queries[1], self.config,
-                                queries[2] if opposite else None)
+            kinds = structures(self.index)  # a big catalog: the prompts' items from the kinds' lists
+            d = build_direction(self.index, queries[0], queries[1], self.config, queries[2] if opposite else None,
+                                kinds.search if len(self.index) > SEARCH_EXACT_LIMIT else None)
             self.store.put_direction(key, neutral, exemplar, StoredDirection(
                 d.vector, d.confidence, d.auc,
                 [self.index.items[r].id for r in d.neutral_rows],
@@ -340,7 +343,15 @@ class Engine:
             reason = ""
             trial = tx.begin_nested()  # each answer as if taken, so the next one differs; then undone
             try:
-                for _ in range(k):
+                last = steps[-1]
+                if last.plan and k > 1:  # a critique's step: its next answers ranked by one step
+                    first = self._critique_step(tx, session, [s for s in steps if s.id != last.id], _plan_ops(last),
+                                                prepared, kind="another", more=k - 1)
+                    if first.item is not None:
+                        found = [first.item, *first.following]
+                        for item in first.following:  # seen, as if each had been taken
+                            self.store.mark_seen(tx, session, item.id)
+                while len(found) < k:
                     answer = self._another(tx, session, steps, prepared)
                     if answer.item is None:
                         reason = answer.end_reason
@@ -440,8 +451,7 @@ class Engine:
         numeric = schema.numeric_column(column) is not None
         if not numeric and schema.attribute(column) is None:
             raise SessionError(f"no column '{column}' in this catalog's schema")
-        _, rows = self.index.search(self.index.vectors[row], k, category=item.category)
-        rows = np.unique(np.concatenate([[row], rows[0][rows[0] >= 0]]))
+        rows = np.unique(np.concatenate([[row], kind_neighbours(self.index, row, k, item.category)]))
         values = self.index.column(column)[rows]
         mine = self.index.column(column)[row]
         if numeric:
@@ -459,18 +469,22 @@ class Engine:
 
     def _value_examples(self, row: int, column: str, values: list[str], limit: int) -> tuple[ValueExample, ...]:
         item = self.index.items[row]
-        kind_rows = self.index.rows_in_category(item.category) if item.category else np.arange(len(self.index))
-        kind_rows = kind_rows[kind_rows != row]
-        in_column = self.index.column(column)[kind_rows]
+        kinds = structures(self.index)  # the kind's rows and the column's integer codes, computed once
+        kind_rows = kinds.rows(item.category or None)
+        in_column = kinds.local(column, item.category or None)
+        _, code_of = kinds.column_codes(column)
         mine = self.index.column(column)[row]
         hold = [c.name for c in self.index.schema.attributes if c.name != column]
         found: list[ValueExample] = []
         for value in values[:limit]:
-            rows = kind_rows[in_column == value]
-            if value == mine or not len(rows):
+            if value == mine or value not in code_of:
                 continue
-            score = _style(self.index, rows, row, [], hold, ())  # the colour may change: no colour hold
-            found.append(ValueExample(value, self.index.items[int(rows[int(np.argmax(score))])]))
+            rows = kind_rows[in_column == code_of[value]]
+            rows = rows[rows != row]
+            if not len(rows):
+                continue
+            best, _ = most_like(self.index, rows, row, hold, ())  # the colour may change: no colour hold
+            found.append(ValueExample(value, self.index.items[int(best[0])]))
         return tuple(found)
 
     def room(self, state: SessionState) -> Room:
@@ -562,7 +576,7 @@ class Engine:
             rows = self.index.rows_in_category(kind)
             if not len(rows):
                 continue
-            score = np.sort(_style(self.index, rows, row, [], hold))[-3:].mean()
+            score = np.sort(most_like(self.index, rows, row, hold, n=3)[1]).mean()
             if best is None or score > best[0]:
                 best = (float(score), kind)
         assert best is not None  # `_check_op` made sure the kinds exist
@@ -650,9 +664,10 @@ class Engine:
 
     def _critique_step(self, tx, session, steps: list[StepRow], ops: list[Op],  # type: ignore[no-untyped-def]
                        prepared: _Prepared, kind: str = "critique",
-                       walked: DirectionVector | None = None) -> CritiqueStep:
+                       walked: DirectionVector | None = None, more: int = 0) -> CritiqueStep:
         """One graded step (`graded_step`) for `ops` from the session's active `steps`, stored.
-        `walked`: the direction of a `refine`, whose prompts and projections the step keeps."""
+        `walked`: the direction of a `refine`, whose prompts and projections the step keeps;
+        `more`: how many of the step's next answers to return as well (the web chat's alternatives)."""
         current = steps[-1]
         row = self.index.row(current.item_id)
         ops = self._kind_or_comparative(ops, row)
@@ -744,7 +759,7 @@ class Engine:
         fallback = None  # the first answer found by relaxing, with the most held
         while True:
             result = graded_step(self.index, TurnState(row, seen, floors, filters + held, caps), ops, axes, floor_axes,
-                                 category, hold)
+                                 category, hold, more)
             if result.row is not None and not result.relaxed:
                 break
             if fallback is None and result.row is not None:
@@ -790,7 +805,8 @@ class Engine:
             plan=json.dumps({"ops": list(op_dicts), "floors": stored_floors}), **walk,
         ))
         return CritiqueStep(number, item, False, "", op_dicts, result.axes, result.levels, (),
-                            result.relaxed, confidence, low)
+                            result.relaxed, confidence, low,
+                            tuple(self.index.items[r] for r in result.following))
 
     def _reversal_caps(self, steps: list[StepRow], ops: list[Op], axes: list[Axis | None], prepared: _Prepared,
                        directions: dict) -> dict[int, float]:  # type: ignore[type-arg]

@@ -50,6 +50,7 @@ import numpy as np
 
 from .colour import JND, colour_measure
 from .index import ItemIndex
+from .kinds import EXACT_LIMIT, MIN_POOL, PROBE_ROWS, AxisView, structures
 from .ops import Comparative, Different, Exclude, NumericComparative, Op, Range, Require, RequireText
 from .schema import column_words
 from .walk import DirectionVector
@@ -134,6 +135,7 @@ class TurnResult:
     relaxed: bool  # earlier critiques had to be dropped to answer
     axes: tuple[str, ...]  # each comparative's axis source
     considered: int
+    following: tuple[int, ...] = ()  # with `more`: the next answers of the same step, in order
 
 
 class AxisBuilder:
@@ -444,6 +446,13 @@ def op_key(op: Op) -> tuple:
 
 
 # ---------------------------------------------------------------------- the step
+#
+# A step touches its kind's rows only through per-kind arrays computed once (`kinds.py`): the
+# levels and rank quantiles of each axis, integer codes of the columns, so that what qualifies
+# is a few vector comparisons. The style score, which needs the vectors, is computed for at most
+# `EXACT_LIMIT` rows: all of the qualifying ones when there are no more, else those in the
+# k-means lists of the kind nearest to the current item (as it is and with the asked directions
+# removed), widened when too few qualify there.
 
 def quantiles(levels: np.ndarray, dense: bool = False) -> np.ndarray:
     """Rank quantile (0..1) of each finite level among the given levels, ties averaged; with
@@ -471,6 +480,100 @@ def quantiles(levels: np.ndarray, dense: bool = False) -> np.ndarray:
     return out
 
 
+class _Kind:
+    """One step's view of its kind: the rows, which are unseen, and cached per-kind arrays."""
+
+    def __init__(self, index: ItemIndex, category: str | None, seen: set[int]) -> None:
+        self.index = index
+        self.kind = category or None
+        self.st = structures(index)
+        self.rows = self.st.rows(self.kind)
+        self.alive = np.ones(len(self.rows), dtype=bool)
+        if seen:
+            seen_rows = np.fromiter(seen, dtype=np.int64, count=len(seen))
+            pos = np.minimum(np.searchsorted(self.rows, seen_rows), max(len(self.rows) - 1, 0))
+            if len(self.rows):
+                self.alive[pos[self.rows[pos] == seen_rows]] = False
+
+    def position(self, row: int) -> int | None:
+        pos = int(np.searchsorted(self.rows, row))
+        return pos if pos < len(self.rows) and self.rows[pos] == row else None
+
+    def view(self, axis: Axis) -> AxisView:
+        return self.st.axis_view(axis, self.kind, axis.source.startswith("column:"), quantiles)
+
+    def satisfying(self, filters: Sequence[Op], mask: np.ndarray) -> np.ndarray:
+        """`mask` narrowed to the rows inside every filter (texts read only where all else holds)."""
+        mask = mask.copy()
+        texts: list[RequireText] = []
+        for op in filters:
+            if isinstance(op, RequireText):
+                texts.append(op)
+            elif isinstance(op, (Require, Exclude)):
+                values = self.index.column(op.column)
+                if values.dtype != object:  # not a categorical column: as the values compare
+                    mask &= _satisfies(self.index, op, self.rows)
+                    continue
+                codes, vocabulary = self.st.column_codes(op.column)
+                wanted = [vocabulary[v.lower()] for v in op.values if v.lower() in vocabulary]
+                local = self.st.local(op.column, self.kind)
+                inside = np.isin(local, wanted) if wanted else np.zeros(len(local), dtype=bool)
+                if isinstance(op, Require):
+                    mask &= inside
+                else:
+                    mask &= ~inside
+                    if "" in vocabulary:
+                        mask &= local != vocabulary[""]
+            elif isinstance(op, Range):
+                values = self.st.local(op.column, self.kind)
+                if values.dtype == np.int32:  # a categorical column: compare as the old values did
+                    mask &= _satisfies(self.index, op, self.rows)
+                    continue
+                ok = np.isfinite(values)
+                if op.low is not None:
+                    ok &= values >= op.low
+                if op.high is not None:
+                    ok &= values <= op.high
+                mask &= ok
+        for op in texts:
+            at = np.flatnonzero(mask)
+            mask[at] = _satisfies(self.index, op, self.rows[at])
+        return mask
+
+    def floors_hold(self, floors: Sequence[Floor], floor_axes: Sequence[Axis], mask: np.ndarray) -> np.ndarray:
+        for fl, ax in zip(floors, floor_axes):
+            view = self.view(ax)
+            mask = mask & view.finite & (view.levels >= fl.floor)
+        return mask
+
+    def candidates(self, mask: np.ndarray, current: int, directions: Sequence[np.ndarray | None],
+                   far: bool = False) -> np.ndarray:
+        """Positions of the rows to score among `mask`: all of them up to `EXACT_LIMIT`, else
+        those in the lists nearest the current item (farthest, with `far`), widened while
+        fewer than `MIN_POOL` qualify there."""
+        n = int(np.count_nonzero(mask))
+        if n <= EXACT_LIMIT:
+            return np.flatnonzero(mask)
+        anchor = self.index.vectors[current].astype(np.float64)
+        queries = [anchor]
+        residual = anchor.copy()
+        for d in directions:
+            if d is not None:
+                d = d.astype(np.float64)
+                residual = residual - (residual @ d) * d
+        if any(d is not None for d in directions):
+            queries.append(residual / (np.linalg.norm(residual) + _EPS))
+        q = -np.array(queries[:1]) if far else np.array(queries)
+        lists = self.st.kind_lists(self.kind)
+        want = PROBE_ROWS
+        while True:
+            near = lists.near(q, want)
+            pos = near[mask[near]]
+            if len(pos) >= min(MIN_POOL, n) or want >= len(self.rows):
+                return pos
+            want *= 4
+
+
 def graded_step(
     index: ItemIndex,
     state: TurnState,
@@ -479,15 +582,116 @@ def graded_step(
     floor_axes: Sequence[Axis],
     category: str | None,
     hold_columns: Sequence[str],
+    more: int = 0,
 ) -> TurnResult:
     """The next item for one turn (see the module docstring). `axes[i]` is the axis of
     `ops[i]` when it is a comparative (None otherwise); `floor_axes[j]` that of
-    `state.floors[j]`."""
-    rows = index.rows_in_category(category) if category else np.arange(len(index), dtype=np.int64)
+    `state.floors[j]`. `more`: also up to that many next answers of the same step, in the order
+    successive steps would give them, each answer seen (`TurnResult.following`; none when the
+    step had to relax earlier critiques)."""
+    kind = _Kind(index, category, state.seen_rows)
     current = state.current_row
-    seen = np.fromiter(state.seen_rows, dtype=np.int64, count=len(state.seen_rows))
-    unseen = rows[~np.isin(rows, seen)]
+    n_unseen = int(np.count_nonzero(kind.alive))
 
+    comparatives, cap_of, filters_now, kept_filters = _turn_parts(state, ops, axes)
+    floors_in, floor_axes_in = list(state.floors), list(floor_axes)
+    if any(isinstance(op, Different) for op in ops):
+        return _different(kind, current, [f for f in kept_filters if isinstance(f, Range)] + filters_now,
+                          hold_columns, n_unseen)
+
+    # levels and the graded targets of the comparatives asked now
+    before: list[float] = []
+    targets: list[tuple[np.ndarray, float, float, Axis]] = []  # (quantiles of the kind, q0, target, axis)
+    ahead = kind.alive.copy()
+    preferred = np.ones(len(kind.rows), dtype=bool)
+    for op, ax in comparatives:
+        view = kind.view(ax)
+        lv, finite, qu = view.levels, view.finite, view.quantiles
+        l0 = float(ax.levels[current])
+        if not np.isfinite(l0):  # the current item has no value on this axis: start from the bottom
+            # (a column's lowest level is no step from an item off its scale: "more formal"
+            # from a party shirt is not a casual one)
+            below = 0.0 if ax.source.startswith("column:") and index.items[current].category == category else 1.0
+            l0 = view.low - below if np.isfinite(view.low) else 0.0
+            q0 = 0.0
+        else:
+            at = kind.position(current)
+            q0 = float(qu[at]) if at is not None else np.nan
+            if not np.isfinite(q0):
+                q0 = float(np.mean(lv[finite] < l0)) if np.isfinite(view.low) else 0.0
+        before.append(l0)
+        ahead &= finite & (lv > l0 + 1e-12)
+        if not ax.discrete:
+            preferred &= finite & (lv > l0 + TEXT_MIN_GAIN * ax.spread)
+        fraction = _fraction(getattr(op, "intensity", 1.0))
+        target = q0 + fraction * (1.0 - q0)
+        low, high = _band(getattr(op, "intensity", 1.0))
+        cap = cap_of.get(id(op))
+        if cap is not None and cap > l0:
+            # a reversal after a long walk is the next level back, not the walk undone at once:
+            # aim just past the current level, within the item the reversed walk's last step left
+            # (or, with nothing there, the least further)
+            within = kind.alive & finite & (lv > l0 + 1e-12) & (lv <= cap + 1e-12)
+            if not ax.discrete:
+                within &= lv > l0 + TEXT_MIN_GAIN * ax.spread
+            preferred &= within if within.any() else finite & (lv <= np.nanmin(np.where(ahead & finite, lv, np.inf)))
+            targets.append((qu, q0, q0, ax))
+            more = 0  # what is preferred depends on which rows are left: one answer at a time
+            continue
+        preferred &= ~(qu > q0 + high * (1.0 - q0) + 1e-9) & ~(qu < q0 + low * (1.0 - q0) - 1e-9)
+        if ax.source.startswith(("numeric:", "swatch:")):
+            # a measured axis: the band holds in value too ("a plain step covers at most half")
+            extreme = view.high
+            preferred &= ~(lv > l0 + high * (extreme - l0) + 1e-12) & ~(lv < l0 + low * (extreme - l0) - 1e-12)
+        targets.append((qu, q0, target, ax))
+
+    def pick(floors: Sequence[Floor], floor_axes_: Sequence[Axis], filters: Sequence[Op]) -> np.ndarray:
+        return kind.floors_hold(floors, floor_axes_, kind.satisfying(list(filters) + filters_now, ahead))
+
+    relaxed = False
+    keep = pick(state.floors, floor_axes, kept_filters)
+    if not keep.any() and (state.floors or kept_filters):
+        keep = pick([], [], [])
+        relaxed = bool(keep.any())
+    directions = [ax.direction for _, ax in comparatives]
+    if not keep.any():
+        reason = ("nothing further along in this style" if comparatives
+                  else "nothing like this has that")
+        # the closest items at the level reached, keeping the earlier wishes where any can be kept
+        wished = kind.floors_hold(floors_in, floor_axes_in, kind.satisfying(kept_filters, kind.alive))
+        alternatives = _alternatives(kind, wished if wished.any() else kind.alive, current, comparatives,
+                                     filters_now, hold_columns)
+        return TurnResult(None, True, reason, tuple((b, b) for b in before), alternatives, False,
+                          tuple(ax.source for _, ax in comparatives), n_unseen)
+
+    def ranked(mask: np.ndarray, n: int) -> np.ndarray:
+        """The best `n` rows of `mask`, best first (ties: the lower row first)."""
+        pos = kind.candidates(mask, current, directions)
+        candidates = kind.rows[pos]
+        score = _style(index, candidates, current, directions, hold_columns, _colour_hold(comparatives))
+        for qu, q0, target, ax in targets:
+            span = max(1.0 - q0, 0.05)
+            score -= LEVEL_PENALTY * np.abs(qu[pos] - target) / span
+        if n == 1:
+            return candidates[[int(np.argmax(score))]]
+        return candidates[np.argsort(-score, kind="stable")[:n]]
+
+    # the preferred rows first; with `more`, what the same step would answer next, each answer
+    # seen (the rest of the preferred rows, then of the others): the web chat's alternatives
+    first = keep & preferred if (keep & preferred).any() else keep
+    answers = ranked(first, 1 + (0 if relaxed else more))
+    if not relaxed and len(answers) < 1 + more and (keep & ~first).any():
+        answers = np.concatenate([answers, ranked(keep & ~first, 1 + more - len(answers))])
+    best = int(answers[0])
+    after = tuple((b, float(ax.levels[best])) for b, (_, ax) in zip(before, comparatives))
+    return TurnResult(best, False, "", after, (), relaxed, tuple(ax.source for _, ax in comparatives), n_unseen,
+                      tuple(int(r) for r in answers[1:]))
+
+
+def _turn_parts(state: TurnState, ops: Sequence[Op], axes: Sequence[Axis | None]) -> tuple[
+        list[tuple[Op, Axis]], dict[int, float], list[Op], list[Op]]:
+    """A turn's comparatives with their axes, reversal caps (by op id), filters asked now, and
+    the earlier filters still in force."""
     comparatives = [(op, ax) for op, ax in zip(ops, axes) if ax is not None]
     cap_of = {id(ops[i]): c for i, c in state.caps.items() if i < len(ops)}
     filters_now = [op for op in ops if isinstance(op, (Require, RequireText, Range, Exclude))]
@@ -497,101 +701,7 @@ def graded_step(
     moved = {ax.source.split(":", 1)[1] for _, ax in comparatives if ":" in ax.source}
     kept_filters = [f for f in state.filters if _filter_column(f) not in replaced
                     and not (isinstance(f, (Require, Exclude)) and f.column in moved)]
-    floors_in, floor_axes_in = list(state.floors), list(floor_axes)
-    if any(isinstance(op, Different) for op in ops):
-        return _different(index, unseen, current, [f for f in kept_filters if isinstance(f, Range)] + filters_now,
-                          hold_columns)
-
-    def filter_mask(candidates: np.ndarray, filters: Sequence[Op]) -> np.ndarray:
-        keep = np.ones(len(candidates), dtype=bool)
-        for f in filters:
-            keep &= _satisfies(index, f, candidates)
-        return keep
-
-    # levels and the graded targets of the comparatives asked now
-    before: list[float] = []
-    targets: list[tuple[np.ndarray, float, float, Axis]] = []  # (quantiles of candidates, q0, target, axis)
-    ahead = np.ones(len(unseen), dtype=bool)
-    preferred = np.ones(len(unseen), dtype=bool)
-    for op, ax in comparatives:
-        lv_rows = ax.levels[rows]
-        q_rows = quantiles(lv_rows, dense=ax.source.startswith("column:"))
-        q_of = dict(zip(rows.tolist(), q_rows.tolist()))
-        l0 = float(ax.levels[current])
-        if not np.isfinite(l0):  # the current item has no value on this axis: start from the bottom
-            # (a column's lowest level is no step from an item off its scale: "more formal"
-            # from a party shirt is not a casual one)
-            below = 0.0 if ax.source.startswith("column:") and index.items[current].category == category else 1.0
-            l0 = float(np.nanmin(lv_rows)) - below if np.isfinite(lv_rows).any() else 0.0
-            q0 = 0.0
-        else:
-            q0 = float(q_of.get(current, np.nan))
-            if not np.isfinite(q0):
-                q0 = float(np.mean(lv_rows[np.isfinite(lv_rows)] < l0)) if np.isfinite(lv_rows).any() else 0.0
-        before.append(l0)
-        lv = ax.levels[unseen]
-        finite = np.isfinite(lv)
-        ahead &= finite & (lv > l0 + 1e-12)
-        if not ax.discrete:
-            preferred &= finite & (lv > l0 + TEXT_MIN_GAIN * ax.spread)
-        fraction = _fraction(getattr(op, "intensity", 1.0))
-        target = q0 + fraction * (1.0 - q0)
-        low, high = _band(getattr(op, "intensity", 1.0))
-        qu = np.array([q_of.get(int(r), np.nan) for r in unseen])
-        cap = cap_of.get(id(op))
-        if cap is not None and cap > l0:
-            # a reversal after a long walk is the next level back, not the walk undone at once:
-            # aim just past the current level, within the item the reversed walk's last step left
-            # (or, with nothing there, the least further)
-            within = finite & (lv > l0 + 1e-12) & (lv <= cap + 1e-12)
-            if not ax.discrete:
-                within &= lv > l0 + TEXT_MIN_GAIN * ax.spread
-            preferred &= within if within.any() else finite & (lv <= np.nanmin(np.where(ahead & finite, lv, np.inf)))
-            targets.append((qu, q0, q0, ax))
-            continue
-        preferred &= ~(qu > q0 + high * (1.0 - q0) + 1e-9) & ~(qu < q0 + low * (1.0 - q0) - 1e-9)
-        if ax.source.startswith(("numeric:", "swatch:")):
-            # a measured axis: the band holds in value too ("a plain step covers at most half")
-            extreme = float(np.nanmax(lv_rows))
-            preferred &= ~(lv > l0 + high * (extreme - l0) + 1e-12) & ~(lv < l0 + low * (extreme - l0) - 1e-12)
-        targets.append((qu, q0, target, ax))
-
-    def pick(floors: Sequence[Floor], floor_axes_: Sequence[Axis], filters: Sequence[Op]) -> np.ndarray:
-        keep = ahead & filter_mask(unseen, list(filters) + filters_now)
-        for fl, ax in zip(floors, floor_axes_):
-            lv = ax.levels[unseen]
-            keep &= np.isfinite(lv) & (lv >= fl.floor)
-        return keep
-
-    relaxed = False
-    keep = pick(state.floors, floor_axes, kept_filters)
-    if not keep.any() and (state.floors or kept_filters):
-        keep = pick([], [], [])
-        relaxed = bool(keep.any())
-    if not keep.any():
-        reason = ("nothing further along in this style" if comparatives
-                  else "nothing like this has that")
-        # the closest items at the level reached, keeping the earlier wishes where any can be kept
-        wished = filter_mask(unseen, kept_filters)
-        for fl, ax in zip(floors_in, floor_axes_in):
-            lv = ax.levels[unseen]
-            wished &= np.isfinite(lv) & (lv >= fl.floor)
-        alternatives = _alternatives(index, unseen[wished] if wished.any() else unseen, current, comparatives,
-                                     filters_now, hold_columns)
-        return TurnResult(None, True, reason, tuple((b, b) for b in before), alternatives, False,
-                          tuple(ax.source for _, ax in comparatives), len(unseen))
-    if (keep & preferred).any():
-        keep &= preferred
-    candidates = unseen[keep]
-    score = _style(index, candidates, current, [ax.direction for _, ax in comparatives], hold_columns,
-                   _colour_hold(comparatives))
-    for qu, q0, target, ax in targets:
-        span = max(1.0 - q0, 0.05)
-        score -= LEVEL_PENALTY * np.abs(qu[keep] - target) / span
-    best = int(candidates[int(np.argmax(score))])
-    after = tuple((b, float(ax.levels[best])) for b, (_, ax) in zip(before, comparatives))
-    return TurnResult(best, False, "", after, (), relaxed, tuple(ax.source for _, ax in comparatives),
-                      len(unseen))
+    return comparatives, cap_of, filters_now, kept_filters
 
 
 def _filter_column(op: Op) -> str:
@@ -644,30 +754,53 @@ def _style(index: ItemIndex, rows: np.ndarray, current: int, directions: Sequenc
     """How much each row looks like the current item apart from what was asked: cosine of the
     residuals once the asked directions are removed, plus shared categorical attributes, minus
     the colour difference (CIELAB, the components not asked about) where the catalog has
-    swatches: the colour a shopper sees stays unless asked."""
-    vecs = index.vectors[rows].astype(np.float64)
+    swatches: the colour a shopper sees stays unless asked.
+
+    The residual cosine is computed by formula from float32 inner products (the rows' vectors
+    are read once): removing unit directions d1..dm in turn leaves v - sum c_i d_i with
+    c_k = v.d_k - sum_{j<k} c_j d_j.d_k, whose inner product with the anchor's residual and
+    whose norm follow from v.d_i, v.a', |v|^2 and the directions' Gram matrix."""
+    st = structures(index)
+    vecs = index.vectors[rows]
     anchor = index.vectors[current].astype(np.float64)
-    for d in directions:
-        if d is None:
-            continue
-        d = d.astype(np.float64)
-        vecs = vecs - np.outer(vecs @ d, d)
+    ds = [d.astype(np.float64) for d in directions if d is not None]
+    for d in ds:
         anchor = anchor - (anchor @ d) * d
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + _EPS
-    anchor /= np.linalg.norm(anchor) + _EPS
-    score = vecs @ anchor
-    for c in hold_columns:
-        values = index.column(c)
+    square = np.einsum("ij,ij->i", vecs, vecs).astype(np.float64)
+    if ds:
+        basis = np.array(ds)  # (m, dim)
+        dots = (vecs @ np.vstack([anchor, basis]).T.astype(np.float32)).astype(np.float64)
+        along, on = dots[:, 0], dots[:, 1:]
+        gram = basis @ basis.T
+        c = np.empty_like(on)
+        for k in range(len(ds)):
+            c[:, k] = on[:, k] - c[:, :k] @ gram[:k, k]
+        inner = along - c @ (basis @ anchor)
+        square = square - 2.0 * np.einsum("ij,ij->i", c, on) + np.einsum("ij,jk,ik->i", c, gram, c)
+    else:
+        inner = (vecs @ anchor.astype(np.float32)).astype(np.float64)
+    norms = np.sqrt(np.maximum(square, 0.0))
+    score = inner / ((norms + _EPS) * (np.linalg.norm(anchor) + _EPS))
+    for c_name in hold_columns:
+        values = index.column(c_name)
         mine = values[current]
         if isinstance(mine, str) and mine:
-            score = score + HOLD_BONUS * (values[rows] == mine)
-    words = _name_words(index)
-    if words is not None and words[current]:
-        # the name says what no column does ("high-top", "pencil"): the share of such words in
-        # common (the columns' own value words are left to the columns)
-        anchor = words[current]
-        share = np.array([len(anchor & words[int(r)]) / len(anchor | words[int(r)]) for r in rows])
-        score = score + NAME_HOLD * share
+            codes, _ = st.column_codes(c_name)
+            score = score + HOLD_BONUS * (codes[rows] == codes[current])
+    words = _name_tokens(index)
+    if words is not None:
+        indptr, tokens = words
+        mine_tokens = tokens[indptr[current]:indptr[current + 1]]
+        if len(mine_tokens):
+            # the name says what no column does ("high-top", "pencil"): the share of such words in
+            # common (the columns' own value words are left to the columns)
+            starts, ends = indptr[rows], indptr[rows + 1]
+            lengths = ends - starts
+            segment = np.repeat(np.arange(len(rows)), lengths)
+            at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
+            common = np.bincount(segment, weights=np.isin(tokens[at], mine_tokens), minlength=len(rows))
+            share = common / (len(mine_tokens) + lengths - common)
+            score = score + NAME_HOLD * share
     lab = index.swatch_lab()
     if lab is not None and colour_hold and np.isfinite(lab[current]).all():
         held = list(colour_hold)
@@ -676,8 +809,31 @@ def _style(index: ItemIndex, rows: np.ndarray, current: int, directions: Sequenc
     return score
 
 
-_NAME_WORDS: dict[str, list[frozenset[str]]] = {}
-_NAME_LOCK = threading.Lock()
+def most_like(index: ItemIndex, rows: np.ndarray, current: int, hold_columns: Sequence[str],
+              colour_hold: tuple[int, ...] = (0, 1, 2), n: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The `n` rows of `rows` (a kind's, or a subset of one kind, ascending) most like the
+    current item (`_style`, no direction removed), best first, with their scores: every row
+    scored up to `EXACT_LIMIT`, else those in the kind's lists nearest the item."""
+    if len(rows) > EXACT_LIMIT:
+        category = index.items[int(rows[0])].category or None
+        kind = _Kind(index, category, set())
+        mask = np.zeros(len(kind.rows), dtype=bool)
+        pos = np.searchsorted(kind.rows, rows)
+        if np.array_equal(kind.rows[np.minimum(pos, len(kind.rows) - 1)], rows):
+            mask[pos] = True
+            rows = kind.rows[kind.candidates(mask, current, [])]
+    score = _style(index, rows, current, [], hold_columns, colour_hold)
+    order = np.argsort(-score, kind="stable")[:n]
+    return rows[order], score[order]
+
+
+def kind_neighbours(index: ItemIndex, row: int, k: int, category: str | None) -> np.ndarray:
+    """The `k` rows of the kind most like `row` (it may be among them): the kind's own rows (its
+    nearest lists, for a big kind), not a filter over the whole index."""
+    if category:
+        return structures(index).nearest(index.vectors[row], k, category)
+    _, found = index.search(index.vectors[row], k)
+    return found[0][found[0] >= 0]
 
 
 def _name_words(index: ItemIndex) -> list[frozenset[str]] | None:
@@ -686,48 +842,57 @@ def _name_words(index: ItemIndex) -> list[frozenset[str]] | None:
     column = index.schema.name_column
     if not column:
         return None
-    key = f"{index.fingerprint}:{column}"
-    with _NAME_LOCK:
-        found = _NAME_WORDS.get(key)
-    if found is None:
-        valued = {w for c in index.schema.attributes for v in c.values for w in _value_words(v.lower())}
-        found = [frozenset(_value_words(str(it.metadata.get(column) or "").lower())) - valued for it in index.items]
-        with _NAME_LOCK:
-            _NAME_WORDS.clear()  # one index per process in practice: keep only the latest
-            _NAME_WORDS[key] = found
-    return found
+    valued = {w for c in index.schema.attributes for v in c.values for w in _value_words(v.lower())}
+    return [frozenset(_value_words(str(it.metadata.get(column) or "").lower())) - valued for it in index.items]
 
 
-def _different(index: ItemIndex, unseen: np.ndarray, current: int, filters: Sequence[Op],
-               hold_columns: Sequence[str]) -> TurnResult:
+def _name_tokens(index: ItemIndex) -> tuple[np.ndarray, np.ndarray] | None:
+    """`_name_words` as a token table: row i's word ids are tokens[indptr[i]:indptr[i + 1]]."""
+    if not index.schema.name_column:
+        return None
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        words = _name_words(index) or []
+        vocabulary: dict[str, int] = {}
+        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+        tokens = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for w in words for t in w), dtype=np.int32,
+                             count=int(lengths.sum()))
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        return indptr, tokens
+
+    return structures(index).extra(f"name-tokens:{index.schema.name_column}", make)
+
+
+def _different(kind: _Kind, current: int, filters: Sequence[Op], hold_columns: Sequence[str],
+               n_unseen: int) -> TurnResult:
     """"Something completely different": the unseen item of the kind least like the current one
     in text, attributes and colour, inside the filters kept (a budget)."""
-    keep = np.ones(len(unseen), dtype=bool)
-    for f in filters:
-        keep &= _satisfies(index, f, unseen)
-    candidates = unseen[keep]
-    if not len(candidates):
-        return TurnResult(None, True, "nothing else like this is left", (), (), False, (), len(unseen))
-    score = _style(index, candidates, current, [], hold_columns, (0, 1, 2))
+    keep = kind.satisfying(filters, kind.alive)
+    if not keep.any():
+        return TurnResult(None, True, "nothing else like this is left", (), (), False, (), n_unseen)
+    candidates = kind.rows[kind.candidates(keep, current, [], far=True)]
+    score = _style(kind.index, candidates, current, [], hold_columns, (0, 1, 2))
     best = int(candidates[int(np.argmin(score))])
-    return TurnResult(best, False, "", (), (), False, (), len(unseen))
+    return TurnResult(best, False, "", (), (), False, (), n_unseen)
 
 
-def _alternatives(index: ItemIndex, unseen: np.ndarray, current: int, comparatives: list,
+def _alternatives(kind: _Kind, among: np.ndarray, current: int, comparatives: list,
                   filters_now: Sequence[Op], hold_columns: Sequence[str], n: int = 3) -> tuple[int, ...]:
-    """At an end: the unseen items most like the current one that satisfy the filters asked now."""
-    if len(unseen) == 0:
+    """At an end: the unseen items most like the current one that satisfy the filters asked now
+    (`among`: a mask over the kind's rows)."""
+    if not among.any():
         return ()
-    keep = np.ones(len(unseen), dtype=bool)
-    for f in filters_now:
-        keep &= _satisfies(index, f, unseen)
-    candidates = unseen[keep] if keep.any() else unseen
-    score = _style(index, candidates, current, [ax.direction for _, ax in comparatives], hold_columns,
-                   _colour_hold(comparatives))
+    keep = kind.satisfying(filters_now, among)
+    mask = keep if keep.any() else among
+    directions = [ax.direction for _, ax in comparatives]
+    pos = kind.candidates(mask, current, directions)
+    candidates = kind.rows[pos]
+    score = _style(kind.index, candidates, current, directions, hold_columns, _colour_hold(comparatives))
     for _, ax in comparatives:  # at the level reached: as far along as the current item
-        lv = ax.levels[candidates]
+        view = kind.view(ax)
+        lv = view.levels[pos]
         l0 = ax.levels[current]
         if np.isfinite(l0):
-            score = score - 0.5 * np.where(np.isfinite(lv), np.abs(lv - l0) / (np.nanstd(ax.levels) + _EPS), 10)
-    order = np.argsort(-score)[:n]
+            score = score - 0.5 * np.where(np.isfinite(lv), np.abs(lv - l0) / (view.std + _EPS), 10)
+    order = np.argsort(-score, kind="stable")[:n]
     return tuple(int(candidates[i]) for i in order)

@@ -138,6 +138,7 @@ class CritiqueStep:
     relaxed: bool  # earlier critiques were dropped to find an answer
     confidence: float  # the weakest text direction's confidence (1.0 when none was used)
     low_confidence: bool
+    following: tuple[Item, ...] = ()  # asked for (`Engine.alternatives`): the same step's next answers
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -19,6 +19,7 @@ run `paper_step` instead, for the benchmarks' baseline (`gradrec walk --paper`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -123,19 +124,22 @@ def held_out_auc(exemplar: np.ndarray, neutral: np.ndarray,
 def build_direction(
     index: ItemIndex, neutral_query: np.ndarray, exemplar_query: np.ndarray, config: WalkConfig,
     opposite_query: np.ndarray | None = None,
+    search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> DirectionVector:
     """Retrieve items for each prompt (zero-shot) and turn the sets into a direction.
+    `search`: how the prompts' items are found (default `index.search`, exact for a flat index).
 
     The paper contrasts the exemplar's items with the neutral's. With an `opposite` prompt
     ("long skirt" against "short skirt") the exemplar's items are contrasted with the
     opposite's instead: text encoders place antonyms close together, so "skirt" -> "long
     skirt" alone can point the wrong way, and a bipolar contrast cancels that shared part."""
-    _, n_rows = index.search(neutral_query, config.n_neutral)
-    _, e_rows = index.search(exemplar_query, config.n_exemplar)
+    search = search or index.search
+    _, n_rows = search(neutral_query, config.n_neutral)
+    _, e_rows = search(exemplar_query, config.n_exemplar)
     n_rows = n_rows[0][n_rows[0] >= 0]
     e_rows = e_rows[0][e_rows[0] >= 0]
     if opposite_query is not None:
-        _, p_rows = index.search(opposite_query, config.n_neutral)
+        _, p_rows = search(opposite_query, config.n_neutral)
         population_rows = p_rows[0][p_rows[0] >= 0]
     else:
         population_rows = n_rows

@@ -243,3 +243,16 @@ def test_encoding_benchmark_recall_and_verdict() -> None:
     assert encoding.verdict(result) == ("onnx", False)
     result["backends"]["onnx"]["x_median"] = 3.2
     assert encoding.verdict(result) == ("onnx", True)
+def test_turn_latency_benchmark_runs_small(tmp_path: Path, sample_index_dir: Path) -> None:
+    """benchmarks/scale.py --turns at 400 rows: every turn kind timed for both steps in a fresh
+    process (the first seed only warms), rendered with a row per turn kind."""
+    from benchmarks import scale, scale_turns
+
+    catalog, vectors = scale.synthetic(400, tmp_path, np.random.default_rng(0))
+    scale.gradrec("index", str(catalog), "--out", str(tmp_path / "index"), *scale.INDEX_ARGS, "--vectors", str(vectors))
+    found = scale_turns.measure(tmp_path / "index", trials=3)
+    labels = [label for label, _ in scale_turns.TURNS + (scale_turns.COLD,)]
+    assert all(found[label][which]["n"] == 3 for label in labels for which in ("new", "old"))
+    run = {"started": "now", "seconds": 1.0, "load_start": 0.0, "load_end": 0.0}
+    text = scale_turns.markdown({"sizes": [{**found, "run": run}]})
+    assert all(f"| {label} |" in text for label in labels) and "| 400 |" in text
