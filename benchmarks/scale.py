@@ -243,6 +243,35 @@ print(json.dumps({"import_s": round(imported, 2), "load_s": round(loaded, 2), "b
 """
 
 
+DIRECT_BUILD = """
+import sys
+import numpy as np
+from gradrec_core import load_index
+from gradrec_core.index import IndexConfig, read_manifest, write_index
+from gradrec_core.types import Item
+small_dir, vectors, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+small = load_index(small_dir)
+period = int(sys.argv[5])  # the sample's rows repeat with this period
+
+class Rows:  # row i of the synthetic catalog, made from row i % period of the small build's
+    def __len__(self):
+        return n
+    def __iter__(self):
+        return (self[i] for i in range(n))
+    def __getitem__(self, i):
+        j = i % period
+        it = small.items[j]
+        meta = dict(it.metadata)
+        meta["description"] = meta["description"][:-len(f" Style {j}.")] + f" Style {i}."
+        return Item(it.id[:-len(f"-{j}")] + f"-{i}", it.text[:-len(f" Style {j}")] + f" Style {i}", it.category,
+                    it.image, meta)
+
+manifest = {k: v for k, v in read_manifest(small_dir).items()
+            if k not in ("version", "count", "created", "format", "dim", "index", "space")}
+write_index(out, Rows(), np.load(vectors, mmap_mode="r"), {**manifest, "fingerprint": "bench-direct"}, IndexConfig())
+"""
+
+
 def _available_mb() -> int:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemAvailable:"):
@@ -273,10 +302,10 @@ def baseline_code(folder: Path, commit: str) -> Path:
 
 # memory a format needs per million items when loading and serving (measured, rounded up):
 # what decides whether a size is run on this machine
-_NEED_MB_PER_M = {"columns": 4_000, "jsonl": 9_000}
+_NEED_MB_PER_M = {"columns": 4_000, "jsonl": 9_000, "build": 6_500}
 
 
-def load_memory(n: int, folder: Path, old_code: Path | None) -> dict[str, Any]:
+def load_memory(n: int, folder: Path, old_code: Path | None, direct_from: int = 1 << 62) -> dict[str, Any]:
     """Build an n-item index from vectors in today's format and, where it fits, in the format
     before it (items.jsonl, `old_code`); load each in a fresh process and serve five turns."""
     out: dict[str, Any] = {"items": n}
@@ -298,9 +327,23 @@ def load_memory(n: int, folder: Path, old_code: Path | None) -> dict[str, Any]:
             env["PYTHONPATH"] = str(code)
         index_dir = folder / f"index-{n}-{label}"
         shutil.rmtree(index_dir, ignore_errors=True)
-        build_s, build_peak, _ = _timed_rss([sys.executable, "-m", "gradrec_core.cli", "index", str(catalog), "--out",
-                                             str(index_dir), *INDEX_ARGS, "--vectors", str(vectors)],
-                                            env=env, cwd=str(code or REPO))
+        build = [sys.executable, "-m", "gradrec_core.cli", "index", str(catalog), "--out", str(index_dir),
+                 *INDEX_ARGS, "--vectors", str(vectors)]
+        if code is None and (_NEED_MB_PER_M["build"] * n / 1e6 + 1_000 > _available_mb() or n >= direct_from):
+            # `gradrec index` reads the whole catalog into Python objects first (~6 GB per 1M rows):
+            # the same columns written by `write_index` from rows made one at a time instead
+            with open(SAMPLE_CSV, newline="") as f:
+                period = sum(1 for _ in csv.DictReader(f))
+            small_catalog, small_dir = folder / f"catalog-{period}-head.csv", folder / f"index-{period}-head"
+            with open(catalog, newline="") as f, open(small_catalog, "w", newline="") as g:
+                csv.writer(g).writerows(row for _, row in zip(range(period + 1), csv.reader(f)))
+            np.save(folder / "vectors-head.npy", np.load(vectors, mmap_mode="r")[:period])
+            gradrec("index", str(small_catalog), "--out", str(small_dir), *INDEX_ARGS, "--vectors",
+                    str(folder / "vectors-head.npy"))
+            build = [sys.executable, "-c", DIRECT_BUILD, str(small_dir), str(vectors), str(n), str(index_dir),
+                     str(period)]
+            out["built_by"] = "write_index, rows made one at a time (gradrec index would not fit)"
+        build_s, build_peak, _ = _timed_rss(build, env=env, cwd=str(code or REPO))
         _, probe_peak, said = _timed_rss([sys.executable, "-c", MEMORY_PROBE, str(index_dir)], env=env,
                                          cwd=str(code or REPO))
         r = json.loads(said.splitlines()[-1])
@@ -391,6 +434,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--sizes", default="100000", help="comma-separated catalog sizes")
     parser.add_argument("--memory", default="", help="only load time and memory, at these comma-separated sizes")
+    parser.add_argument("--direct-from", type=int, default=1 << 62,
+                        help="sizes from this one up are written row by row, not by `gradrec index` (also "
+                             "whenever `gradrec index` would not fit in the memory available)")
     parser.add_argument("--baseline", default=BASELINE_COMMIT, help="the commit whose index format is the baseline")
     args = parser.parse_args()
     watch = Stopwatch()
@@ -398,7 +444,11 @@ def main() -> None:
         folder = VAR_BENCH / "scale"
         folder.mkdir(parents=True, exist_ok=True)
         old = baseline_code(folder, args.baseline) if args.baseline else None
-        rows = [load_memory(int(n), folder, old) for n in args.memory.split(",")]
+        rows = [load_memory(int(n), folder, old, args.direct_from) for n in args.memory.split(",")]
+        earlier = REPO / "docs" / "results" / "scale_memory.json"  # sizes run separately (memory) are merged
+        kept = [r for r in (json.loads(earlier.read_text()).get("memory", []) if earlier.is_file() else [])
+                if r["items"] not in {row["items"] for row in rows}]
+        rows = sorted(kept + rows, key=lambda r: r["items"])
         result = {"machine": machine(), "baseline": args.baseline, "memory": rows, "run": watch.stamp()}
         print(save("scale_memory", result))
         print(memory_markdown(rows, args.baseline))
