@@ -2,13 +2,20 @@
 
 One folder holds everything `gradrec index` writes::
 
-    manifest.json       encoder, model, dimension, catalog checksum, counts, index type, and
+    manifest.json       encoder, model, dimension, catalog checksum, counts, index type, format, and
                         the version folder holding the files below (replaced atomically)
     v<n>-<time>-<rnd>/  version n (the current one and the two before it are kept)
-      vectors.npy       float32 (n, dim), L2-normalised, row i = items.jsonl line i
-      index.faiss       IndexFlatIP (exact, the default), IndexHNSWFlat or IndexIVF* (approximate)
-      items.jsonl       the items (id, text, category, image, metadata)
+      index.faiss       exact (the default): FAISS's IndexFlatIP file, padded so that the vectors
+                        (float32 (n, dim), L2-normalised, row i = catalog row i) start 64 bytes in;
+                        or IndexHNSWFlat / IndexIVF* (approximate), then with vectors.npy beside it
+      columns/          the items by column (`columns.py`): codes per row into value tables, plus
+                        what servers would otherwise build on first use (numeric columns, swatch
+                        CIELAB, rows by kind, the id lookup)
       rows.npy          a content hash per row of what was embedded (updates re-embed the rest)
+
+Loading memory-maps all of it (format 2; format 1 kept items in items.jsonl, read whole into
+Python objects): one copy of the vectors, in the page cache, serves FAISS, numpy and every
+process serving the shop, and an `Item` is made from its row only when asked for.
 
 Sessions name items by id, never by row, so a server switching to a new version keeps every
 walk whose item is still in the catalog (`Engine`).
