@@ -300,9 +300,10 @@ def baseline_code(folder: Path, commit: str) -> Path:
     return out
 
 
-# memory a format needs per million items when loading and serving (measured, rounded up; for
-# format 2 most of it is the mapped vectors' pages): what decides whether a size is run here
-_NEED_MB_PER_M = {"columns": 2_000, "jsonl": 9_000, "build": 6_500}
+# memory a format needs per million items when loading and serving (measured, rounded up; format
+# 2: its own memory and the row-by-row writer's, the mapped pages being evictable): what decides
+# whether a size is run here
+_NEED_MB_PER_M = {"columns": 1_000, "jsonl": 9_000, "build": 6_500}
 
 
 def load_memory(n: int, folder: Path, old_code: Path | None, direct_from: int = 1 << 62) -> dict[str, Any]:

@@ -171,7 +171,8 @@ class ItemIndex:
             self.vectors = stored
         else:
             self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self.vectors.setflags(write=False)  # memory-mapped from the index folder: never written
+        if self.vectors is not vectors:  # mapped from the index folder or FAISS's own: never written
+            self.vectors.setflags(write=False)
         self.faiss = faiss_index
         self.manifest = manifest
         self.row_of: Mapping[str, int] = RowLookup(store)
