@@ -308,7 +308,7 @@ SCALE_NOTES = """
 What this does not change yet (issue 20 parts 1-2 and 5): the graded step still scans the item's
 kind (another branch); an update rebuilds the FAISS index from all vectors (seconds for the exact
 index; an HNSW index would be rebuilt in full), re-reads and hashes the whole catalog. Since index
-format 2 a server switches to a new version in milliseconds (memory-mapped, below), where it read
+format 2 a server switches to a new version in milliseconds (memory-mapped, above), where it read
 the whole items.jsonl before.
 """
 

@@ -380,6 +380,18 @@ def memory_markdown(rows: list[dict[str, Any]], commit: str) -> str:
             out.append(f"| {row['items']:,} | {name} | {r['load_s']} | {r['loaded']['VmRSS']:,} | "
                        f"{r['served']['VmRSS']:,} | {r['served']['RssAnon']:,} | {r['peak_mb']:,} | "
                        f"{r['first_turns_s']} | {r['disk_mb']:,} | {r['build_peak_mb']:,} |")
+    ran = {row["items"]: row["columns"] for row in rows if "load_s" in row.get("columns", {})}
+    targets = []
+    if 1_000_000 in ran:
+        targets.append(f"a 1M index loads in < 5 s: **{'met' if ran[1_000_000]['load_s'] < 5 else 'missed'}** "
+                       f"({ran[1_000_000]['load_s']} s)")
+    if 3_200_000 in ran:
+        rss = ran[3_200_000]["peak_mb"]
+        targets.append(f"3.2M items served in < 12 GB RSS: **{'met' if rss < 12 * 1024 else 'missed'}** "
+                       f"(peak {rss / 1024:.1f} GB, of which the process's own {ran[3_200_000]['served']['RssAnon'] / 1024:.1f} GB)")
+    else:
+        targets.append("3.2M items in < 12 GB RSS: not measured (see the table)")
+    out += ["", "Targets (issue 20): " + "; ".join(targets) + "."]
     return "\n".join(out) + "\n"
 
 
