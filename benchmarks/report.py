@@ -733,9 +733,11 @@ def render(r: dict[str, Any]) -> str:
             out.append(encoding.markdown(r["encoding"]))
         if r.get("scale_memory"):
             m = r["scale_memory"]
-            out.append(f"The load-and-memory run started {m['run']['started']} (`python benchmarks/scale.py --memory "
-                       f"{','.join(str(row['items']) for row in m['memory'])}`, sizes run one at a time); load average "
-                       f"{m['run']['load_start']:.1f} at its start, {m['run']['load_end']:.1f} at its end.\n")
+            out.append(f"Load and memory: `python benchmarks/scale.py --memory "
+                       f"{','.join(str(row['items']) for row in m['memory'])}` (sizes that would not fit beside "
+                       f"the machine's other jobs run on their own, one at a time); its last run started "
+                       f"{m['run']['started']}, load average {m['run']['load_start']:.1f} at its start, "
+                       f"{m['run']['load_end']:.1f} at its end.\n")
             out.append(scale.memory_markdown(m["memory"], m["baseline"] or scale.BASELINE_COMMIT))
             out.append(SCALE_MEMORY_NOTES)
         out.append(SCALE_NOTES)

@@ -272,11 +272,19 @@ write_index(out, Rows(), np.load(vectors, mmap_mode="r"), {**manifest, "fingerpr
 """
 
 
-def _available_mb() -> int:
+def _meminfo_mb(key: str) -> int:
     for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemAvailable:"):
+        if line.startswith(f"{key}:"):
             return int(line.split()[1]) // 1024
     return 0
+
+
+def _available_mb() -> int:
+    return _meminfo_mb("MemAvailable")
+
+
+def _total_mb() -> int:
+    return _meminfo_mb("MemTotal")
 
 
 def _timed_rss(cmd: list[str], **kwargs: Any) -> tuple[float, int, str]:
@@ -303,7 +311,7 @@ def baseline_code(folder: Path, commit: str) -> Path:
 # memory a format needs per million items when loading and serving (measured, rounded up; format
 # 2: its own memory and the row-by-row writer's, the mapped pages being evictable): what decides
 # whether a size is run here
-_NEED_MB_PER_M = {"columns": 1_000, "jsonl": 9_000, "build": 6_500}
+_NEED_MB_PER_M = {"columns": 1_000, "jsonl": 6_500, "build": 6_500}
 
 
 def load_memory(n: int, folder: Path, old_code: Path | None, direct_from: int = 1 << 62) -> dict[str, Any]:
@@ -319,6 +327,10 @@ def load_memory(n: int, folder: Path, old_code: Path | None, direct_from: int = 
         if code is None and label == "jsonl":
             continue
         need = _NEED_MB_PER_M[label] * n / 1e6 + 1_000
+        if need > _total_mb():
+            out[label] = {"skipped": f"needs ~{need / 1024:.0f} GB, more than this machine's {_total_mb() / 1024:.0f} GB"}
+            print(f"  {n} {label}: skipped ({out[label]['skipped']})", flush=True)
+            continue
         if need > _available_mb():
             out[label] = {"skipped": f"needs ~{need / 1024:.0f} GB, {_available_mb() / 1024:.0f} GB available"}
             print(f"  {n} {label}: skipped ({out[label]['skipped']})", flush=True)
@@ -361,7 +373,7 @@ def load_memory(n: int, folder: Path, old_code: Path | None, direct_from: int = 
 def memory_markdown(rows: list[dict[str, Any]], commit: str) -> str:
     """The load-and-memory part of section 10."""
     out = ["**Load time and memory** (synthetic indexes as above, exact FAISS, built with `gradrec index "
-           "--vectors`; each loaded in a fresh process, which then serves five first turns: cheaper, darker, "
+           "--vectors` or, marked row by row, by `write_index` (below); each loaded in a fresh process, which then serves five first turns: cheaper, darker, "
            "does it come in black?, under 40, another one; one OpenMP thread). Today's format (items by column, "
            "memory-mapped) against the format before it (items.jsonl read into Python objects, commit "
            f"`{commit[:10]}`), same run. RSS counts the memory-mapped pages a process has touched (shared "
@@ -379,7 +391,8 @@ def memory_markdown(rows: list[dict[str, Any]], commit: str) -> str:
                 continue
             out.append(f"| {row['items']:,} | {name} | {r['load_s']} | {r['loaded']['VmRSS']:,} | "
                        f"{r['served']['VmRSS']:,} | {r['served']['RssAnon']:,} | {r['peak_mb']:,} | "
-                       f"{r['first_turns_s']} | {r['disk_mb']:,} | {r['build_peak_mb']:,} |")
+                       f"{r['first_turns_s']} | {r['disk_mb']:,} | {r['build_peak_mb']:,}"
+                       f"{' (row by row)' if row.get('built_by') and label == 'columns' else ''} |")
     ran = {row["items"]: row["columns"] for row in rows if "load_s" in row.get("columns", {})}
     targets = []
     if 1_000_000 in ran:
