@@ -37,7 +37,7 @@ $(CATALOG): data/catalog/generate.py $(wildcard data/catalog/samplegen/*.py) $(B
 
 catalog: $(CATALOG) ## the sample catalog (CSV + PNG images), generated deterministically
 
-$(INDEX)/manifest.json: $(CATALOG) $(BIN)/.installed
+$(INDEX)/manifest.json: $(CATALOG) $(BIN)/.installed gradrec_core/index.py gradrec_core/columns.py
 	$(BIN)/gradrec index $(CATALOG) --out $(INDEX) --text-columns name,description \
 	    --category-column kind --image-column image --name-column name --numeric-columns price,heel_cm
 	touch $@
@@ -46,10 +46,11 @@ index: $(INDEX)/manifest.json ## the sample catalog's index (MiniLM text embeddi
 
 # The second test catalog: another shape (colour names only, brand inside the name, one-word usage
 # column, no prices, no images). Not part of setup: indexing its 6,000 names takes ~20-40 s.
+# Both indexes are rewritten when the index format changes (the vectors already embedded are kept).
 $(RETAIL): data/catalog/retail.py $(BIN)/.installed
 	$(BIN)/python data/catalog/retail.py --out data/catalog/retail
 
-$(RETAIL_INDEX)/manifest.json: $(RETAIL) $(BIN)/.installed
+$(RETAIL_INDEX)/manifest.json: $(RETAIL) $(BIN)/.installed gradrec_core/index.py gradrec_core/columns.py
 	$(BIN)/gradrec index $(RETAIL) --out $(RETAIL_INDEX) --text-columns productDisplayName \
 	    --category-column articleType --name-column productDisplayName
 	touch $@

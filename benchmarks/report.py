@@ -347,13 +347,25 @@ direction's prompts find their items through every kind's lists, and "what colou
 kind's nearest lists, instead of scans of the whole index. What the turn still pays beyond the
 step: the planner and the session store (SQL), a few ms each.
 
-What this does not change yet (issue 20 parts 1-3): an index loads its items as Python objects
-from items.jsonl, so load time and memory grow linearly with the catalog as measured above (an
-exact index's vectors are kept once, in FAISS's storage; an approximate index keeps a second
-copy); the per-kind structures are built on first use (not yet by `gradrec index`). An update rebuilds the FAISS index from all
-vectors (seconds for the exact index; an HNSW index would be rebuilt in full), re-reads and
-hashes the whole catalog, and the servers load the new version in full on the shop's next turn
-(that turn waits for it).
+What this does not change yet: which rows of a kind qualify is still worked out with array
+operations over the whole kind (no vectors read); the per-kind lists are built on a server's
+first turn of a kind, not by `gradrec index`; an update rebuilds the FAISS index from all vectors
+(seconds for the exact index; an HNSW index would be rebuilt in full) and re-reads and hashes the
+whole catalog. Since index format 2 a server switches to a new version in milliseconds
+(memory-mapped, above), where it read the whole items.jsonl before.
+"""
+
+SCALE_MEMORY_NOTES = """
+What the memory figures mean: with format 2 a process's own (anonymous) memory is the engine, the
+encoder once loaded and the per-turn work, about 0.4-0.6 GB at any size; the rest of its RSS is
+the index's pages it has read, mapped from the files: the vectors (1.5 GB per million items at
+384 dimensions) as far as the turns have read them, and the columns. Those pages are counted in
+every process that maps them but held once by the operating system for all of a shop's servers,
+and are dropped and re-read under memory pressure instead of swapped. `gradrec index` itself still
+reads the whole catalog into Python objects before writing the columns (its peak RSS above), so
+the 3.2M index was written by `write_index` from rows made one at a time (the same files; the
+schema inferred from the first 3,400 rows, one repetition of the sample) where `gradrec index`
+would not fit next to the other jobs of this machine.
 """
 
 SCALE_BACKENDS = """Why the default stays `torch` (issue 20 part 4: the 3x target is missed; `benchmarks/encoding.py`
@@ -372,7 +384,6 @@ that is worth re-embedding every shop's index (the backend is part of an index's
 not 3x. Still to try for 3x:
 moving activation outliers into the weights before quantising (SmoothQuant) or
 quantisation-aware fine-tuning, measured against this same recall.
-The 1M and 3.2M figures of the table above were not measured in this session (the turn-latency table below has 1M).
 """
 
 LOAD = """## 7. Many shoppers at once (load)
@@ -777,6 +788,15 @@ def render(r: dict[str, Any]) -> str:
         out.append(scale.markdown(r["scale"]))
         if r.get("encoding"):
             out.append(encoding.markdown(r["encoding"]))
+        if r.get("scale_memory"):
+            m = r["scale_memory"]
+            out.append(f"Load and memory: `python benchmarks/scale.py --memory "
+                       f"{','.join(str(row['items']) for row in m['memory'])}` (sizes that would not fit beside "
+                       f"the machine's other jobs run on their own, one at a time); its last run started "
+                       f"{m['run']['started']}, load average {m['run']['load_start']:.1f} at its start, "
+                       f"{m['run']['load_end']:.1f} at its end.\n")
+            out.append(scale.memory_markdown(m["memory"], m["baseline"] or scale.BASELINE_COMMIT))
+            out.append(SCALE_MEMORY_NOTES)
         if r.get("scale_turns"):
             out.append(SCALE_TURNS)
             out.append(scale_turns.markdown(r["scale_turns"]))

@@ -22,6 +22,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DEFAULT_INDEX, REPO, VAR_BENCH, Stopwatch, machine, save  # noqa: E402
 
 SAMPLE_CSV = REPO / "data" / "catalog" / "sample" / "items.csv"
+BASELINE_COMMIT = "47d5e68f4a7748a6cb32f22bed94e32821815aac"  # the last commit with index format 1 (items.jsonl)
 INDEX_ARGS = ["--text-columns", "name,description", "--category-column", "kind", "--name-column", "name",
               "--numeric-columns", "price,heel_cm"]
 
@@ -103,29 +105,33 @@ def indexing(n: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- big catalogs
 
 def synthetic(n: int, folder: Path, rng: np.random.Generator) -> tuple[Path, Path]:
-    """An n-row catalog (the sample's rows with new ids, the text numbered) and its vectors."""
+    """An n-row catalog (the sample's rows with new ids, the text numbered) and its vectors,
+    written in chunks (3.2M rows' vectors are 4.9 GB: never a second copy in memory)."""
     from gradrec_core import load_index
 
     index = load_index(DEFAULT_INDEX)
-    row_of = index.row_of
     with open(SAMPLE_CSV, newline="") as f:
         sample = list(csv.DictReader(f))
-    source = np.arange(n) % len(sample)
-    catalog = folder / f"catalog-{n}.csv"
+    sample_vectors = np.asarray(index.vectors)[[index.row(s["id"]) for s in sample]]
+    catalog, path = folder / f"catalog-{n}.csv", folder / f"vectors-{n}.npy"
     with open(catalog, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(sample[0]))
         w.writeheader()
-        for i, s in enumerate(source):
-            row = dict(sample[s])
+        for i in range(n):
+            row = dict(sample[i % len(sample)])
             row["id"] = f"{row['id']}-{i}"
             row["description"] = f"{row['description']} Style {i}."
             row["image"] = ""
             w.writerow(row)
-    base = index.vectors[[row_of[sample[s]["id"]] for s in source]]
-    vectors = base + rng.normal(scale=0.3 / np.sqrt(base.shape[1]), size=base.shape).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    np.save(folder / f"vectors-{n}.npy", vectors.astype(np.float32))
-    return catalog, folder / f"vectors-{n}.npy"
+    vectors = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, sample_vectors.shape[1]))
+    for start in range(0, n, 100_000):
+        rows = np.arange(start, min(n, start + 100_000)) % len(sample)
+        chunk = sample_vectors[rows] + rng.standard_normal((len(rows), sample_vectors.shape[1]), dtype=np.float32) \
+            * np.float32(0.3 / np.sqrt(sample_vectors.shape[1]))
+        vectors[start:start + len(rows)] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
+    vectors.flush()
+    del vectors
+    return catalog, path
 
 
 LOAD_PROBE = """
@@ -200,6 +206,206 @@ def big(n: int, folder: Path, items_per_s: float) -> dict[str, Any]:
     print(f"  {n}: update of 1% in {out['update_s']:.1f}s ({said}); a full build ~{out['full_build_s_estimated']:.0f}s",
           flush=True)
     return out
+
+
+# --------------------------------------------------------------------------- load and memory
+
+MEMORY_PROBE = """
+import json, sys, time
+from pathlib import Path
+def mem():
+    d = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+            d[key] = round(int(value.split()[0]) / 1024)
+    return d
+t = time.perf_counter()
+from gradrec_core import Engine, load_index
+from gradrec_core.critique import take_turn
+imported = time.perf_counter() - t
+before = mem()
+t = time.perf_counter()
+index = load_index(sys.argv[1])
+loaded = time.perf_counter() - t
+after_load = mem()
+engine = Engine(index)
+turns = {}
+t = time.perf_counter()
+engine.start("s", index.items[len(index) // 2].id)
+for text in ("cheaper", "darker", "does it come in black?", "under 40", "another one"):
+    started = time.perf_counter()
+    take_turn(engine, "s", text)
+    turns[text] = round(time.perf_counter() - started, 2)
+served = time.perf_counter() - t
+print(json.dumps({"import_s": round(imported, 2), "load_s": round(loaded, 2), "before": before,
+                  "loaded": after_load, "served": mem(), "first_turns_s": round(served, 1), "turns_s": turns}))
+"""
+
+
+DIRECT_BUILD = """
+import sys
+import numpy as np
+from gradrec_core import load_index
+from gradrec_core.index import IndexConfig, read_manifest, write_index
+from gradrec_core.types import Item
+small_dir, vectors, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+small = load_index(small_dir)
+period = int(sys.argv[5])  # the sample's rows repeat with this period
+
+class Rows:  # row i of the synthetic catalog, made from row i % period of the small build's
+    def __len__(self):
+        return n
+    def __iter__(self):
+        return (self[i] for i in range(n))
+    def __getitem__(self, i):
+        j = i % period
+        it = small.items[j]
+        meta = dict(it.metadata)
+        meta["description"] = meta["description"][:-len(f" Style {j}.")] + f" Style {i}."
+        return Item(it.id[:-len(f"-{j}")] + f"-{i}", it.text[:-len(f" Style {j}")] + f" Style {i}", it.category,
+                    it.image, meta)
+
+manifest = {k: v for k, v in read_manifest(small_dir).items()
+            if k not in ("version", "count", "created", "format", "dim", "index", "space")}
+write_index(out, Rows(), np.load(vectors, mmap_mode="r"), {**manifest, "fingerprint": "bench-direct"}, IndexConfig())
+"""
+
+
+def _meminfo_mb(key: str) -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(f"{key}:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def _available_mb() -> int:
+    return _meminfo_mb("MemAvailable")
+
+
+def _total_mb() -> int:
+    return _meminfo_mb("MemTotal")
+
+
+def _timed_rss(cmd: list[str], **kwargs: Any) -> tuple[float, int, str]:
+    """Run a command: (seconds, its peak RSS in MB, its stdout)."""
+    started = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", *cmd], capture_output=True, text=True, **kwargs)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])} failed: {r.stderr.strip()[-2000:]}")
+    peak = int(r.stderr.strip().splitlines()[-1].split("=")[1]) // 1024
+    return time.perf_counter() - started, peak, r.stdout.strip()
+
+
+def baseline_code(folder: Path, commit: str) -> Path:
+    """The engine as it was before items were stored by column (`git archive` of `commit`)."""
+    out = folder / f"code-{commit[:10]}"
+    if not (out / "gradrec_core").is_dir():
+        out.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "gradrec_core"], capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
+    return out
+
+
+# memory a format needs per million items when loading and serving (measured, rounded up; format
+# 2: its own memory and the row-by-row writer's, the mapped pages being evictable): what decides
+# whether a size is run here
+_NEED_MB_PER_M = {"columns": 1_000, "jsonl": 6_500, "build": 6_500}
+
+
+def load_memory(n: int, folder: Path, old_code: Path | None, direct_from: int = 1 << 62) -> dict[str, Any]:
+    """Build an n-item index from vectors in today's format and, where it fits, in the format
+    before it (items.jsonl, `old_code`); load each in a fresh process and serve five turns."""
+    out: dict[str, Any] = {"items": n}
+    catalog, vectors = folder / f"catalog-{n}.csv", folder / f"vectors-{n}.npy"
+    if not catalog.is_file() or not vectors.is_file():
+        started = time.perf_counter()
+        catalog, vectors = synthetic(n, folder, np.random.default_rng(n))
+        out["generate_s"] = round(time.perf_counter() - started, 1)
+    for label, code in (("columns", None), ("jsonl", old_code)):
+        if code is None and label == "jsonl":
+            continue
+        need = _NEED_MB_PER_M[label] * n / 1e6 + 1_000
+        if need > _total_mb():
+            out[label] = {"skipped": f"needs ~{need / 1024:.0f} GB, more than this machine's {_total_mb() / 1024:.0f} GB"}
+            print(f"  {n} {label}: skipped ({out[label]['skipped']})", flush=True)
+            continue
+        if need > _available_mb():
+            out[label] = {"skipped": f"needs ~{need / 1024:.0f} GB, {_available_mb() / 1024:.0f} GB available"}
+            print(f"  {n} {label}: skipped ({out[label]['skipped']})", flush=True)
+            continue
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+        if code is not None:
+            env["PYTHONPATH"] = str(code)
+        index_dir = folder / f"index-{n}-{label}"
+        shutil.rmtree(index_dir, ignore_errors=True)
+        build = [sys.executable, "-m", "gradrec_core.cli", "index", str(catalog), "--out", str(index_dir),
+                 *INDEX_ARGS, "--vectors", str(vectors)]
+        if code is None and (_NEED_MB_PER_M["build"] * n / 1e6 + 1_000 > _available_mb() or n >= direct_from):
+            # `gradrec index` reads the whole catalog into Python objects first (~6 GB per 1M rows):
+            # the same columns written by `write_index` from rows made one at a time instead
+            with open(SAMPLE_CSV, newline="") as f:
+                period = sum(1 for _ in csv.DictReader(f))
+            small_catalog, small_dir = folder / f"catalog-{period}-head.csv", folder / f"index-{period}-head"
+            with open(catalog, newline="") as f, open(small_catalog, "w", newline="") as g:
+                csv.writer(g).writerows(row for _, row in zip(range(period + 1), csv.reader(f)))
+            np.save(folder / "vectors-head.npy", np.load(vectors, mmap_mode="r")[:period])
+            gradrec("index", str(small_catalog), "--out", str(small_dir), *INDEX_ARGS, "--vectors",
+                    str(folder / "vectors-head.npy"))
+            build = [sys.executable, "-c", DIRECT_BUILD, str(small_dir), str(vectors), str(n), str(index_dir),
+                     str(period)]
+            out["built_by"] = "write_index, rows made one at a time (gradrec index would not fit)"
+        build_s, build_peak, _ = _timed_rss(build, env=env, cwd=str(code or REPO))
+        _, probe_peak, said = _timed_rss([sys.executable, "-c", MEMORY_PROBE, str(index_dir)], env=env,
+                                         cwd=str(code or REPO))
+        r = json.loads(said.splitlines()[-1])
+        r.update(build_s=round(build_s, 1), build_peak_mb=build_peak, peak_mb=probe_peak,
+                 disk_mb=round(sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file()) / 2**20))
+        out[label] = r
+        print(f"  {n} {label}: built in {build_s:.0f}s (peak {build_peak} MB), loads in {r['load_s']}s, RSS "
+              f"{r['loaded']['VmRSS']} MB loaded, {r['served']['VmRSS']} MB served (anonymous "
+              f"{r['served']['RssAnon']} MB), peak {probe_peak} MB; first turns {r['turns_s']}", flush=True)
+        shutil.rmtree(index_dir, ignore_errors=True)
+    return out
+
+
+def memory_markdown(rows: list[dict[str, Any]], commit: str) -> str:
+    """The load-and-memory part of section 10."""
+    out = ["**Load time and memory** (synthetic indexes as above, exact FAISS, built with `gradrec index "
+           "--vectors` or, marked row by row, by `write_index` (below); each loaded in a fresh process, which then serves five first turns: cheaper, darker, "
+           "does it come in black?, under 40, another one; one OpenMP thread). Today's format (items by column, "
+           "memory-mapped) against the format before it (items.jsonl read into Python objects, commit "
+           f"`{commit[:10]}`), same run. RSS counts the memory-mapped pages a process has touched (shared "
+           "with every other process serving the shop, and reclaimable); anonymous is the process's own memory.\n",
+           "| items | format | load (s) | RSS loaded (MB) | RSS after 5 turns (MB) | of which anonymous (MB) | "
+           "peak RSS (MB) | 5 first turns (s) | index on disk (MB) | build peak RSS (MB) |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        for label, name in (("columns", "by column (2)"), ("jsonl", "items.jsonl (1)")):
+            r = row.get(label)
+            if r is None:
+                continue
+            if "skipped" in r:
+                out.append(f"| {row['items']:,} | {name} | not run: {r['skipped']} | | | | | | | |")
+                continue
+            out.append(f"| {row['items']:,} | {name} | {r['load_s']} | {r['loaded']['VmRSS']:,} | "
+                       f"{r['served']['VmRSS']:,} | {r['served']['RssAnon']:,} | {r['peak_mb']:,} | "
+                       f"{r['first_turns_s']} | {r['disk_mb']:,} | {r['build_peak_mb']:,}"
+                       f"{' (row by row)' if row.get('built_by') and label == 'columns' else ''} |")
+    ran = {row["items"]: row["columns"] for row in rows if "load_s" in row.get("columns", {})}
+    targets = []
+    if 1_000_000 in ran:
+        targets.append(f"a 1M index loads in < 5 s: **{'met' if ran[1_000_000]['load_s'] < 5 else 'missed'}** "
+                       f"({ran[1_000_000]['load_s']} s)")
+    if 3_200_000 in ran:
+        rss = ran[3_200_000]["peak_mb"]
+        targets.append(f"3.2M items served in < 12 GB RSS: **{'met' if rss < 12 * 1024 else 'missed'}** "
+                       f"(peak {rss / 1024:.1f} GB, of which the process's own {ran[3_200_000]['served']['RssAnon'] / 1024:.1f} GB)")
+    else:
+        targets.append("3.2M items in < 12 GB RSS: not measured (see the table)")
+    out += ["", "Targets (issue 20): " + "; ".join(targets) + "."]
+    return "\n".join(out) + "\n"
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -281,11 +487,29 @@ def main() -> None:
     parser.add_argument("--turns", default="", help="comma-separated sizes: only the turn-latency table "
                         "(benchmarks/scale_turns.py), saved as scale_turns")
     parser.add_argument("--trials", type=int, default=40, help="seeds per turn kind in --turns")
+    parser.add_argument("--memory", default="", help="only load time and memory, at these comma-separated sizes")
+    parser.add_argument("--direct-from", type=int, default=1 << 62,
+                        help="sizes from this one up are written row by row, not by `gradrec index` (also "
+                             "whenever `gradrec index` would not fit in the memory available)")
+    parser.add_argument("--baseline", default=BASELINE_COMMIT, help="the commit whose index format is the baseline")
     args = parser.parse_args()
     if args.turns:
         turn_latency([int(s) for s in args.turns.split(",")], args.trials)
         return
     watch = Stopwatch()
+    if args.memory:
+        folder = VAR_BENCH / "scale"
+        folder.mkdir(parents=True, exist_ok=True)
+        old = baseline_code(folder, args.baseline) if args.baseline else None
+        earlier = REPO / "docs" / "results" / "scale_memory.json"  # sizes run separately (memory) are merged
+        for n in args.memory.split(","):
+            row = load_memory(int(n), folder, old, args.direct_from)
+            rows = json.loads(earlier.read_text()).get("memory", []) if earlier.is_file() else []
+            rows = sorted([r for r in rows if r["items"] != row["items"]] + [row], key=lambda r: r["items"])
+            result = {"machine": machine(), "baseline": args.baseline, "memory": rows, "run": watch.stamp()}
+            print(save("scale_memory", result))  # after each size: a later one may not fit
+        print(memory_markdown(rows, args.baseline))
+        return
     sizes = [2000] if args.quick else [int(s) for s in args.sizes.split(",")]
     print("indexing throughput", flush=True)
     speed = indexing(256 if args.quick else 1024)

@@ -729,7 +729,7 @@ def _satisfies(index: ItemIndex, op: Op, rows: np.ndarray) -> np.ndarray:
         return ok
     if isinstance(op, RequireText):
         words = [w.lower() for w in op.words]
-        return np.array([_says(index.items[int(r)].text, words) for r in rows], dtype=bool)
+        return np.array([_says(index.text(int(r)), words) for r in rows], dtype=bool)
     return np.ones(len(rows), dtype=bool)
 
 
@@ -843,7 +843,8 @@ def _name_words(index: ItemIndex) -> list[frozenset[str]] | None:
     if not column:
         return None
     valued = {w for c in index.schema.attributes for v in c.values for w in _value_words(v.lower())}
-    return [frozenset(_value_words(str(it.metadata.get(column) or "").lower())) - valued for it in index.items]
+    per_value = [frozenset(_value_words(v)) - valued for v in index.values(column)]  # once per distinct name
+    return [per_value[c] for c in index.codes(column).tolist()]
 
 
 def _name_tokens(index: ItemIndex) -> tuple[np.ndarray, np.ndarray] | None:

@@ -2,13 +2,20 @@
 
 One folder holds everything `gradrec index` writes::
 
-    manifest.json       encoder, model, dimension, catalog checksum, counts, index type, and
+    manifest.json       encoder, model, dimension, catalog checksum, counts, index type, format, and
                         the version folder holding the files below (replaced atomically)
     v<n>-<time>-<rnd>/  version n (the current one and the two before it are kept)
-      vectors.npy       float32 (n, dim), L2-normalised, row i = items.jsonl line i
-      index.faiss       IndexFlatIP (exact, the default), IndexHNSWFlat or IndexIVF* (approximate)
-      items.jsonl       the items (id, text, category, image, metadata)
+      index.faiss       exact (the default): FAISS's IndexFlatIP file, padded so that the vectors
+                        (float32 (n, dim), L2-normalised, row i = catalog row i) start 64 bytes in;
+                        or IndexHNSWFlat / IndexIVF* (approximate), then with vectors.npy beside it
+      columns/          the items by column (`columns.py`): codes per row into value tables, plus
+                        what servers would otherwise build on first use (numeric columns, swatch
+                        CIELAB, rows by kind, the id lookup)
       rows.npy          a content hash per row of what was embedded (updates re-embed the rest)
+
+Loading memory-maps all of it (format 2; format 1 kept items in items.jsonl, read whole into
+Python objects): one copy of the vectors, in the page cache, serves FAISS, numpy and every
+process serving the shop, and an `Item` is made from its row only when asked for.
 
 Sessions name items by id, never by row, so a server switching to a new version keeps every
 walk whose item is still in the catalog (`Engine`).
@@ -37,21 +44,21 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import faiss
 import numpy as np
 
 from .colour import lab_of_values
+from .columns import ColumnStore, Items, RowLookup, encode_items, write_columns
 from .schema import _KIND_WORDS, CatalogSchema, column_words, infer_schema
 from .types import IndexStateError, Item, UnknownItemError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: items by column, memory-mapped (1: items.jsonl, read whole)
 INDEX_TYPES = ("flat", "hnsw", "ivf")
 IVF_CODECS = ("flat", "fp16", "sq8")
 
@@ -133,7 +140,8 @@ def _build_ivf(vectors: np.ndarray, config: IndexConfig) -> faiss.Index:
 
 
 class ItemIndex:
-    """Items, their vectors and a FAISS index over them. Read-only once loaded; thread-safe."""
+    """Items (by column, `columns.ColumnStore`), their vectors and a FAISS index over them.
+    Read-only once loaded; thread-safe."""
 
     def __init__(
         self,
@@ -142,31 +150,38 @@ class ItemIndex:
         faiss_index: faiss.Index,
         manifest: dict[str, Any],
     ) -> None:
-        """`vectors` may be None for an exact (flat) FAISS index: its own storage is used."""
+        """`items`: a list of `Item`s (stored by column here, in memory) or a loaded index's
+        `Items`. `vectors` may be None for an exact (flat) FAISS index: its own storage is used."""
+        store = items.store if isinstance(items, Items) else ColumnStore.from_items(items)
         stored = _flat_storage(faiss_index)
         if vectors is None and stored is None:
             raise IndexStateError("index is inconsistent: no vectors, and FAISS holds none to share")
         n = len(stored) if vectors is None else vectors.shape[0]  # type: ignore[arg-type]
-        if len(items) != n or faiss_index.ntotal != n:
+        if len(store) != n or faiss_index.ntotal != n:
             raise IndexStateError(
-                f"index is inconsistent: {len(items)} items, {n} vectors, {faiss_index.ntotal} in FAISS"
+                f"index is inconsistent: {len(store)} items, {n} vectors, {faiss_index.ntotal} in FAISS"
             )
-        self.items: list[Item] = list(items)
-        # one copy of the vectors: an exact index's own storage when it holds the same ones
-        if stored is not None and (vectors is None or stored.shape == vectors.shape):
+        self.store = store
+        self.items: Sequence[Item] = Items(store)  # each Item made from its row when asked for
+        # one copy of the vectors: memory-mapped from the index folder (an exact index's FAISS
+        # storage maps the same pages), else an exact index's own storage when it holds the same ones
+        if isinstance(vectors, np.memmap):
+            self.vectors = vectors
+        elif stored is not None and (vectors is None or stored.shape == vectors.shape):
             self.vectors = stored
         else:
             self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.vectors is not vectors:  # mapped from the index folder or FAISS's own: never written
+            self.vectors.setflags(write=False)
         self.faiss = faiss_index
         self.manifest = manifest
-        self.row_of: dict[str, int] = {item.id: row for row, item in enumerate(self.items)}
-        categories = [item.category or "" for item in self.items]
-        self.category_names: list[str] = sorted(set(categories))
-        code = {name: i for i, name in enumerate(self.category_names)}
-        self.category_codes = np.array([code[c] for c in categories], dtype=np.int32)
+        self.row_of: Mapping[str, int] = RowLookup(store)
+        self.category_names: list[str] = store.kind_names
+        self.category_codes: np.ndarray = store.arrays["kind.codes"]
         self._members: dict[str, np.ndarray] = {}
         self._selectors: dict[str, Any] = {}
         self._columns: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
         self._schema: CatalogSchema | None = None
 
     @property
@@ -178,7 +193,7 @@ class ItemIndex:
                 self._schema = CatalogSchema.from_dict(stored)
             else:
                 spec = self.manifest.get("catalog", {}).get("spec", {})
-                columns = sorted({k for it in self.items for k in it.metadata})
+                columns = sorted(self.store.metadata)
                 self._schema = infer_schema(self.items, columns, kind_column=spec.get("category_column"),
                                             text_columns=self.manifest.get("catalog", {}).get("text_columns", []),
                                             reserved=())
@@ -197,17 +212,20 @@ class ItemIndex:
         for c in schema.attributes:
             if not set(column_words(c.name)) & _KIND_WORDS:
                 continue
-            values = self.column(c.name)
+            codes, values = self.codes(c.name), self.values(c.name)
+            empty = values.index("") if "" in values else -1
             groups: dict[str, str] = {}
             for kind in kinds:
                 rows = self.rows_in_category(kind)
-                counts = Counter(v for v in values[rows] if v)
-                if not counts:
+                counts = np.bincount(codes[rows], minlength=len(values))
+                if empty >= 0:
+                    counts[empty] = 0
+                if not counts.any():
                     break
-                value, n = counts.most_common(1)[0]
-                if n < 0.9 * len(rows):
+                top = int(np.argmax(counts))
+                if counts[top] < 0.9 * len(rows):
                     break
-                groups[kind.lower()] = value
+                groups[kind.lower()] = values[top]
             else:
                 distinct = len(set(groups.values()))
                 if 1 < distinct < len(kinds) and (best is None or distinct > best[0]):
@@ -219,15 +237,44 @@ class ItemIndex:
         column, to measure what text alone does); shares the FAISS index, not the caches."""
         return ItemIndex(self.items, self.vectors, self.faiss, {**self.manifest, "schema": schema.to_dict()})
 
+    def codes(self, name: str) -> np.ndarray:
+        """One metadata column as integer codes (int32, one per row) into `values(name)`:
+        `values(name)[codes(name)[row]]` is `column(name)[row]` for a text column. Computed once
+        per column from the stored codes (a lookup table over its distinct values)."""
+        return self._coded(name)[0]
+
+    def values(self, name: str) -> list[str]:
+        """The distinct values of a column as `column` gives them (lower-cased, stripped; '' for
+        an item without one), sorted: the table `codes(name)` points into."""
+        return self._coded(name)[1]
+
+    def _coded(self, name: str) -> tuple[np.ndarray, list[str]]:
+        if name not in self._codes:
+            raw = self.store.raw(name)
+            if raw is None:
+                codes, table = np.zeros(len(self), dtype=np.int32), [""]
+            else:
+                normal = [str(v or "").strip().lower() for v in raw.table()] + [""]  # the last: absent
+                table = sorted(set(normal))
+                position = {v: i for i, v in enumerate(table)}
+                lookup = np.array([position[v] for v in normal], dtype=np.int32)
+                codes = lookup[raw.codes]  # code -1 (absent) takes the last entry: ''
+            codes.setflags(write=False)
+            self._codes[name] = (codes, table)
+        return self._codes[name]
+
     def column(self, name: str) -> np.ndarray:
         """One metadata column over all rows, computed once: float64 (NaN where empty) for a
-        numeric column of the schema, else lower-cased strings ('' where empty)."""
+        numeric column of the schema (stored by `gradrec index`), else lower-cased strings ('' where
+        empty; an object array whose rows share one string per distinct value)."""
         if name not in self._columns:
             if self.schema.numeric_column(name) is not None:
-                values = np.array([_as_float(it.metadata.get(name)) for it in self.items], dtype=np.float64)
+                values = _stored(self.store, "numeric", name)
+                if values is None:
+                    values = numeric_values(self.store, name)
             else:
-                values = np.array([str(it.metadata.get(name) or "").strip().lower() for it in self.items],
-                                  dtype=object)
+                codes, table = self._coded(name)
+                values = np.array(table, dtype=object)[codes]
             values.setflags(write=False)
             self._columns[name] = values
         return self._columns[name]
@@ -235,24 +282,23 @@ class ItemIndex:
     def swatch_lab(self) -> np.ndarray | None:
         """CIELAB of every row's swatch colour (NaN where none): the swatch column's hex values,
         else the colour-name column's values grounded at index time (`colour.name_to_lab`); None
-        with neither."""
+        with neither. Stored by `gradrec index` for the schema it wrote."""
         schema = self.schema
         name = schema.swatch_column or schema.colour_column
         if name is None:
             return None
         key = f"\0lab:{name}"
         if key not in self._columns:
-            if schema.swatch_column is not None:
-                values = np.array([it.metadata.get(name) for it in self.items], dtype=object)
-                lab = lab_of_values(values)
-            else:
-                lab = np.full((len(self.items), 3), np.nan)
-                for row, value in enumerate(self.column(name)):
-                    if value in schema.colour_lab:
-                        lab[row] = schema.colour_lab[value]
+            lab = _stored(self.store, "lab", name)
+            if lab is None:
+                lab = lab_values(self.store, schema, name)
             lab.setflags(write=False)
             self._columns[key] = lab
         return self._columns[key]
+
+    def text(self, row: int) -> str:
+        """The embedded text of a row (without making its `Item`)."""
+        return self.store.text(row)
 
     @property
     def dim(self) -> int:
@@ -270,24 +316,28 @@ class ItemIndex:
         return str(self.manifest.get("fingerprint", ""))
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.store)
 
     def row(self, item_id: str) -> int:
-        try:
-            return self.row_of[item_id]
-        except KeyError:
-            raise UnknownItemError(f"unknown item id '{item_id}'") from None
+        row = self.store.row(item_id)
+        if row is None:
+            raise UnknownItemError(f"unknown item id '{item_id}'")
+        return row
 
     def item(self, item_id: str) -> Item:
-        return self.items[self.row(item_id)]
+        return self.store.item(self.row(item_id))
 
     def rows_in_category(self, category: str | None) -> np.ndarray:
-        """The rows of a category (int64, ascending), computed once per category: the walk's
-        end-of-walk scan and the FAISS selectors both ask for them on every step."""
+        """The rows of a category (int64, ascending; read-only), grouped by `gradrec index`: the
+        walk's end-of-walk scan and the FAISS selectors ask for them on every step."""
         key = category or ""
         if key not in self._members:
-            code = self.category_names.index(key) if key in self.category_names else -1
-            rows = np.flatnonzero(self.category_codes == code).astype(np.int64)
+            if key in self.category_names:
+                code = self.category_names.index(key)
+                starts = self.store.arrays["kind.starts"]
+                rows = self.store.arrays["kind.rows"][int(starts[code]):int(starts[code + 1])]
+            else:
+                rows = np.zeros(0, dtype=np.int64)
             rows.setflags(write=False)  # shared by every caller
             self._members[key] = rows
         return self._members[key]
@@ -299,7 +349,7 @@ class ItemIndex:
 
         With `category`, only that category's items are searched (a FAISS ID selector)."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        k = max(1, min(int(k), len(self.items)))
+        k = max(1, min(int(k), len(self)))
         if category is None:
             scores, rows = self.faiss.search(queries, k)
             return scores, rows
@@ -339,6 +389,59 @@ def _as_float(value: Any) -> float:
         return float(str(value).strip().replace(",", "").lstrip("$€£"))
     except ValueError:
         return float("nan")
+
+
+def numeric_values(store: ColumnStore, name: str) -> np.ndarray:
+    """A column as float64 per row (NaN where empty or not a number), parsed once per distinct value."""
+    raw = store.raw(name)
+    if raw is None:
+        return np.full(len(store), np.nan)
+    table = np.array([_as_float(v) for v in raw.table()] + [np.nan], dtype=np.float64)
+    return table[raw.codes]  # code -1 (absent) takes the last entry: NaN
+
+
+def lab_values(store: ColumnStore, schema: CatalogSchema, name: str) -> np.ndarray:
+    """CIELAB per row of a swatch column (hex values) or a colour-name column (the schema's
+    grounded names), NaN where none; computed once per distinct value."""
+    raw = store.raw(name)
+    if raw is None:
+        return np.full((len(store), 3), np.nan)
+    values = raw.table()
+    if schema.swatch_column == name:
+        table = lab_of_values(np.array([*values, None], dtype=object))
+    else:
+        table = np.full((len(values) + 1, 3), np.nan)
+        for code, value in enumerate(values):
+            normal = str(value or "").strip().lower()
+            if normal in schema.colour_lab:
+                table[code] = schema.colour_lab[normal]
+    return table[raw.codes]
+
+
+def _stored(store: ColumnStore, kind: str, name: str) -> np.ndarray | None:
+    """An array `gradrec index` derived and stored for a column ("numeric", "lab"), or None."""
+    file = store.meta.get("derived", {}).get(kind, {}).get(name)
+    return None if file is None else store.arrays.get(file)
+
+
+def _derived(store: ColumnStore, manifest: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """What servers would otherwise compute on first use, computed at index time: the schema's
+    numeric columns as float64 and the swatch colours in CIELAB."""
+    stored = manifest.get("schema")
+    if not stored:
+        return {}, {}
+    schema = CatalogSchema.from_dict(stored)
+    arrays: dict[str, np.ndarray] = {}
+    names: dict[str, dict[str, str]] = {"numeric": {}, "lab": {}}
+    for i, c in enumerate(schema.numeric):
+        if store.raw(c.name) is not None:
+            names["numeric"][c.name] = f"numeric{i:04d}"
+            arrays[f"numeric{i:04d}"] = numeric_values(store, c.name)
+    colour = schema.swatch_column or schema.colour_column
+    if colour is not None and store.raw(colour) is not None:
+        names["lab"][colour] = "lab"
+        arrays["lab"] = lab_values(store, schema, colour)
+    return arrays, {"derived": names}
 
 
 # --------------------------------------------------------------------------- folder I/O
@@ -431,7 +534,9 @@ def write_index(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    faiss_index = build_faiss_index(vectors, index_config)
+    # an exact index is written straight from the vectors (no FAISS copy in memory); an
+    # approximate one is built, and the vectors are kept beside it for re-scoring
+    faiss_index = None if index_config.type == "flat" else build_faiss_index(vectors, index_config)
     created = datetime.now(timezone.utc)
     manifest = {
         **manifest,
@@ -442,6 +547,8 @@ def write_index(
         "created": created.isoformat(timespec="seconds"),
     }
     manifest.setdefault("space", space_id(manifest))
+    encoded = encode_items(items)
+    derived, derived_meta = _derived(ColumnStore(encoded["meta"], encoded["arrays"], encoded["blobs"]), manifest)
     with _writer_lock(out_dir):
         previous = read_manifest(out_dir)
         # numbered, so that versions sort in the order they were published
@@ -449,11 +556,12 @@ def write_index(
         version = manifest["version"] = f"v{number:06d}-{created.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir))
         try:
-            np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-            faiss.write_index(faiss_index, str(tmp / "index.faiss"))
-            with open(tmp / "items.jsonl", "w", encoding="utf-8") as f:
-                for item in items:
-                    f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+            if faiss_index is None:
+                _write_flat(tmp / "index.faiss", vectors)
+            else:
+                np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+                faiss.write_index(faiss_index, str(tmp / "index.faiss"))
+            write_columns(tmp, encoded, derived, derived_meta)
             if row_keys is not None:
                 np.save(tmp / "rows.npy", np.ascontiguousarray(row_keys, dtype=np.uint8))
             text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
@@ -466,9 +574,53 @@ def write_index(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _remove_old_versions(out_dir, version, previous)
+    del encoded, derived
     log.info("wrote index %s version %s (%d items, %s) in %.2fs", out_dir, version, len(items),
              index_config.type, time.perf_counter() - started)
-    return ItemIndex(items, vectors, faiss_index, manifest)
+    return _open_version(out_dir / version, manifest)
+
+
+# An exact index's file: FAISS's IndexFlat serialisation, preceded by padding so that the vectors
+# start 64 bytes into the file; loaded memory-mapped (no copy), and the walk's numpy products read
+# the same aligned pages. The header's layout is checked against FAISS's own when writing.
+_FLAT_PAD = 19
+_FLAT_HEADER = 45
+
+
+def _write_flat(path: Path, vectors: np.ndarray) -> None:
+    n, d = vectors.shape
+    header = bytearray(faiss.serialize_index(faiss.IndexFlatIP(d)).tobytes())
+    if len(header) != _FLAT_HEADER or header[:4] != b"IxFI":
+        raise IndexStateError(f"this FAISS writes flat indexes differently ({len(header)}-byte header); "
+                              "the memory-mapped layout needs updating")
+    header[8:16] = int(n).to_bytes(8, "little")  # ntotal
+    header[37:45] = int(n * d).to_bytes(8, "little")  # the number of floats that follow
+    with open(path, "wb") as f:
+        f.write(bytes(_FLAT_PAD) + bytes(header))
+        for start in range(0, n, 65_536):
+            f.write(np.ascontiguousarray(vectors[start:start + 65_536], dtype=np.float32).tobytes())
+
+
+def _read_flat(path: Path, manifest: dict[str, Any]) -> tuple[faiss.Index, np.ndarray]:
+    """An exact index memory-mapped from its file, and its vectors as a view of the same pages."""
+    n, d = int(manifest["count"]), int(manifest["dim"])
+    mapped = np.memmap(path, dtype=np.uint8, mode="r")
+    if mapped.size != _FLAT_PAD + _FLAT_HEADER + 4 * n * d:
+        raise ValueError(f"{path.name} holds {mapped.size} bytes, not {n} vectors of dimension {d}")
+    reader = faiss.ZeroCopyIOReader(faiss.swig_ptr(mapped[_FLAT_PAD:]), int(mapped.size - _FLAT_PAD))
+    index = faiss.read_index(reader, faiss.IO_FLAG_MMAP_IFC)
+    index.referenced_objects = [mapped]  # the mapping lives as long as the index
+    if index.ntotal != n or index.d != d:
+        raise ValueError(f"{path.name}: {index.ntotal} vectors of dimension {index.d}, the manifest says {n} x {d}")
+    return index, mapped[_FLAT_PAD + _FLAT_HEADER:].view(np.float32).reshape(n, d)
+
+
+def read_vectors(out_dir: str | Path, manifest: dict[str, Any]) -> np.ndarray:
+    """The published version's vectors, memory-mapped (OSError / ValueError when unreadable)."""
+    folder = version_dir(out_dir, manifest)
+    if (folder / "vectors.npy").is_file():  # an approximate index's, or a format-1 index's
+        return np.load(folder / "vectors.npy", mmap_mode="r")
+    return _read_flat(folder / "index.faiss", manifest)[1]
 
 
 _KEEP_VERSIONS = 3  # the new one and the two before it
@@ -476,7 +628,7 @@ _KEEP_VERSIONS = 3  # the new one and the two before it
 
 def _remove_old_versions(out_dir: Path, current: str, previous: dict[str, Any] | None) -> None:
     if previous is not None and not previous.get("version"):  # the unversioned layout: its files
-        for name in ("vectors.npy", "index.faiss", "items.jsonl", "rows.npy"):
+        for name in ("vectors.npy", "index.faiss", "items.jsonl", "rows.npy"):  # format 1
             (out_dir / name).unlink(missing_ok=True)
     versions = sorted((p.name for p in out_dir.iterdir() if p.is_dir() and _version_number(p.name)),
                       key=_version_number)
@@ -513,34 +665,42 @@ def read_row_keys(out_dir: str | Path, manifest: dict[str, Any]) -> np.ndarray |
 
 
 def load_index(index_dir: str | Path) -> ItemIndex:
-    """Load the version of an index folder its manifest names (memory-maps nothing)."""
+    """Load the version of an index folder its manifest names: the vectors and the items'
+    columns are memory-mapped (milliseconds for a million items; the pages are shared by every
+    process serving the shop)."""
     index_dir = Path(index_dir)
     for attempt in range(3):  # the version can be removed under us by two quick updates: re-read
         manifest = read_manifest(index_dir)
         if manifest is None:
             raise IndexStateError(f"{index_dir}: not an index folder (no readable manifest.json); run `gradrec index` first")
         if manifest.get("format") != FORMAT_VERSION:
-            raise IndexStateError(f"{index_dir}: index format {manifest.get('format')} is not {FORMAT_VERSION}; rebuild it")
+            raise IndexStateError(
+                f"{index_dir}: index format {manifest.get('format')} is not this version's {FORMAT_VERSION} (items "
+                "stored by column, memory-mapped); rebuild it: run the same `gradrec index CATALOG --out "
+                f"{index_dir} ...` again (it keeps the vectors already embedded, only the files are rewritten)")
         folder = version_dir(index_dir, manifest)
         try:
-            faiss_index = faiss.read_index(str(folder / "index.faiss"))
-            # an exact index stores the vectors itself: shared, not read twice (ItemIndex)
-            vectors = None if _flat_storage(faiss_index) is not None else np.load(folder / "vectors.npy")
-            items = []
-            with open(folder / "items.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    d = json.loads(line)
-                    items.append(Item(d["id"], d["text"], d.get("category"), d.get("image"), d.get("metadata") or {}))
-            break
+            return _open_version(folder, manifest)
         except FileNotFoundError:
             if attempt == 2 or read_manifest(index_dir) == manifest:
                 raise IndexStateError(f"{index_dir}: unreadable index (files of {folder.name} missing); "
                                       "rebuild it with `gradrec index`") from None
-        except (OSError, ValueError, RuntimeError) as err:
+        except (OSError, ValueError, RuntimeError, KeyError) as err:
             raise IndexStateError(f"{index_dir}: unreadable index ({err}); rebuild it with `gradrec index`") from None
+    raise AssertionError("unreachable")
+
+
+def _open_version(folder: Path, manifest: dict[str, Any]) -> ItemIndex:
+    manifest = dict(manifest)
     manifest.setdefault("space", space_id(manifest))
+    if manifest.get("index", {}).get("type", "flat") == "flat":
+        faiss_index, vectors = _read_flat(folder / "index.faiss", manifest)
+    else:
+        faiss_index = faiss.read_index(str(folder / "index.faiss"))
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+    store = ColumnStore.open(folder)
     if isinstance(faiss_index, faiss.IndexHNSW):
         faiss_index.hnsw.efSearch = int(manifest.get("index", {}).get("hnsw_ef_search", 128))
     if isinstance(faiss_index, faiss.IndexIVF):
         faiss_index.nprobe = int(manifest.get("index", {}).get("ivf_nprobe", 16))
-    return ItemIndex(items, vectors, faiss_index, manifest)
+    return ItemIndex(Items(store), vectors, faiss_index, manifest)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import os
 import time
@@ -27,7 +28,7 @@ from .colour import image_swatch
 from .encoders import Encoder, get_encoder
 from .schema import _BRAND_WORDS, _COLOUR_COLUMN_WORDS, brand_matcher, column_words, infer_kind_column, infer_schema, learn_brands
 from .index import IndexConfig, catalog_fingerprint, image_fingerprint, read_manifest, read_row_keys, \
-    version_dir, write_index
+    read_vectors, version_dir, write_index
 from .types import CatalogError, Item
 
 log = logging.getLogger(__name__)
@@ -251,9 +252,11 @@ def _reuse(out_dir: str | Path, manifest: dict | None, keys: np.ndarray,
         return None, 0
     old_keys = read_row_keys(out_dir, manifest)
     if old_keys is None:
+        old_keys = _format1_keys(out_dir, manifest, encoder[0])
+    if old_keys is None:
         return None, 0
     try:
-        old = np.load(version_dir(out_dir, manifest) / "vectors.npy", mmap_mode="r")
+        old = read_vectors(out_dir, manifest)
     except (OSError, ValueError):
         return None, 0
     if old.shape[0] != old_keys.shape[0]:
@@ -268,6 +271,21 @@ def _reuse(out_dir: str | Path, manifest: dict | None, keys: np.ndarray,
         rows = np.flatnonzero(hit)[order]
         vectors[rows] = old[found_arr[hit][order]]
     return vectors, int(hit.sum())
+
+
+def _format1_keys(out_dir: str | Path, manifest: dict, encoder: str) -> np.ndarray | None:
+    """The content hashes of a format-1 index (items.jsonl, from before items were stored by
+    column) written without them: computed from its items, so that rebuilding it in today's
+    format re-embeds nothing that did not change."""
+    path = version_dir(out_dir, manifest) / "items.jsonl"
+    if manifest.get("format") != 1 or not path.is_file():
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            items = [Item(str(d["id"]), d["text"], None, d.get("image")) for d in map(json.loads, f)]
+        return row_keys(items, encoder)
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _query_dim(enc: Encoder) -> int | None:

@@ -111,6 +111,9 @@ class KindStructures:
     _extra: dict[str, Any] = field(default_factory=dict)
     _rows: dict[str, np.ndarray] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    # the index's own codes of a text column (`ItemIndex.codes` / `values`, stored by `gradrec
+    # index`), when it has them: no pass over the rows in Python
+    coded: Callable[[str], tuple[np.ndarray, list[str]]] | None = None
 
     def rows(self, kind: str | None) -> np.ndarray:
         """The rows of a kind (ascending; every row for None)."""
@@ -136,7 +139,11 @@ class KindStructures:
     def column_codes(self, name: str) -> tuple[np.ndarray, dict[Any, int]]:
         with self._lock:
             if name not in self.codes:
-                self.codes[name] = integer_codes(self.column(name))
+                if self.coded is not None:
+                    codes, table = self.coded(name)
+                    self.codes[name] = (codes, {v: i for i, v in enumerate(table)})
+                else:
+                    self.codes[name] = integer_codes(self.column(name))
             return self.codes[name]
 
     def local(self, name: str, kind: str | None) -> np.ndarray:
@@ -249,6 +256,17 @@ def structures(index: Any) -> KindStructures:
     with _BUILT_LOCK:
         found = _BUILT.get(index)
         if found is None:
-            found = KindStructures(index.vectors, index.category_codes, list(index.category_names), index.column)
+            # through a weak reference: the structures must not keep an index alive once the shop
+            # has switched to a new version (the table is weak in the index)
+            ref = weakref.ref(index)
+
+            def column(name: str) -> np.ndarray:
+                return ref().column(name)  # type: ignore[union-attr]
+
+            def coded(name: str) -> tuple[np.ndarray, list[str]]:
+                return ref().codes(name), ref().values(name)  # type: ignore[union-attr]
+
+            found = KindStructures(index.vectors, index.category_codes, list(index.category_names), column,
+                                   coded=coded if hasattr(index, "codes") else None)
             _BUILT[index] = found
         return found

@@ -63,9 +63,9 @@ def make_shop(folder: Path, n: int = 60) -> Path:
 
 
 def catalog(index_dir: Path) -> dict[str, dict[str, Any]]:
-    version = json.loads((index_dir / "manifest.json").read_text()).get("version", "")  # "": before versions
-    with open(index_dir / version / "items.jsonl", encoding="utf-8") as f:
-        return {str(r["id"]): r for r in map(json.loads, filter(str.strip, f))}
+    from gradrec_core import load_index
+
+    return {item.id: item.to_dict() for item in load_index(index_dir).items}
 
 
 # ------------------------------------------------------------------------------------ the gate

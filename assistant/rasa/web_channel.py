@@ -8,7 +8,7 @@ module imports nothing from the engine).
     GET /chat/chat.js       the page's script (web/chat.js): starts the widget, keyboard and alt fixes
     GET /chat/webchat.js    rasa-webchat 1.0.1's bundle, from web/node_modules (`npm ci`, `make setup`)
     GET /images/<item_id>   an item's image: the id is looked up in the index (GRADREC_INDEX,
-                            items.jsonl); no client-supplied path is ever opened
+                            its id and image columns); no client-supplied path is ever opened
     GET /images/<shop>/<item_id>   the same in a shop's index (GRADREC_SHOPS/<shop>)
 
 `WebChatInput` is Rasa's socket.io channel (same settings, same name, same /socket.io path) with
@@ -35,6 +35,8 @@ import secrets
 import threading
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import numpy as np
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -76,7 +78,7 @@ def index_dir() -> Path:
 
 
 class ImageIndex:
-    """item id -> image file, read from the items.jsonl of the index version its manifest names
+    """item id -> image file, read from the index version its manifest names
     (again when a new version is published: the manifest is replaced)."""
 
     def __init__(self, folder: Path) -> None:
@@ -96,18 +98,47 @@ class ImageIndex:
             if stamp != self._stamp:
                 try:
                     version = json.loads(manifest.read_text(encoding="utf-8")).get("version") or ""
-                    paths = {}
-                    with open(self.folder / version / "items.jsonl", encoding="utf-8") as lines:
-                        for line in lines:
-                            if line.strip():
-                                row = json.loads(line)
-                                if row.get("image"):
-                                    paths[str(row["id"])] = str(row["image"])
-                except (OSError, ValueError):
+                    paths = _image_paths(self.folder / version)
+                except (OSError, ValueError, KeyError):
                     return None  # being replaced: the next request reads the new version
                 self._paths, self._stamp = paths, stamp
             found = self._paths.get(item_id)
         return Path(found) if found else None
+
+
+def _image_paths(folder: Path) -> Dict[str, str]:
+    """item id -> image of an index version: its id and image columns (gradrec_core/columns.py's
+    layout: int32 codes per row into a table of UTF-8 values), or items.jsonl (index format 1)."""
+    columns = folder / "columns"
+    if not (columns / "columns.json").is_file():
+        paths = {}
+        with open(folder / "items.jsonl", encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    row = json.loads(line)
+                    if row.get("image"):
+                        paths[str(row["id"])] = str(row["image"])
+        return paths
+    fields = json.loads((columns / "columns.json").read_text(encoding="utf-8"))["fields"]
+
+    def read(field: str) -> Callable[[int], str]:
+        name = fields[field]["file"]
+        offsets = np.load(columns / f"{name}.offsets.npy")
+        blob = (columns / f"{name}.values.bin").read_bytes()
+        as_json = bool(fields[field]["json"])
+
+        def value(code: int) -> str:
+            text = blob[int(offsets[code]):int(offsets[code + 1])].decode("utf-8")
+            return str(json.loads(text)) if as_json else text
+        return value
+
+    image_codes = np.load(columns / f"{fields['image']['file']}.codes.npy", mmap_mode="r")
+    id_codes = np.load(columns / f"{fields['id']['file']}.codes.npy", mmap_mode="r")
+    rows = np.flatnonzero(image_codes >= 0)
+    if not len(rows):
+        return {}
+    item_id, image = read("id"), read("image")
+    return {item_id(int(id_codes[r])): image(int(image_codes[r])) for r in rows}
 
 
 _images: Dict[Optional[str], ImageIndex] = {}
