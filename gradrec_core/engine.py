@@ -29,8 +29,8 @@ import numpy as np
 
 from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
-from .graded import (Axis, AxisBuilder, Floor, TurnState, _satisfies, _stems, _style, _value_words, graded_step,
-                     kind_neighbours, most_like)
+from .graded import (Axis, AxisBuilder, Floor, TurnState, _filter_column, _satisfies, _stems, _style, _value_words,
+                     graded_step, kind_neighbours, most_like)
 from .kinds import SEARCH_EXACT_LIMIT, structures
 from .index import ItemIndex, load_index
 from .ops import (ChangeKind, Comparative, Different, Exclude, NumericComparative, Op, Range, Require,
@@ -583,14 +583,19 @@ class Engine:
         return best[1]
 
     def _most_held(self, rows: np.ndarray, row: int, ops: list[Op], held: list[Require], seen: set[int],
-                   visible: dict[str, float]) -> list[Require]:
+                   visible: dict[str, float], standing: np.ndarray | None = None) -> list[Require]:
         """Of the attributes to hold, those the candidate keeping the most of them keeps (the
         ones the item texts show first at equal count): "in pink" keeps the cut, the fabric and
-        the occasion when some pink item has all three, not just the ones shown in names."""
+        the occasion when some pink item has all three, not just the ones shown in names. The
+        candidates also keep what earlier turns asked (`standing`: a mask over `rows`) where any
+        does, as the step will; the attributes come back most kept first, so that relaxing
+        from the end lets the cut go before the style."""
         asked = [op for op in ops if isinstance(op, (Require, RequireText, Range, Exclude))]
         keep = ~np.isin(rows, list(seen | {row}))
         for op in asked:
             keep &= _satisfies(self.index, op, rows)
+        if standing is not None and (keep & standing).any():
+            keep &= standing
         candidates = rows[keep]
         if not len(candidates) or not held:
             return held
@@ -607,7 +612,24 @@ class Engine:
                            + 90.0 * (h.column == schema.brand_column) + 1000.0 * (h.column == audience)
                            for h in held])
         best = int(np.argmax(matches @ weight))
-        return [h for j, h in enumerate(held) if matches[best, j]]
+        order = np.argsort(-weight, kind="stable")
+        return [held[j] for j in order if matches[best, j]]
+
+    def _standing(self, rows: np.ndarray, ops: list[Op], axes: list[Axis | None], filters: list[Op],
+                  floors: list[Floor], floor_axes: list[Axis]) -> np.ndarray:
+        """Which of `rows` keep what earlier turns asked and this one leaves standing: their
+        filters on columns this turn neither sets nor moves, and their remembered levels (the
+        step's own rule, `graded_step`)."""
+        replaced = {_filter_column(op) for op in ops if isinstance(op, (Require, RequireText, Range, Exclude))}
+        moved = {ax.source.split(":", 1)[1] for ax in axes if ax is not None and ":" in ax.source}
+        keep = np.ones(len(rows), dtype=bool)
+        for f in filters:
+            if _filter_column(f) not in replaced and not (isinstance(f, (Require, Exclude)) and f.column in moved):
+                keep &= _satisfies(self.index, f, rows)
+        for fl, ax in zip(floors, floor_axes):
+            levels = ax.levels[rows]
+            keep &= np.isfinite(levels) & (levels >= fl.floor)
+        return keep
 
     def _kind_with(self, row: int, ops: list[Op], seen: set[int]) -> str | None:
         """When a turn only asks for values (a brand, a colour, a material: `Require` /
@@ -750,7 +772,8 @@ class Engine:
             held = [Require(c, (v,), v) for c in columns if (v := str(self.index.column(c)[row]))
                     and not any(isinstance(f, Require) and f.column == c for f in filters)]
             if most:
-                held = self._most_held(rows, row, ops, held, seen, visible)
+                held = self._most_held(rows, row, ops, held, seen, visible,
+                                       self._standing(rows, ops, axes, filters, floors, floor_axes))
         else:
             audience = self._audience_column()
             value = str(self.index.column(audience)[row]) if audience in hold else ""

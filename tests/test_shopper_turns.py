@@ -228,3 +228,79 @@ def test_the_items_own_brand_gives_another_item_of_that_brand(retail: Shop, said
         assert _retail_brand(got) == brand and got["articleType"] == start["articleType"]
         checked += 1
     assert checked >= 5
+
+
+# ------------------------------------------------------------------ a second turn keeps the first's wish and the style
+
+STYLE = ("hue_family", "formality_name", "pattern")  # the sample's style columns besides the material
+# what a shopper says for an occasion value (the sentences of OCCASIONS above)
+FOR_OCCASION = {value: said for catalog, said, value in OCCASIONS if catalog == "sample"}
+
+
+def _after_a_material(sample: Shop, start: Row, material: str) -> tuple[str, Row]:
+    session = f"shopper-turns-{next(_session)}"
+    sample.engine.start(session, start["id"])
+    turn = take_turn(sample.engine, session, f"is there a {material} one?")
+    assert turn.item is not None and sample.rows[turn.item.id]["material"] == material, (start["name"], material)
+    return session, sample.rows[turn.item.id]
+
+
+def _material_starts(sample: Shop, n: int) -> list[tuple[Row, str]]:
+    """Starts with a material of their kind they do not have, whose items come in several."""
+    out = []
+    for start in list(sample.rows.values())[::29]:
+        materials = sorted({r["material"] for r in sample.rows.values() if r["kind"] == start["kind"]} - {start["material"]})
+        if materials:
+            out.append((start, materials[len(out) % len(materials)]))
+        if len(out) >= n:
+            break
+    return out
+
+
+def test_an_occasion_after_a_material_keeps_the_material_and_the_pattern(sample: Shop) -> None:
+    """"in linen", then "for the office": a linen one for the office in the pattern (and colour
+    family) shown, wherever the catalog has one; the occasion turns lost the pattern when the
+    attributes held were picked among items without the material asked before."""
+    checked = 0
+    for start, material in _material_starts(sample, 80):
+        shown: Row | None = None
+        for occasion, said in FOR_OCCASION.items():
+            def keeps(r: Row) -> bool:
+                return (r["kind"] == shown["kind"] and r["material"] == material and r["formality_name"] == occasion
+                        and r["id"] not in (start["id"], shown["id"]) and all(r[c] == shown[c] for c in STYLE
+                                                                             if c != "formality_name"))
+            if shown is None:
+                session, shown = _after_a_material(sample, start, material)
+            if occasion == shown["formality_name"] or not sample.exists(keeps):
+                continue
+            turn = take_turn(sample.engine, session, said)
+            got = sample.rows[turn.item.id] if turn.item is not None else None
+            assert got is not None and keeps(got), (start["name"], material, said, shown, got)
+            checked += 1
+            break
+        if checked >= 8:
+            break
+    assert checked >= 5
+
+
+def test_a_kind_change_after_a_material_keeps_the_material_and_the_pattern(sample: Shop) -> None:
+    """"in jersey", then "a dress like this one": a jersey dress in the pattern, colour family
+    and occasion shown, wherever the catalog has one (it had shown a polka-dot dress for a plain
+    jersey skirt)."""
+    kinds = sorted({r["kind"] for r in sample.rows.values()})
+    checked = 0
+    for start, material in _material_starts(sample, 80):
+        session, shown = _after_a_material(sample, start, material)
+
+        def keeps(r: Row, kind: str) -> bool:
+            return r["kind"] == kind and r["material"] == material and all(r[c] == shown[c] for c in STYLE)
+        kind = next((k for k in kinds if k != shown["kind"] and sample.exists(lambda r: keeps(r, k))), None)
+        if kind is None:
+            continue
+        turn = take_turn(sample.engine, session, f"could I see a {kind} like this one?")
+        got = sample.rows[turn.item.id] if turn.item is not None else None
+        assert got is not None and keeps(got, kind), (start["name"], material, kind, shown, got)
+        checked += 1
+        if checked >= 8:
+            break
+    assert checked >= 5
