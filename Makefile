@@ -127,7 +127,7 @@ voice-demo: setup ## a phone call, heard: both servers, three turns posted as Tw
 	$(BIN)/python -m assistant.voice_demo --start "show me a blue polo shirt" "something darker" "what colours does it come in?"
 
 test: setup ## set up, then run every test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 bench: setup retail ## the benchmarks: docs/RESULTS.md and its plots, load and the shopper simulation included (~45-70 min on 2 cores; BENCH_ARGS=--quick for a smoke run)
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
