@@ -605,10 +605,15 @@ class Engine:
         schema = self.index.schema
         styled = {c.name for c in schema.attributes if set(column_words(c.name)) & _STYLE_WORDS - _COLOUR_WORDS}
         colours = [c for c in schema.attributes if set(column_words(c.name)) & _COLOUR_WORDS]
-        if colours:  # of several colour columns, the family ("blue"), not the shade name ("off white")
-            styled.add(min(colours, key=lambda c: (len(c.values), c.name)).name)
+        # of several colour columns, the family ("blue"), not the shade name ("off white"); it
+        # counts more than any one other style attribute (a pink wallet's backpack is pink before
+        # it is casual), two of them more than it
+        family = min(colours, key=lambda c: (len(c.values), c.name)).name if colours else None
+        if family is not None:
+            styled.add(family)
         audience = self._audience_column()
-        weight = np.array([1.0 + 9.0 * (h.column in styled) + 0.01 * visible.get(h.column, 0.0)
+        weight = np.array([1.0 + 9.0 * (h.column in styled) + 5.0 * (h.column == family)
+                           + 0.01 * visible.get(h.column, 0.0)
                            + 90.0 * (h.column == schema.brand_column) + 1000.0 * (h.column == audience)
                            for h in held])
         best = int(np.argmax(matches @ weight))
@@ -652,19 +657,24 @@ class Engine:
             keep &= self.index.column(audience)[rows] == mine
         keep &= ~np.isin(rows, list(seen))
         current = self.index.items[row].category
-        kinds = np.array([self.index.items[int(r)].category for r in rows[keep]], dtype=object)
-        candidates = rows[keep][kinds != current]
-        if not len(candidates):
-            return None
+        codes = self.index.category_codes
+        candidates = rows[keep & (codes != codes[row])]
         groups = self.index.schema.kind_groups
         group = groups.get((current or "").lower())
         kind_like = [c.name for c in self.index.schema.attributes if set(column_words(c.name)) & _KIND_WORDS]
+        # only within the item's broad category where a column says it (masterCategory): a shirt
+        # asked "by <a brand>" is not answered with that brand's shoes
+        if kind_like:
+            broad = min(kind_like, key=lambda name: len(set(self.index.column(name))))
+            candidates = candidates[self.index.column(broad)[candidates] == self.index.column(broad)[row]]
+        if not len(candidates):
+            return None
         score = _style(self.index, candidates, row, [], [c.name for c in self.index.schema.attributes
                                                          if c.name not in kind_like])
         for c in kind_like:  # the broader category columns (masterCategory, subCategory) kept first
             score = score + (self.index.column(c)[candidates] == self.index.column(c)[row])
         if group is not None:
-            score = score + np.array([groups.get((self.index.items[int(r)].category or "").lower()) == group
+            score = score + np.array([groups.get((self.index.category_names[codes[r]] or "").lower()) == group
                                       for r in candidates], dtype=float)
         return self.index.items[int(candidates[int(np.argmax(score))])].category
 

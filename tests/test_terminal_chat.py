@@ -115,8 +115,13 @@ def test_every_reply_kind_in_the_terminal_chat(sample_index_dir: Path,
         assert float(truth[darker]["lightness"]) < float(truth[seed]["lightness"]) and "step 1: dark" in reply
 
         assert not any(r["kind"] == "polo shirt" and r["material"] == "leather" for r in truth.values())
-        reply = chat.say("in leather")  # nothing has it: the closest items, each named
-        assert "I have no polo shirt in leather" in reply and ids(reply), reply
+        reply = chat.say("in leather")  # no polo shirt has it: said so, and the closest kind that has it
+        [elsewhere] = ids(reply)
+        assert "I have no polo shirt in leather" in reply and truth[elsewhere]["material"] == "leather", reply
+        assert ids(chat.say("go back")) == [darker]
+
+        reply = chat.say("under 1")  # nothing at all: the end of the walk, the closest items each named
+        assert "I have no polo shirt under" in reply and ids(reply), reply
 
         reply = chat.say("another one")  # the next one at once (the terminal shows no carousel)
         [other] = ids(reply)

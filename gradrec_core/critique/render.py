@@ -183,6 +183,11 @@ def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchem
                     f"Closest at this level: {names}.")
         return f"I have nothing {said} like this one. Try another change, or \"start over\"."
     sentence = f"Here's one {_said(plan.phrases, currency)}: {spoken_name(step.item, schema)}."
+    if (step.item.category != before.category and before.category
+            and not any(o.get("op") == "change_kind" and o.get("attribute") for o in step.ops)):
+        # nothing of the kind has it: the engine went to the closest kind that does; say so
+        sentence = (f"I have no {before.category} {said}. The closest {_said(plan.phrases, currency)}: "
+                    f"{spoken_name(step.item, schema)}.")
     if step.relaxed:
         let_go = _wishes(earlier, [getattr(o, "attribute", "") for o in plan.ops])
         sentence += (f" To find it I had to let go of your earlier wish {let_go}." if let_go and " and " not in let_go
