@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import subprocess
 import sys
@@ -15,16 +16,32 @@ SAMPLE_CSV = ROOT / "data" / "catalog" / "sample" / "items.csv"
 SAMPLE_INDEX = ROOT / "var" / "index" / "sample"
 
 
+@contextlib.contextmanager
+def building(what: Path) -> Iterator[None]:
+    """Held while `what` is checked and built, so that test processes running side by side
+    (pytest-xdist workers) build it once, one after the other (an exclusive lock on a file)."""
+    import fcntl
+
+    what.parent.mkdir(parents=True, exist_ok=True)
+    with open(what.parent / f".{what.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def ensure_sample_index() -> Path:
     """The sample catalog's index, exactly as `make setup` builds it (a no-op when up to date)."""
     from gradrec_core import CatalogSpec, index_catalog
 
-    if not SAMPLE_CSV.is_file():
-        subprocess.run([sys.executable, str(ROOT / "data" / "catalog" / "generate.py"),
-                        "--out", str(SAMPLE_CSV.parent)], check=True)
-    index_catalog(SAMPLE_CSV, SAMPLE_INDEX, CatalogSpec(
-        text_columns=("name", "description"), category_column="kind", image_column="image",
-        name_column="name", numeric_columns=("price", "heel_cm")))
+    with building(SAMPLE_INDEX):
+        if not SAMPLE_CSV.is_file():
+            subprocess.run([sys.executable, str(ROOT / "data" / "catalog" / "generate.py"),
+                            "--out", str(SAMPLE_CSV.parent)], check=True)
+        index_catalog(SAMPLE_CSV, SAMPLE_INDEX, CatalogSpec(
+            text_columns=("name", "description"), category_column="kind", image_column="image",
+            name_column="name", numeric_columns=("price", "heel_cm")))
     return SAMPLE_INDEX
 
 
@@ -132,23 +149,23 @@ class ServerPool:
         return ServerPair(settings, actions, rasa)
 
     def stop(self) -> None:
-        """Every pair's servers stopped, all at once (each stop waits for its process group to go)."""
+        """Every pair's servers stopped, all at once (each stop waits for its process group to go);
+        how many pairs served how many asks is written for the run's summary."""
         import concurrent.futures
 
+        if self.pairs:
+            summary = self.tmp_path_factory.getbasetemp() / "server-pool.txt"
+            summary.write_text(f"{len(self.pairs)} {sum(p.uses for p in self.pairs.values())}\n")
         servers = [server for pair in self.pairs.values() for server in (pair.rasa, pair.actions)]
         with concurrent.futures.ThreadPoolExecutor(max(1, len(servers))) as stopping:
             for done in [stopping.submit(server.stop) for server in servers]:
                 done.result()
 
 
-_POOL: list[ServerPool] = []  # the session's pool, for the summary line
-
-
 @pytest.fixture(scope="session")
 def server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
     """Shared server pairs keyed by settings (`server_pool.get(index_dir, **changes)`)."""
     pool = ServerPool(tmp_path_factory)
-    _POOL.append(pool)
     try:
         yield pool
     finally:
@@ -176,16 +193,17 @@ def sender_id(prefix: str) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """How many server pairs the pool shared, and how many times a Rasa server started in this
-    run (counted in the servers' logs under the run's temporary folder, launchers' included)."""
-    for pool in _POOL:
-        if pool.pairs:
-            terminalreporter.write_line(f"shared server pairs: {len(pool.pairs)} started, asked for "
-                                        f"{sum(p.uses for p in pool.pairs.values())} times")
+    """How many server pairs the pools shared, and how many times a Rasa server started in this
+    run (counted in the servers' logs under the run's temporary folder, launchers' included, every
+    pytest-xdist worker's folder under it)."""
     try:
         base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
     except (AttributeError, ValueError):
         return
+    pools = [tuple(map(int, f.read_text().split())) for f in Path(base).rglob("server-pool.txt")]
+    if pools:
+        terminalreporter.write_line(f"shared server pairs: {sum(p[0] for p in pools)} started in {len(pools)} "
+                                    f"test process(es), asked for {sum(p[1] for p in pools)} times")
     starts = sum(log.read_text(errors="replace").count("Starting Rasa server on")
                  for log in Path(base).rglob("rasa_server*.log"))
     if starts:

@@ -1,8 +1,11 @@
 """Checks of `assistant.rasa.main` that need Rasa itself: run with Rasa's Python (.venv-rasa) by
-tests/test_rasa_main.py, one check per run: `python tests/rasa_side_checks.py CHECK DB_FOLDER`.
+tests/test_rasa_main.py: `python tests/rasa_side_checks.py CHECK FOLDER` runs one check and prints
+"ok" when it passes; `python tests/rasa_side_checks.py all FOLDER` runs every check, each in a
+process of its own forked after Rasa is imported (no check sees another's installs, and Rasa and
+TensorFlow are imported once), and prints one JSON object: check -> "ok" or its traceback.
 
-Each check raises AssertionError on failure and prints "ok" when it passes. The tracker-store
-checks compare the caching store with Rasa's own `SQLTrackerStore` reading the same database.
+Each check raises AssertionError on failure. The tracker-store checks compare the caching store
+with Rasa's own `SQLTrackerStore` reading the same database.
 """
 
 from __future__ import annotations
@@ -426,14 +429,92 @@ def check_graph_runner_matches_dask(folder: Path) -> None:
     assert {e[0]["name"] for e in expected if e[0]} >= {"refine", "search_item", "undo"}
 
 
+def _heldout_texts() -> List[str]:
+    """The texts of the held-out NLU examples (tests/nlu_test.yml, tests/nlu_heldout.yml)."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    return [m.get("text") for name in ("nlu_test.yml", "nlu_heldout.yml")
+            for m in RasaYAMLReader().read(ROOT / "tests" / name).training_examples]
+
+
+def check_model_load_matches_rasa(folder: Path) -> None:
+    """The model loaded without a training step (`install_model_load`) parses every held-out NLU
+    example exactly as the model loaded by Rasa's own `RasaModel.load`: intent, confidence,
+    ranking and entities (the model: GRADREC_CHECK_MODEL)."""
+    import os
+    import resource
+
+    from rasa.core.agent import Agent
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    texts = _heldout_texts()
+    assert len(texts) > 500, len(texts)
+
+    def parses() -> tuple[List[Dict[str, Any]], float]:
+        start = cpu()
+        agent = Agent.load(os.environ["GRADREC_CHECK_MODEL"])
+        seconds = cpu() - start
+        return [asyncio.run(agent.parse_message(text)) for text in texts], seconds
+
+    expected, rasa_seconds = parses()
+    rasa_main.install_model_load()
+    got, our_seconds = parses()
+    differ = [(t, g, e) for t, g, e in zip(texts, got, expected) if g != e]
+    assert not differ, differ[:3]
+    assert len({p["intent"]["name"] for p in expected}) > 5  # the compared parses are not all alike
+    assert our_seconds < rasa_seconds, (our_seconds, rasa_seconds)  # the point of the cut
+    print(f"model load CPU: {rasa_seconds:.1f} s by Rasa, {our_seconds:.1f} s without the training step")
+
+
 CHECKS = {name[len("check_"):]: f for name, f in globals().items() if name.startswith("check_")}
+
+
+def _run(name: str, folder: Path) -> None:
+    result = CHECKS[name](folder)
+    if asyncio.iscoroutine(result):
+        asyncio.run(result)
+
+
+def _run_all(folder: Path) -> Dict[str, str]:
+    """Every check in a child process forked from this one (Rasa imported, nothing installed):
+    check -> "ok" or the child's traceback (or how it died)."""
+    import os
+    import traceback
+
+    results: Dict[str, str] = {}
+    for name in CHECKS:
+        sub = folder / name
+        sub.mkdir()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: run one check, report, leave without running the parent's exit code
+            os.close(read)
+            try:
+                _run(name, sub)
+                message = "ok"
+            except BaseException:
+                message = traceback.format_exc()
+            with os.fdopen(write, "w") as out:
+                out.write(message)
+            sys.stdout.flush()
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as report:
+            message = report.read()
+        _, status = os.waitpid(pid, 0)
+        results[name] = message or f"the check's process died (wait status {status})"
+    return results
 
 
 def main() -> None:
     name, folder = sys.argv[1], Path(sys.argv[2])
-    result = CHECKS[name](folder)
-    if asyncio.iscoroutine(result):
-        asyncio.run(result)
+    if name == "all":
+        print(json.dumps(_run_all(folder)))
+        return
+    _run(name, folder)
     print("ok")
 
 

@@ -27,8 +27,11 @@ def rasa() -> Path:
 
 
 def run_rasa(rasa: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`rasa ARGS` as the launcher runs Rasa (`python -m assistant.rasa.main`: Rasa's CLI with the
+    served server's cuts, the model loaded as the server loads it)."""
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
-    return subprocess.run([str(rasa), *args], cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+    return subprocess.run([str(rasa.with_name("python")), "-m", "assistant.rasa.main", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900, env=env)
 
 
 def test_data_validates(rasa: Path) -> None:

@@ -5,6 +5,7 @@ the tracker it last read or saved). Each check runs in Rasa's own environment
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -17,19 +18,28 @@ CHECKS = ["turns_match_rasa", "new_conversation_matches_rasa", "other_writer_is_
           "stale_save_is_not_lost", "another_tracker_object_is_not_trusted", "failed_turn_is_forgotten",
           "new_session_reads_from_its_start", "cache_is_bounded", "action_response_validation",
           "sqlite_settings", "workers_share_sqlite", "graph_runner_matches_dask",
-          "action_call_window"]
+          "action_call_window", "model_load_matches_rasa"]
 
 
-@pytest.mark.parametrize("check", CHECKS)
-def test_rasa_side(check: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def rasa_side(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Every check's outcome, from one run of tests/rasa_side_checks.py in Rasa's environment
+    (each check in its own forked process): check -> "ok" or its traceback."""
     python = Settings.from_env().rasa_venv / "bin" / "python"
     if not python.exists():
         pytest.fail("the Rasa environment is missing: run `make setup` (make test does)")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
            "GRADREC_CHECK_MODEL": str(Settings.from_env().models_dir / "gradrec.tar.gz")}
-    r = subprocess.run([str(python), str(ROOT / "tests" / "rasa_side_checks.py"), check, str(tmp_path)],
-                       cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
-    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout[-3000:] + r.stderr[-3000:]
+    r = subprocess.run([str(python), str(ROOT / "tests" / "rasa_side_checks.py"), "all",
+                        str(tmp_path_factory.mktemp("rasa-side"))],
+                       cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_rasa_side(check: str, rasa_side: dict[str, str]) -> None:
+    assert rasa_side[check] == "ok", rasa_side[check][-3000:]
 
 
 def test_every_check_is_run() -> None:

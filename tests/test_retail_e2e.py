@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from benchmarks.shopper import Catalog, shown_id
-from conftest import ROOT
+from conftest import ROOT, building
 
 RETAIL_CSV = ROOT / "data" / "catalog" / "retail" / "items.csv"
 RETAIL_INDEX = ROOT / "var" / "index" / "retail"
@@ -30,16 +30,17 @@ SEEDS = 2  # conversations per row, each from another seed item
 
 def ensure_retail_index() -> Path:
     """The retail catalog and its index, exactly as `make retail` builds them (when missing or stale)."""
-    if not RETAIL_CSV.is_file():
-        subprocess.run([sys.executable, str(ROOT / "data" / "catalog" / "retail.py"),
-                        "--out", str(RETAIL_CSV.parent)], check=True)
-    manifest = RETAIL_INDEX / "manifest.json"
-    if not manifest.is_file() or manifest.stat().st_mtime < RETAIL_CSV.stat().st_mtime:
-        gradrec = Path(sys.executable).with_name("gradrec")
-        subprocess.run([str(gradrec), "index", str(RETAIL_CSV), "--out", str(RETAIL_INDEX),
-                        "--text-columns", "productDisplayName", "--category-column", "articleType",
-                        "--name-column", "productDisplayName"], check=True)
-        manifest.touch()
+    with building(RETAIL_INDEX):
+        if not RETAIL_CSV.is_file():
+            subprocess.run([sys.executable, str(ROOT / "data" / "catalog" / "retail.py"),
+                            "--out", str(RETAIL_CSV.parent)], check=True)
+        manifest = RETAIL_INDEX / "manifest.json"
+        if not manifest.is_file() or manifest.stat().st_mtime < RETAIL_CSV.stat().st_mtime:
+            gradrec = Path(sys.executable).with_name("gradrec")
+            subprocess.run([str(gradrec), "index", str(RETAIL_CSV), "--out", str(RETAIL_INDEX),
+                            "--text-columns", "productDisplayName", "--category-column", "articleType",
+                            "--name-column", "productDisplayName"], check=True)
+            manifest.touch()
     return RETAIL_INDEX
 
 

@@ -1,5 +1,5 @@
-"""`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs and one repair
-(6: a failed action call is answered); the launcher
+"""`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs, one repair
+(6: a failed action call is answered) and one cut to what a start costs (7); the launcher
 starts the Rasa server as `python -m assistant.rasa.main run ...` instead of the `rasa` script.
 
 1. The action server's response is validated against Rasa's own schema with a validator built
@@ -33,6 +33,13 @@ starts the Rasa server as `python -m assistant.rasa.main run ...` instead of the
    traceback and answers nothing: an HTTP 200 with `[]`), and takes the user's turn back
    (`UserUtteranceReverted`): the conversation does not count it as answered, and its next turn
    is predicted as if it had not happened.
+7. Loading the model builds each TensorFlow model's weights with one eager prediction on the
+   model's stored prediction example instead of one training step (Rasa 3.6's `RasaModel.load`
+   runs `fit` on one example only to create the weights, then overwrites them from the file):
+   tracing the training step was ~85% of a start's CPU (about 25 s of 30 on these machines). The
+   same weights are then loaded from the same file and the prediction function traced as Rasa
+   does, so every output is the same (tests/rasa_side_checks.py compares both loads on the held-out
+   NLU examples). Loading for fine-tuning (`finetune_mode`) is Rasa's own.
 
 Only the standard library, Rasa and its dependencies are imported here.
 """
@@ -225,6 +232,41 @@ def install_sqlite_settings() -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def install_model_load() -> None:
+    """Replace `RasaModel.load` by one that builds the weights without a training step (see the
+    module's docstring, 7); fine-tuning and a model without a prediction example load as Rasa's."""
+    import tensorflow as tf
+    from rasa.utils import train_utils
+    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+    from rasa.utils.tensorflow.models import RasaModel
+
+    original = RasaModel.load.__func__  # type: ignore[attr-defined]
+
+    def load(cls: Any, model_file_name: str, model_data_example: Any, predict_data_example: Any = None,
+             finetune_mode: bool = False, *args: Any, **kwargs: Any) -> Any:
+        if finetune_mode or predict_data_example is None:
+            return original(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+                            *args, **kwargs)
+        model = cls(*args, **kwargs)
+        config = kwargs.get("config", {})
+        # compiled as Rasa compiles it: the file holds the optimizer's state too
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)),
+                      run_eagerly=config.get(RUN_EAGERLY))
+        batches, _ = train_utils.create_data_generators(model_data=predict_data_example, batch_sizes=1,
+                                                         epochs=1, shuffle=False)
+        model._training = False
+        model.prepare_for_predict()
+        model.predict_step(next(iter(batches))[0])  # eager: creates the weights, traces nothing
+        # the optimizer's slots in the file have no variables here (no training step ran)
+        model.load_weights(model_file_name).expect_partial()
+        model.prepared_for_prediction = False  # label embeddings again, from the loaded weights
+        model.run_inference(predict_data_example)  # as Rasa: traces the prediction function
+        return model
+
+    load.__doc__ = original.__doc__
+    RasaModel.load = classmethod(load)  # type: ignore[method-assign,assignment]
+
+
 def main(argv: list[str] | None = None) -> None:
     """`rasa ARGV...` with the cuts above installed first."""
     from assistant.common.log_escape import install_log_escaping
@@ -237,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
         install_action_call_window(turns)
     install_graph_runner()
     install_sqlite_settings()
+    install_model_load()
     from assistant.rasa import tracker_store as caching_tracker_store
 
     caching_tracker_store.install()
