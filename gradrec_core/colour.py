@@ -7,7 +7,8 @@ and colour critiques are measured on it instead, with the standard colour-scienc
 - "darker" / "lighter": CIELAB lightness L*;
 - "more muted": chroma C* falls; "brighter", "more vivid": perceived brightness rises, L* with
   the chroma term of Fairchild & Pirrotta (1991) (a saturated colour looks brighter than a
-  grey of the same L*);
+  grey of the same L*), and L* never falls (`colour_guard`: brighter is lighter and/or more
+  vivid, never darker);
 - "greener", "redder", "bluer", "yellower": CIELAB's opponent axes (-a*, +a*, -b*, +b*);
   other hue words ("pinker", "more orange", "more purple"): the chroma toward that hue angle.
 
@@ -87,6 +88,9 @@ def _brightness(lab: np.ndarray) -> np.ndarray:
     return L + (2.5 - 0.025 * L) * (0.116 * np.abs(np.sin(np.radians((h - 90) / 2))) + 0.085) * C
 
 
+_MUTED = ("muted", "subtle", "dull", "understated", "toned-down", "subdued", "quiet")
+
+
 # dimension or colour word, pole word -> a measure that rises toward the pole
 def colour_measure(dimension: str, pole: tuple[str, ...], counter: tuple[str, ...]
                    ) -> tuple[str, Callable[[np.ndarray], np.ndarray]] | None:
@@ -100,7 +104,7 @@ def colour_measure(dimension: str, pole: tuple[str, ...], counter: tuple[str, ..
             return "-L*", lambda lab: -lab[:, 0]
         return "L*", lambda lab: lab[:, 0]
     if dimension == "brightness":
-        if toward and toward not in ("muted", "subtle", "dull", "understated", "toned-down", "subdued", "quiet"):
+        if toward and toward not in _MUTED:
             return "brightness L**", _brightness
         return "-C*", lambda lab: -np.hypot(lab[:, 1], lab[:, 2])
     word = toward or away
@@ -115,6 +119,18 @@ def colour_measure(dimension: str, pole: tuple[str, ...], counter: tuple[str, ..
     if hue is not None:
         u = np.array([math.cos(math.radians(hue)), math.sin(math.radians(hue))])
         return f"chroma toward {word}", lambda lab: sign * (lab[:, 1:3] @ u)
+    return None
+
+
+def colour_guard(dimension: str, pole: tuple[str, ...], counter: tuple[str, ...]
+                 ) -> tuple[str, Callable[[np.ndarray], np.ndarray]] | None:
+    """A second CIELAB measure that a step along `colour_measure`'s must not lower, with its
+    name; None when there is none. "Brighter" is lighter and/or more vivid, never darker: its
+    measure (L**) also rises with chroma, so a saturated blue (L* 32) is "brighter" than a grey
+    (L* 54) by it, which a shopper asking for a brighter one does not mean. Its guard is L*."""
+    toward = pole[0] if pole else ""
+    if dimension == "brightness" and toward and toward not in _MUTED:
+        return "L*", lambda lab: lab[:, 0]
     return None
 
 

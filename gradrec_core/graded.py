@@ -48,7 +48,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .colour import JND, colour_measure
+from .colour import JND, colour_guard, colour_measure
 from .index import ItemIndex
 from .kinds import EXACT_LIMIT, MIN_POOL, PROBE_ROWS, AxisView, structures
 from .ops import Comparative, Different, Exclude, NumericComparative, Op, Range, Require, RequireText
@@ -104,6 +104,8 @@ class Axis:
     discrete: bool  # levels come in steps (a column's values): any higher level is a move
     spread: float  # the noise unit of a text axis (0 for columns)
     direction: np.ndarray | None  # the text direction, when there is one
+    # levels a step along this axis must not lower ("brighter": L*, never darker), or None
+    guard: "Axis | None" = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ class AxisBuilder:
         swatch = self._swatch_axis(op, rows)
         if swatch is not None:
             # continuous: a move under a just-noticeable colour difference is not a new shade
-            return Axis(swatch[1], f"swatch:{swatch[0]}", False, JND / TEXT_MIN_GAIN, d)
+            guard = self._swatch_guard(op)
+            return Axis(swatch[1], f"swatch:{swatch[0]}", False, JND / TEXT_MIN_GAIN, d, guard)
         column = self._categorical_column(op, rows)
         if column is not None:
             levels = self._value_levels(op, column, rows)
@@ -197,6 +200,14 @@ class AxisBuilder:
         if len(present) < 2 or present.min() == present.max():
             return None
         return name, np.asarray(levels, dtype=np.float64)
+
+    def _swatch_guard(self, op: Comparative) -> Axis | None:
+        """The colour measure a step on a swatch axis must not lower (`colour.colour_guard`)."""
+        lab = self.index.swatch_lab()
+        guard = colour_guard(op.dimension, op.pole, op.counter) if lab is not None else None
+        if guard is None:
+            return None
+        return Axis(np.asarray(guard[1](lab), dtype=np.float64), f"swatch:{guard[0]}", False, 0.0, None)
 
     def _numeric_column(self, op: Comparative, rows: np.ndarray) -> tuple[str, int] | None:
         wanted = DIMENSION_COLUMNS.get(op.dimension, ())
@@ -621,6 +632,9 @@ def graded_step(
                 q0 = float(np.mean(lv[finite] < l0)) if np.isfinite(view.low) else 0.0
         before.append(l0)
         ahead &= finite & (lv > l0 + 1e-12)
+        if ax.guard is not None and np.isfinite(g0 := float(ax.guard.levels[current])):
+            guarded = kind.view(ax.guard)  # "brighter" never goes darker
+            ahead &= guarded.finite & (guarded.levels >= g0 - 1e-9)
         if not ax.discrete:
             preferred &= finite & (lv > l0 + TEXT_MIN_GAIN * ax.spread)
         fraction = _fraction(getattr(op, "intensity", 1.0))

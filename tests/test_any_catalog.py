@@ -381,6 +381,28 @@ def test_darker_on_colour_names_walks_down_in_lightness(shop_engine, truth) -> N
     assert went_down >= 0.8 * len(starts)
 
 
+def test_brighter_on_colour_names_never_goes_darker(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
+    """"Brighter" is lighter and/or more vivid, never darker: from a grey, a green or a red, a
+    saturated blue (L* 32) is more vivid but darker, not what a shopper asking for a brighter one
+    means. Checked on the CSV's colour names, L* from the dictionaries' hex here."""
+    starts = [r for r in truth.values() if r["articleType"] in ("Tshirts", "Shirts")
+              and r["baseColour"] in ("Grey", "Green", "Red", "Brown", "Navy Blue", "Charcoal")]
+    assert len(starts) >= 10
+    steps = lighter = 0
+    for start in starts:
+        previous = _lightness(start["baseColour"])
+        for turn in _turns(shop_engine, start["id"], "something brighter", "even brighter", "brighter still"):
+            if turn.item is None:
+                break
+            got = truth[turn.item.id]
+            assert got["articleType"] == start["articleType"] and got["gender"] == start["gender"]
+            lightness = _lightness(got["baseColour"])
+            assert lightness >= previous, (start["baseColour"], got["baseColour"])
+            steps, lighter, previous = steps + 1, lighter + (lightness > previous), lightness
+    # and the steps are visible ones: lighter, not the same lightness in another name
+    assert steps >= 2 * len(starts) and lighter >= 0.9 * steps
+
+
 def test_lighter_and_greener_on_colour_names(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
     for start in [r for r in truth.values() if r["articleType"] == "Shirts" and r["baseColour"] in ("Navy Blue", "Maroon")]:
         lighter, greener = _turns(shop_engine, start["id"], "lighter", "greener")
