@@ -594,8 +594,14 @@ class Engine:
         keep = ~np.isin(rows, list(seen | {row}))
         for op in asked:
             keep &= _satisfies(self.index, op, rows)
-        if standing is not None and (keep & standing).any():
-            keep &= standing
+        if standing is not None:
+            # ... where any does for the same audience: who it is for outweighs an earlier wish
+            same = keep & standing
+            for h in held:
+                if h.column == self._audience_column():
+                    same[same] = _satisfies(self.index, h, rows[same])
+            if same.any():
+                keep &= standing
         candidates = rows[keep]
         if not len(candidates) or not held:
             return held
@@ -677,6 +683,57 @@ class Engine:
             score = score + np.array([groups.get((self.index.category_names[codes[r]] or "").lower()) == group
                                       for r in candidates], dtype=float)
         return self.index.items[int(candidates[int(np.argmax(score))])].category
+
+    def _kind_keeping(self, row: int, wanted: list[Op], steps: list[StepRow], seen: set[int]) -> str | None:
+        """The kind nearest the current item's (`_sibling_kinds`) with an unseen item, for the same
+        audience, that has everything `wanted` (this turn's values and the earlier wishes still in
+        force); None when none has, or when the shopper named the current kind in an earlier turn
+        (then the kind is a wish too, and the step lets the older wish go as before)."""
+        current = (self.index.items[row].category or "").lower()
+        for s in steps:
+            for d in (json.loads(s.plan)["ops"] if s.plan else []):
+                if d.get("op") == "change_kind" and d.get("attribute") and current in {k.lower() for k in d["kinds"]}:
+                    return None
+        audience = self._audience_column()
+        mine = str(self.index.column(audience)[row]) if audience is not None else ""
+        for other in self._sibling_kinds(current):
+            rows = self.index.rows_in_category(other)
+            keep = ~np.isin(rows, list(seen))
+            if mine:
+                keep &= self.index.column(audience)[rows] == mine
+            for op in wanted:
+                if not keep.any():
+                    break
+                keep[keep] = _satisfies(self.index, op, rows[keep])
+            if keep.any():
+                return other
+        return None
+
+    def _sibling_kinds(self, kind: str) -> list[str]:
+        """The kinds a shopper looking at `kind` would still take for the same sort of thing,
+        nearest first (cosine of the kinds' mean vectors): those of its group where the catalog's
+        kinds nest in a coarser column (Trousers, Shorts: Bottomwear); else the nearest kind and any
+        within 0.05 of it (trousers: shorts; a shirt: t-shirts and polo shirts, not dresses)."""
+        def centroids() -> tuple[list[str], np.ndarray]:
+            names = [k for k in self.index.category_names if k]
+            means = []
+            for k in names:
+                rows = self.index.rows_in_category(k)
+                rows = rows[np.linspace(0, len(rows) - 1, min(len(rows), 1000)).astype(int)] if len(rows) else rows
+                m = self.index.vectors[rows].astype(np.float64).mean(axis=0) if len(rows) else np.zeros(
+                    self.index.vectors.shape[1])
+                means.append(m / (np.linalg.norm(m) + 1e-12))
+            return names, np.array(means)
+        names, means = structures(self.index).extra("kind-centroids", centroids)
+        lower = [n.lower() for n in names]
+        if kind not in lower:
+            return []
+        similarity = means @ means[lower.index(kind)]
+        order = [i for i in np.argsort(-similarity, kind="stable") if lower[i] != kind]
+        groups = self.index.schema.kind_groups
+        if groups:
+            return [names[i] for i in order if groups.get(lower[i]) is not None and groups.get(lower[i]) == groups.get(kind)]
+        return [names[i] for i in order if similarity[i] >= similarity[order[0]] - 0.05] if order else []
 
     def _kind_or_comparative(self, ops: list[Op], row: int) -> list[Op]:
         """A comparative that may change the kind ("sportier" casual shoes) comes as a
@@ -790,6 +847,7 @@ class Engine:
             if value:  # who it is for never changes unasked ("darker" stays a men's t-shirt)
                 held = [Require(audience, (value,), value)]  # type: ignore[arg-type]
         fallback = None  # the first answer found by relaxing, with the most held
+        audience = self._audience_column()
         while True:
             result = graded_step(self.index, TurnState(row, seen, floors, filters + held, caps), ops, axes, floor_axes,
                                  category, hold, more)
@@ -797,7 +855,9 @@ class Engine:
                 break
             if fallback is None and result.row is not None:
                 fallback = result
-            if not held:
+            # who it is for goes last, and not for an earlier wish: a women's jacket "by Denimory" after
+            # "in blue" is a women's Denimory one in another colour, not a men's blue one
+            if not held or (fallback is not None and all(h.column == audience for h in held)):
                 result = fallback or result
                 break
             held = held[:-1]
@@ -805,6 +865,16 @@ class Engine:
             other = self._kind_with(row, ops, seen)
             if other is not None:  # no item of this kind has the value asked: the closest kind that does
                 return self._critique_step(tx, session, steps, [*ops, ChangeKind((other,), "")], prepared, kind)
+        if result.relaxed and values_only and kind_change is None and not no_kind and not floors:
+            # the value asked drops an earlier wish within this kind ("in linen" after "in green": no
+            # green linen trousers): the nearest kind that keeps both, unless the shopper named this kind
+            earlier = [f for f in filters if _filter_column(f) not in
+                       {_filter_column(op) for op in ops if isinstance(op, (Require, RequireText, Range, Exclude))}]
+            other = self._kind_keeping(row, [*ops, *earlier], steps, seen) if earlier else None
+            if other is not None:
+                keeps = tuple(dict.fromkeys(getattr(f, "attribute", "") for f in earlier if getattr(f, "attribute", "")))
+                return self._critique_step(tx, session, steps, [*ops, ChangeKind((other,), "", keeps=keeps)],
+                                           prepared, kind)
         text_conf = [directions[op.prompts].confidence for op in ops if isinstance(op, Comparative)
                      and axes[ops.index(op)] is not None and axes[ops.index(op)].source == "text"]
         confidence = min(text_conf) if text_conf else 1.0

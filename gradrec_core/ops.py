@@ -112,6 +112,9 @@ class ChangeKind:
     # and the engine keeps the one that fits: the comparative when the current kind's own items
     # have a value naming the end (formal heels exist), else the kind change
     pole: tuple[str, ...] = ()
+    # set by the engine when it left the kind to keep earlier wishes the kind has nowhere together
+    # with this turn's value ("in linen" after "in green": green linen shorts): those wishes, as said
+    keeps: tuple[str, ...] = ()
     op: str = "change_kind"
 
 
@@ -131,7 +134,7 @@ def op_to_dict(op: Op) -> dict[str, Any]:
 def op_from_dict(d: dict[str, Any]) -> Op:
     kind = _TYPES[d["op"]]
     fields = dict(d)
-    for key in ("pole", "counter", "values", "words", "kinds"):
+    for key in ("pole", "counter", "values", "words", "kinds", "keeps"):
         if key in fields:
             fields[key] = tuple(fields[key])
     return kind(**fields)  # type: ignore[no-any-return]

@@ -624,6 +624,22 @@ def test_a_search_intent_that_changes_the_shown_item_goes_to_the_planner(domain:
     assert engine_item(item_of(messages)).category == "heels" and messages[0]["text"].startswith("How about this one")
 
 
+def test_a_search_intent_saying_a_part_is_absent_goes_to_the_planner(domain: dict[str, Any],
+                                                                     truth: dict[str, dict[str, str]]) -> None:
+    """"no pattern please" read as `search_item` by the NLU (the simulated shopper's misroute): the
+    planner's plain one of the kind and colour family shown (checked on the catalog's columns),
+    not a new search for the words."""
+    from actions.actions import ActionSearchItem
+
+    who = "shopper-search-absent-part"
+    striped = next(r for r in truth.values() if r["kind"] == "shirt" and r["pattern"] == "striped"
+                   and any(o["kind"] == "shirt" and o["pattern"] == "plain" and o["hue_family"] == r["hue_family"]
+                           for o in truth.values()))
+    run(ActionSearchItem(), "/search_item", "search_item", who, domain, entities=[{"entity": "item_id", "value": striped["id"]}])
+    got = truth[item_of(run(ActionSearchItem(), "no pattern please", "search_item", who, domain)[0])["id"]]
+    assert (got["kind"], got["pattern"], got["hue_family"]) == ("shirt", "plain", striped["hue_family"]), got
+
+
 def test_another_with_a_comparative_is_the_comparative(domain: dict[str, Any],
                                                       truth: dict[str, dict[str, str]]) -> None:
     """"another one, a bit more casual" read as `another` by the NLU: the planner's step, down the

@@ -304,3 +304,102 @@ def test_a_kind_change_after_a_material_keeps_the_material_and_the_pattern(sampl
         if checked >= 8:
             break
     assert checked >= 5
+
+
+# ------------------------------------------------------------------ a value that the kind has only without an earlier wish
+
+# the test's own reading of which kinds are the same sort of thing: the sample's legwear, tops ...
+# (as in benchmarks/shopper_catalogs.json); the retail CSV's subCategory
+SAMPLE_GROUPS = {"polo shirt": "tops", "t-shirt": "tops", "shirt": "tops", "dress": "dresses", "skirt": "dresses",
+                 "trousers": "legwear", "shorts": "legwear", "heels": "shoes", "flats": "shoes",
+                 "sneakers": "shoes", "jacket": "outerwear", "coat": "outerwear"}
+
+
+def _second_wish_cases(shop: Shop, value: Callable[[Row], str], n: int) -> list[tuple[Row, str, str]]:
+    """(start, colour, second value) where the start's kind has the colour and the second value
+    (the `value` of a row: the sample's material, the retail brand), never both for the start's
+    audience, and a kind of its group has both."""
+    group = (lambda r: SAMPLE_GROUPS[r["kind"]]) if shop.audience is None else (lambda r: r["subCategory"])
+    out: list[tuple[Row, str, str]] = []
+    by_kind: dict[tuple[str, str], list[Row]] = {}
+    for r in shop.rows.values():
+        by_kind.setdefault((r[shop.kind], r[shop.audience] if shop.audience else ""), []).append(r)
+    for start in list(shop.rows.values())[::37]:
+        mine = by_kind[(start[shop.kind], start[shop.audience] if shop.audience else "")]
+        pairs = {(r[shop.colour], value(r)) for r in mine}
+        colours = sorted({c for c, _ in pairs} - {start[shop.colour]})
+        seconds = sorted({v for _, v in pairs} - {value(start)})
+        found = next(((c, v) for c in colours for v in seconds if (c, v) not in pairs and shop.exists(
+            lambda r: r[shop.kind] != start[shop.kind] and group(r) == group(start) and shop.same_group(r, start)
+            and r[shop.colour] == c and value(r) == v)), None)
+        if found:
+            out.append((start, *found))
+        if len(out) >= n:
+            break
+    return out
+
+
+@pytest.mark.parametrize("catalog", ["sample", "retail"])
+def test_a_value_the_kind_has_only_without_an_earlier_wish_shows_a_nearby_kind_with_both(
+        request: pytest.FixtureRequest, catalog: str) -> None:
+    """"in green", then "in linen" on trousers, when no green linen trousers exist but green linen
+    shorts do: the shorts, saying so (it showed cream linen trousers, letting "green" go; the
+    simulated shopper alternated the two wishes for ten turns). Both wishes are checked on the
+    CSV, and the kind on the test's own grouping of kinds."""
+    shop: Shop = request.getfixturevalue(catalog)
+    value = (lambda r: r["material"]) if shop.brand is None else shop.brand
+    ask = "is there one in {v}?" if shop.brand is None else "anything by {v}?"
+    cases = _second_wish_cases(shop, value, 6)
+    assert len(cases) >= 3, catalog
+    for start, colour, second in cases:
+        session = f"shopper-turns-{next(_session)}"
+        shop.engine.start(session, start["id"])
+        first = take_turn(shop.engine, session, f"would you have it in {colour.lower()}?")
+        assert first.item is not None and shop.rows[first.item.id][shop.colour] == colour
+        shown = shop.rows[first.item.id]
+        turn = take_turn(shop.engine, session, ask.format(v=second if shop.brand else second.lower()))
+        got = shop.rows[turn.item.id] if turn.item is not None else None
+        assert got is not None and value(got) == second and got[shop.colour] == colour, (start, colour, second, got)
+        assert got[shop.kind] != shown[shop.kind] and shop.same_group(got, start), (start, shown, got, turn.answer)
+        assert "earlier wish" in turn.answer and f"no {shown[shop.kind].lower()}" in turn.answer.lower(), turn.answer
+
+
+def test_a_kind_the_shopper_named_stays_when_two_wishes_conflict(sample: Shop) -> None:
+    """The same two wishes after the shopper asked for the kind: the kind is a wish too, and the
+    step keeps it (letting the older wish go, and saying so)."""
+    cases = [(s, c, m) for s, c, m in _second_wish_cases(sample, lambda r: r["material"], 40)
+             if sample.exists(lambda r: r["kind"] != s["kind"] and SAMPLE_GROUPS[r["kind"]] == SAMPLE_GROUPS[s["kind"]])]
+    checked = 0
+    for start, colour, material in cases:
+        other = next(r for r in sample.rows.values() if r["kind"] != start["kind"]
+                     and SAMPLE_GROUPS[r["kind"]] == SAMPLE_GROUPS[start["kind"]])
+        kind = start["kind"]
+        named, in_colour, in_material = sample.turns(other["id"], f"show me {kind}s like this one"
+                                                     if not kind.endswith("s") else f"show me {kind} like this one",
+                                                     f"would you have it in {colour}?", f"is there one in {material}?")
+        if named is None or named["kind"] != kind or in_colour is None or in_colour["hue_family"] != colour:
+            continue  # the start's colour wish could not be set up from here
+        assert in_material is not None and in_material["kind"] == kind and in_material["material"] == material
+        checked += 1
+        if checked >= 4:
+            break
+    assert checked >= 2
+
+
+# ------------------------------------------------------------------ a part said to be absent
+
+@pytest.mark.parametrize("said", ["no pattern please", "without a print", "no stripes please"])
+def test_a_part_said_absent_is_the_plain_value_keeping_the_rest(sample: Shop, said: str) -> None:
+    """"no pattern please" was no plan at all (the NLU then started a new search): it is the
+    catalog's plain value ("no stripes": not striped), in the kind, colour family, material and
+    occasion shown wherever an item keeps them (checked on the CSV)."""
+    keep = ("kind", "hue_family", "material", "formality_name")
+    starts = sample.seeds(lambda r: r["pattern"] == "striped" and sample.exists(
+        lambda o: o["pattern"] == "plain" and all(o[c] == r[c] for c in keep)), 8)
+    assert len(starts) >= 5
+    for start in starts:
+        [got] = sample.turns(start["id"], said)
+        assert got is not None and got["pattern"] != "striped", (said, start["name"])
+        if said != "no stripes please":
+            assert got["pattern"] == "plain"
+        assert all(got[c] == start[c] for c in keep), (said, start, got)

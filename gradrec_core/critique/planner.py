@@ -316,6 +316,32 @@ def _protected_words(schema: CatalogSchema) -> frozenset[str]:
     return frozenset(w for c in schema.attributes for v in c.values for w in _value_words(v))
 
 
+_NO_NOUN_RE = re.compile(r"\b(?:no|without)\s+(?:(?:a|an|any|the)\s+)?([a-z]+)\b")
+
+
+def _absent_nouns(text: str, schema: CatalogSchema) -> str:
+    """"no pattern", "without a print", "no stripes": a noun said as absent is the adjective
+    English makes of it with -ed (patterned, printed, striped) negated, where the critique lexicon
+    or a column's values know that adjective and not the noun: "not patterned", which the parser
+    reads (toward the lexicon's other end, or the value excluded); the other end itself where it
+    is one of the shop's values ("a plain one", as "something plain" is)."""
+    values = schema.memo("protected_words", _protected_words)
+
+    def adjective(m: re.Match[str]) -> str:
+        noun = m.group(1)
+        if noun in P._LEXICON or noun in values:
+            return m.group(0)
+        for stem in dict.fromkeys((noun, noun[:-1] if noun.endswith("s") else noun)):
+            made = stem + ("d" if stem.endswith("e") else "ed")
+            sense = P._LEXICON.get(made)
+            if sense is not None and sense.opposite in values:
+                return f"a {sense.opposite} one"  # the shop's own value for it: "no pattern" is "plain"
+            if sense is not None or made in values:
+                return f"not {made}"
+        return m.group(0)
+    return _NO_NOUN_RE.sub(adjective, text)
+
+
 def _cued(tokens: list[str], i: int) -> bool:
     prev = tokens[i - 1] if i > 0 else ""
     return prev in {"in", "with", "a", "an", "any", "some", "something", "anything"}
@@ -364,6 +390,7 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     if asks_for_another_style(lowered):
         return Plan("critique", (Different(),), None, ("completely different",), tuple(refused))
     range_ops, range_phrases, rest = _price_ops(lowered, schema)
+    rest = _absent_nouns(rest, schema)
     ops += range_ops
     (phrases if schema.price is not None else unknown).extend(range_phrases)
 

@@ -188,6 +188,13 @@ def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchem
         # nothing of the kind has it: the engine went to the closest kind that does; say so
         sentence = (f"I have no {before.category} {said}. The closest {_said(plan.phrases, currency)}: "
                     f"{spoken_name(step.item, schema)}.")
+        keeps = next((list(o["keeps"]) for o in step.ops if o.get("op") == "change_kind" and o.get("keeps")), [])
+        if keeps:  # the kind has the value, not with the earlier wishes: the closest kind that keeps them
+            verb = "keep" if is_plural(before.category) else "keeps"
+            wish = "wishes" if len(keeps) > 1 else "wish"
+            sentence = (f"I have no {before.category} {said} that also {verb} your earlier {wish} "
+                        f"{_wishes(keeps, [])}. The closest that does: "
+                        f"{spoken_name(step.item, schema)}.")
     if step.relaxed:
         let_go = _wishes(earlier, [getattr(o, "attribute", "") for o in plan.ops])
         sentence += (f" To find it I had to let go of your earlier wish {let_go}." if let_go and " and " not in let_go
