@@ -469,6 +469,63 @@ def check_model_load_matches_rasa(folder: Path) -> None:
     print(f"model load CPU: {rasa_seconds:.1f} s by Rasa, {our_seconds:.1f} s without the training step")
 
 
+def check_lock_changes_are_atomic(folder: Path) -> None:
+    """Two processes' Redis lock stores (here two stores in two threads, with the time between
+    reading a conversation's lock and writing it back stretched to 0.3 s) changing one lock at
+    once: with Rasa's own methods both take ticket 0, or a clean-up deletes a ticket just issued;
+    with `install_atomic_lock_changes` every ticket is distinct and kept (the Redis server:
+    GRADREC_CHECK_REDIS, started by tests/test_rasa_main.py)."""
+    import os
+    import threading
+    import time
+    from urllib.parse import unquote, urlparse
+
+    from rasa.core.lock_store import RedisLockStore
+
+    url = urlparse(os.environ["GRADREC_CHECK_REDIS"])
+    stores = [RedisLockStore(host=url.hostname, port=url.port, db=int(url.path.strip("/") or 0),
+                             password=unquote(url.password or "") or None) for _ in range(2)]
+    read = RedisLockStore.get_lock
+
+    def slow_read(self: RedisLockStore, conversation_id: str) -> Any:
+        lock = read(self, conversation_id)
+        time.sleep(0.3)  # another process runs here
+        return lock
+
+    RedisLockStore.get_lock = slow_read  # type: ignore[method-assign]
+
+    def at_once(*calls: Callable[[], Any]) -> List[Any]:
+        out: List[Any] = [None] * len(calls)
+
+        def run(i: int) -> None:
+            out[i] = calls[i]()
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+        for t in threads:
+            t.start()
+            time.sleep(0.05)
+        for t in threads:
+            t.join()
+        return out
+
+    def race(conversation: str) -> tuple[List[int], Any]:
+        tickets = at_once(lambda: stores[0].issue_ticket(conversation, 30),
+                          lambda: stores[1].issue_ticket(conversation, 30))
+        # the first turn done while another is issued: its clean-up must not drop the new ticket
+        later = at_once(lambda: stores[0].cleanup(conversation, tickets[0]),
+                        lambda: stores[1].issue_ticket(conversation, 30))[1]
+        lock = read(stores[0], conversation)
+        return sorted(tickets) + [later], (sorted(t.number for t in lock.tickets) if lock else [])
+
+    plain = race("plain")
+    assert plain[0][0] == plain[0][1] or plain[0][2] not in plain[1], plain  # Rasa's own methods: the race is real
+    rasa_main.install_atomic_lock_changes()
+    rasa_main.install_atomic_lock_changes()  # installed once however often it is called
+    tickets, kept = race("atomic")
+    assert len(set(tickets)) == 3, tickets
+    assert kept == sorted(set(tickets) - {min(tickets)}), (tickets, kept)
+
+
 CHECKS = {name[len("check_"):]: f for name, f in globals().items() if name.startswith("check_")}
 
 

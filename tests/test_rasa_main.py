@@ -18,7 +18,7 @@ CHECKS = ["turns_match_rasa", "new_conversation_matches_rasa", "other_writer_is_
           "stale_save_is_not_lost", "another_tracker_object_is_not_trusted", "failed_turn_is_forgotten",
           "new_session_reads_from_its_start", "cache_is_bounded", "action_response_validation",
           "sqlite_settings", "workers_share_sqlite", "graph_runner_matches_dask",
-          "action_call_window", "model_load_matches_rasa"]
+          "action_call_window", "model_load_matches_rasa", "lock_changes_are_atomic"]
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +28,20 @@ def rasa_side(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     python = Settings.from_env().rasa_venv / "bin" / "python"
     if not python.exists():
         pytest.fail("the Rasa environment is missing: run `make setup` (make test does)")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-           "GRADREC_CHECK_MODEL": str(Settings.from_env().models_dir / "gradrec.tar.gz")}
-    r = subprocess.run([str(python), str(ROOT / "tests" / "rasa_side_checks.py"), "all",
-                        str(tmp_path_factory.mktemp("rasa-side"))],
-                       cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+    from assistant.services import ServiceError, redis_bin, temporary_services
+
+    try:
+        redis_bin()
+    except ServiceError as err:
+        pytest.fail(f"{err} (make setup installs it)")
+    with temporary_services(postgres=False) as (_, redis):
+        assert redis is not None
+        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+               "GRADREC_CHECK_MODEL": str(Settings.from_env().models_dir / "gradrec.tar.gz"),
+               "GRADREC_CHECK_REDIS": redis.url}
+        r = subprocess.run([str(python), str(ROOT / "tests" / "rasa_side_checks.py"), "all",
+                            str(tmp_path_factory.mktemp("rasa-side"))],
+                           cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return json.loads(r.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

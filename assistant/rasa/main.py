@@ -1,5 +1,6 @@
-"""`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs, one repair
-(6: a failed action call is answered) and one cut to what a start costs (7); the launcher
+"""`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs, two repairs
+(6: a failed action call is answered; 8: a conversation's lock is changed by one process at a time)
+and one cut to what a start costs (7); the launcher
 starts the Rasa server as `python -m assistant.rasa.main run ...` instead of the `rasa` script.
 
 1. The action server's response is validated against Rasa's own schema with a validator built
@@ -40,6 +41,13 @@ starts the Rasa server as `python -m assistant.rasa.main run ...` instead of the
    same weights are then loaded from the same file and the prediction function traced as Rasa
    does, so every output is the same (tests/rasa_side_checks.py compares both loads on the held-out
    NLU examples). Loading for fine-tuning (`finetune_mode`) is Rasa's own.
+8. Rasa's Redis lock store (several Rasa processes, GRADREC_LOCK_URL) changes a conversation's
+   ticket lock by reading it, changing it and writing it back, with nothing between two processes
+   doing so at once: two turns of one conversation arriving on two processes at the same instant
+   could both take ticket 0 and run side by side, and one turn's events were lost from the
+   tracker (tests/test_replicas.py saw it under load). Issuing a ticket, removing expired ones and
+   the clean-up after a turn now hold a Redis mutex per conversation (`SET NX` with an expiry,
+   released by its owner only), so the read-change-write is one step for every process.
 
 Only the standard library, Rasa and its dependencies are imported here.
 """
@@ -267,6 +275,46 @@ def install_model_load() -> None:
     RasaModel.load = classmethod(load)  # type: ignore[method-assign,assignment]
 
 
+LOCK_MUTEX_PREFIX = "gradrec_lock_mutex:"  # + the lock store's key of the conversation
+LOCK_MUTEX_SECONDS = 10.0  # a mutex's expiry: a process that died holding one frees it by then
+
+
+def install_atomic_lock_changes() -> None:
+    """Wrap `RedisLockStore.issue_ticket`, `update_lock` and `cleanup` in a per-conversation Redis
+    mutex (see the module's docstring, 8); one that cannot be had within its expiry's time raises
+    Rasa's `LockError`, as a lock that cannot be had does."""
+    import functools
+
+    from rasa.core.lock_store import LockError, RedisLockStore
+    from redis.exceptions import LockError as RedisMutexError
+
+    def atomic(method: Any) -> Any:
+        @functools.wraps(method)
+        def changed_alone(self: RedisLockStore, conversation_id: str, *args: Any, **kwargs: Any) -> Any:
+            mutex = self.red.lock(LOCK_MUTEX_PREFIX + self.key_prefix + conversation_id,
+                                  timeout=LOCK_MUTEX_SECONDS, blocking_timeout=LOCK_MUTEX_SECONDS)
+            try:
+                if not mutex.acquire():
+                    raise LockError(f"Could not change the lock of conversation '{conversation_id}'.")
+            except RedisMutexError as err:
+                raise LockError(f"Could not change the lock of conversation '{conversation_id}': {err}") from err
+            try:
+                return method(self, conversation_id, *args, **kwargs)
+            finally:
+                try:
+                    mutex.release()
+                except RedisMutexError:
+                    pass  # expired (a change that took longer than its expiry): nothing to free
+
+        changed_alone.__wrapped_by_gradrec__ = True  # type: ignore[attr-defined]
+        return changed_alone
+
+    for name in ("issue_ticket", "update_lock", "cleanup"):
+        method = getattr(RedisLockStore, name)
+        if not getattr(method, "__wrapped_by_gradrec__", False):
+            setattr(RedisLockStore, name, atomic(method))
+
+
 def main(argv: list[str] | None = None) -> None:
     """`rasa ARGV...` with the cuts above installed first."""
     from assistant.common.log_escape import install_log_escaping
@@ -280,6 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     install_graph_runner()
     install_sqlite_settings()
     install_model_load()
+    install_atomic_lock_changes()
     from assistant.rasa import tracker_store as caching_tracker_store
 
     caching_tracker_store.install()
