@@ -163,9 +163,11 @@ def markdown(r: dict[str, Any]) -> str:
                            + (f"**missed** ({'; '.join(missed)})" if missed else "**met**")
                            + (f", worst {max(s[label][key]['p95'] for label, _ in TURNS):g} ms" if not missed else ""))
         if n == 1_000_000:
-            cold = s[COLD[0]]["new"]["p95"]
-            targets.append(f"a cold turn p95 < 100 ms at 1,000,000 is **{'met' if cold < 100 else 'missed'}** "
-                           f"({cold:g} ms wall)")
+            for key, what in (("new", "wall clock"), ("new_cpu", "CPU time")):
+                if key in s[COLD[0]]:
+                    cold = s[COLD[0]][key]["p95"]
+                    targets.append(f"a cold turn p95 < 100 ms at 1,000,000 ({what}) is "
+                                   f"**{'met' if cold < 100 else 'missed'}** ({cold:g} ms)")
     out.append("Targets (issue 20): " + "; ".join(targets) + ".")
     return "\n".join(out) + "\n"
 
