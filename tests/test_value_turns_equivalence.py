@@ -122,3 +122,33 @@ def test_value_turns_answer_as_the_string_comparisons_did(engine: Engine, monkey
     assert kind_changes >= 5, "no turn took the kind-change path (`_kind_with`)"
     differences = [f"{a} != {b}" for a, b in zip(fast, plain) if a != b]
     assert not differences, "\n".join(differences)
+
+
+def test_another_like_this_from_the_kinds_lists_is_the_exact_search_where_the_kind_fits(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Another one" without a critique to repeat (the nearest unseen item of the kind) reads the
+    kind's nearest lists in a big catalog instead of a FAISS search filtered to the kind; where
+    the kind is scored whole (every test kind: at most `kinds.EXACT_LIMIT` items) it finds what
+    the FAISS search found: an item of the same kind as close (items with the same text, the
+    retail catalog has many, tie: either may come first)."""
+    index = engine.index
+    starts = [int(index.rows_in_category(kind)[0]) for kind in engine.categories()]
+
+    def walk() -> list[tuple[str | None, float | None]]:  # (kind, similarity) per step
+        out = []
+        for start in starts:
+            session = f"another-{next(_session)}"
+            engine.start(session, index.items[start].id)
+            for _ in range(4):
+                step = engine.another(session)
+                out.append((step.item.category if step.item else None,
+                            step.similarity))
+        return out
+
+    exact = walk()
+    monkeypatch.setattr(engine_module, "SEARCH_EXACT_LIMIT", 0)  # as in a catalog of over 65,536 items
+    assert all(len(index.rows_in_category(k)) <= 2048 for k in engine.categories())
+    lists = walk()
+    assert [kind for kind, _ in lists] == [kind for kind, _ in exact]
+    assert [similarity for _, similarity in lists] == pytest.approx([similarity for _, similarity in exact], abs=1e-5)
+    assert sum(item is not None for item, _ in exact) >= 4 * len(starts) - 2
