@@ -41,10 +41,11 @@ def kind_neighbours(index: ItemIndex, row: int, k: int, category: str | None) ->
 @contextlib.contextmanager
 def reference() -> Iterator[None]:
     """The engine runs the old step inside (and the old scoring of examples and kind changes,
-    the old searches within a kind, directions from FAISS searches of the whole index)."""
-    names = ("graded_step", "most_like", "kind_neighbours", "SEARCH_EXACT_LIMIT")
+    the old searches within a kind, directions from FAISS searches of the whole index, the
+    value turns' masks on the columns' strings)."""
+    names = ("graded_step", "most_like", "kind_neighbours", "SEARCH_EXACT_LIMIT", "_holds")
     saved = [getattr(engine_module, name) for name in names]
-    for name, value in zip(names, (graded_step, most_like, kind_neighbours, 1 << 62)):
+    for name, value in zip(names, (graded_step, most_like, kind_neighbours, 1 << 62, _satisfies)):
         setattr(engine_module, name, value)
     try:
         yield

@@ -297,6 +297,27 @@ def _timed_rss(cmd: list[str], **kwargs: Any) -> tuple[float, int, str]:
     return time.perf_counter() - started, peak, r.stdout.strip()
 
 
+def _row_by_row(n: int, direct_from: int) -> bool:
+    """Whether an n-row index is written row by row: from `direct_from` rows up, or when
+    `gradrec index` (the whole catalog as Python objects, ~6 GB per 1M rows) would not fit."""
+    return _NEED_MB_PER_M["build"] * n / 1e6 + 1_000 > _available_mb() or n >= direct_from
+
+
+def direct_build(folder: Path, catalog: Path, vectors: Path, n: int, index_dir: Path) -> list[str]:
+    """The command that writes the index of `catalog` (the sample's rows repeated) by
+    `write_index` from rows made one at a time: the same columns as `gradrec index` writes, from
+    a small index of one repetition made by it."""
+    with open(SAMPLE_CSV, newline="") as f:
+        period = sum(1 for _ in csv.DictReader(f))
+    small_catalog, small_dir = folder / f"catalog-{period}-head.csv", folder / f"index-{period}-head"
+    with open(catalog, newline="") as f, open(small_catalog, "w", newline="") as g:
+        csv.writer(g).writerows(row for _, row in zip(range(period + 1), csv.reader(f)))
+    np.save(folder / "vectors-head.npy", np.load(vectors, mmap_mode="r")[:period])
+    gradrec("index", str(small_catalog), "--out", str(small_dir), *INDEX_ARGS, "--vectors",
+            str(folder / "vectors-head.npy"))
+    return [sys.executable, "-c", DIRECT_BUILD, str(small_dir), str(vectors), str(n), str(index_dir), str(period)]
+
+
 def baseline_code(folder: Path, commit: str) -> Path:
     """The engine as it was before items were stored by column (`git archive` of `commit`)."""
     out = folder / f"code-{commit[:10]}"
@@ -342,19 +363,8 @@ def load_memory(n: int, folder: Path, old_code: Path | None, direct_from: int = 
         shutil.rmtree(index_dir, ignore_errors=True)
         build = [sys.executable, "-m", "gradrec_core.cli", "index", str(catalog), "--out", str(index_dir),
                  *INDEX_ARGS, "--vectors", str(vectors)]
-        if code is None and (_NEED_MB_PER_M["build"] * n / 1e6 + 1_000 > _available_mb() or n >= direct_from):
-            # `gradrec index` reads the whole catalog into Python objects first (~6 GB per 1M rows):
-            # the same columns written by `write_index` from rows made one at a time instead
-            with open(SAMPLE_CSV, newline="") as f:
-                period = sum(1 for _ in csv.DictReader(f))
-            small_catalog, small_dir = folder / f"catalog-{period}-head.csv", folder / f"index-{period}-head"
-            with open(catalog, newline="") as f, open(small_catalog, "w", newline="") as g:
-                csv.writer(g).writerows(row for _, row in zip(range(period + 1), csv.reader(f)))
-            np.save(folder / "vectors-head.npy", np.load(vectors, mmap_mode="r")[:period])
-            gradrec("index", str(small_catalog), "--out", str(small_dir), *INDEX_ARGS, "--vectors",
-                    str(folder / "vectors-head.npy"))
-            build = [sys.executable, "-c", DIRECT_BUILD, str(small_dir), str(vectors), str(n), str(index_dir),
-                     str(period)]
+        if code is None and _row_by_row(n, direct_from):
+            build = direct_build(folder, catalog, vectors, n, index_dir)
             out["built_by"] = "write_index, rows made one at a time (gradrec index would not fit)"
         build_s, build_peak, _ = _timed_rss(build, env=env, cwd=str(code or REPO))
         _, probe_peak, said = _timed_rss([sys.executable, "-c", MEMORY_PROBE, str(index_dir)], env=env,
@@ -455,7 +465,7 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def turn_latency(sizes: list[int], trials: int) -> None:
+def turn_latency(sizes: list[int], trials: int, direct_from: int = 1 << 62) -> None:
     """Section 10's turn-latency table: each size's synthetic index (built once, kept under
     var/bench/scale), measured by `scale_turns` in a fresh process."""
     from benchmarks import scale_turns
@@ -472,8 +482,14 @@ def turn_latency(sizes: list[int], trials: int) -> None:
         index_dir = folder / f"index-{n}"
         if not (index_dir / "manifest.json").is_file():
             catalog, vectors = synthetic(n, folder, np.random.default_rng(n))
-            seconds, _ = gradrec("index", str(catalog), "--out", str(index_dir), *INDEX_ARGS, "--vectors", str(vectors))
-            print(f"  {n}: built from --vectors in {seconds:.1f}s", flush=True)
+            if _row_by_row(n, direct_from):
+                seconds, peak, _ = _timed_rss(direct_build(folder, catalog, vectors, n, index_dir),
+                                              env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=str(REPO))
+                print(f"  {n}: written row by row in {seconds:.1f}s (peak RSS {peak} MB)", flush=True)
+            else:
+                seconds, _ = gradrec("index", str(catalog), "--out", str(index_dir), *INDEX_ARGS, "--vectors",
+                                     str(vectors))
+                print(f"  {n}: built from --vectors in {seconds:.1f}s", flush=True)
         measured = {**scale_turns.measure(index_dir, trials), "run": watch.stamp()}
         results["sizes"] = sorted([s for s in results["sizes"] if s["items"] != n] + [measured],
                                   key=lambda s: s["items"])
@@ -494,7 +510,7 @@ def main() -> None:
     parser.add_argument("--baseline", default=BASELINE_COMMIT, help="the commit whose index format is the baseline")
     args = parser.parse_args()
     if args.turns:
-        turn_latency([int(s) for s in args.turns.split(",")], args.trials)
+        turn_latency([int(s) for s in args.turns.split(",")], args.trials, args.direct_from)
         return
     watch = Stopwatch()
     if args.memory:

@@ -29,7 +29,7 @@ import numpy as np
 
 from .colour import JND
 from .encoders import MINILM_HUB_ID, Encoder, get_encoder
-from .graded import (Axis, AxisBuilder, Floor, TurnState, _filter_column, _satisfies, _stems, _style, _value_words,
+from .graded import (Axis, AxisBuilder, Floor, TurnState, _filter_column, _holds, _stems, _style, _value_words,
                      graded_step, kind_neighbours, most_like)
 from .kinds import SEARCH_EXACT_LIMIT, structures
 from .index import ItemIndex, load_index
@@ -593,19 +593,19 @@ class Engine:
         asked = [op for op in ops if isinstance(op, (Require, RequireText, Range, Exclude))]
         keep = ~np.isin(rows, list(seen | {row}))
         for op in asked:
-            keep &= _satisfies(self.index, op, rows)
+            keep &= _holds(self.index, op, rows)
         if standing is not None:
             # ... where any does for the same audience: who it is for outweighs an earlier wish
             same = keep & standing
             for h in held:
                 if h.column == self._audience_column():
-                    same[same] = _satisfies(self.index, h, rows[same])
+                    same[same] = _holds(self.index, h, rows[same])
             if same.any():
                 keep &= standing
         candidates = rows[keep]
         if not len(candidates) or not held:
             return held
-        matches = np.stack([_satisfies(self.index, h, candidates) for h in held], axis=1)
+        matches = np.stack([_holds(self.index, h, candidates) for h in held], axis=1)
         # the brand, then the style a shopper names (colour, occasion, fabric, pattern), count before
         # the cut (fit, sleeves, length); who it is for never changes unasked, whatever else is kept
         schema = self.index.schema
@@ -636,7 +636,7 @@ class Engine:
         keep = np.ones(len(rows), dtype=bool)
         for f in filters:
             if _filter_column(f) not in replaced and not (isinstance(f, (Require, Exclude)) and f.column in moved):
-                keep &= _satisfies(self.index, f, rows)
+                keep &= _holds(self.index, f, rows)
         for fl, ax in zip(floors, floor_axes):
             levels = ax.levels[rows]
             keep &= np.isfinite(levels) & (levels >= fl.floor)
@@ -652,15 +652,15 @@ class Engine:
         if not asked or any(not isinstance(op, (Require, RequireText, Range, Exclude)) for op in ops):
             return None
         mine = self.index.rows_in_category(self.index.items[row].category)
-        if any(isinstance(op, Require) and not (self.index.column(op.column)[mine] != "").any() for op in asked):
+        if any(isinstance(op, Require) and not self._filled(op.column, mine).any() for op in asked):
             return None  # a part this kind has not at all ("long sleeves" on sneakers): no other kind's
         rows = np.arange(len(self.index))
         keep = np.ones(len(rows), dtype=bool)
         for op in [*asked, *(op for op in ops if isinstance(op, (Range, Exclude)))]:
-            keep &= _satisfies(self.index, op, rows)
+            keep &= _holds(self.index, op, rows)
         audience = self._audience_column()
         if audience is not None and (mine := self.index.column(audience)[row]):
-            keep &= self.index.column(audience)[rows] == mine
+            keep &= self._same(audience, rows, row)
         keep &= ~np.isin(rows, list(seen))
         current = self.index.items[row].category
         codes = self.index.category_codes
@@ -671,17 +671,18 @@ class Engine:
         # only within the item's broad category where a column says it (masterCategory): a shirt
         # asked "by <a brand>" is not answered with that brand's shoes
         if kind_like:
-            broad = min(kind_like, key=lambda name: len(set(self.index.column(name))))
-            candidates = candidates[self.index.column(broad)[candidates] == self.index.column(broad)[row]]
+            broad = min(kind_like, key=self._distinct)
+            candidates = candidates[self._same(broad, candidates, row)]
         if not len(candidates):
             return None
         score = _style(self.index, candidates, row, [], [c.name for c in self.index.schema.attributes
                                                          if c.name not in kind_like])
         for c in kind_like:  # the broader category columns (masterCategory, subCategory) kept first
-            score = score + (self.index.column(c)[candidates] == self.index.column(c)[row])
+            score = score + self._same(c, candidates, row)
         if group is not None:
-            score = score + np.array([groups.get((self.index.category_names[codes[r]] or "").lower()) == group
-                                      for r in candidates], dtype=float)
+            in_group = np.array([groups.get((name or "").lower()) == group for name in self.index.category_names],
+                                dtype=float)
+            score = score + in_group[codes[candidates]]
         return self.index.items[int(candidates[int(np.argmax(score))])].category
 
     def _kind_keeping(self, row: int, wanted: list[Op], steps: list[StepRow], seen: set[int]) -> str | None:
@@ -704,7 +705,7 @@ class Engine:
             for op in wanted:
                 if not keep.any():
                     break
-                keep[keep] = _satisfies(self.index, op, rows[keep])
+                keep[keep] = _holds(self.index, op, rows[keep])
             if keep.any():
                 return other
         return None
@@ -734,6 +735,29 @@ class Engine:
         if groups:
             return [names[i] for i in order if groups.get(lower[i]) is not None and groups.get(lower[i]) == groups.get(kind)]
         return [names[i] for i in order if similarity[i] >= similarity[order[0]] - 0.05] if order else []
+
+    def _same(self, column: str, rows: np.ndarray, row: int) -> np.ndarray:
+        """`column(column)[rows] == column(column)[row]`, on the integer codes of a text column."""
+        values = self.index.column(column)
+        if values.dtype != object:
+            return values[rows] == values[row]
+        codes = structures(self.index).column_codes(column)[0]
+        return codes[rows] == codes[row]
+
+    def _filled(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """`column(column)[rows] != ""`, on the integer codes of a text column."""
+        values = self.index.column(column)
+        if values.dtype != object:
+            return values[rows] != ""
+        codes, vocabulary = structures(self.index).column_codes(column)
+        return codes[rows] != vocabulary.get("", -1)
+
+    def _distinct(self, column: str) -> int:
+        """`len(set(column(column)))`: how many values the rows have (counted on the codes)."""
+        values = self.index.column(column)
+        if values.dtype != object:
+            return len(set(values))
+        return int(np.count_nonzero(np.bincount(structures(self.index).column_codes(column)[0])))
 
     def _kind_or_comparative(self, ops: list[Op], row: int) -> list[Op]:
         """A comparative that may change the kind ("sportier" casual shoes) comes as a
@@ -1015,7 +1039,7 @@ class Engine:
         row = self.index.row(current.item_id)
         category = self.index.items[row].category
         seen = {self.index.row_of[i] for i in self.store.seen(tx, session.id) if i in self.index.row_of}
-        scores, rows = self.index.search(vector_from_bytes(current.position), self.config.candidates, category=category)
+        scores, rows = self._kind_search(vector_from_bytes(current.position), self.config.candidates, category)
         for score, r in zip(scores[0], rows[0]):
             if r >= 0 and int(r) not in seen:
                 item = self.index.items[int(r)]
@@ -1028,6 +1052,15 @@ class Engine:
                                 None, None, float(score))
         return WalkStep(current.number + 1, "another", "", "", "", 1.0, None, True, 1.0, False, None, None,
                         None, "no unseen item of this kind is left")
+
+    def _kind_search(self, query: np.ndarray, k: int, category: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` items of a kind nearest `query`, as `ItemIndex.search` gives them: from the
+        kind's nearest lists in a big catalog (a FAISS search filtered to the kind reads every
+        vector of it: ~50 ms for a kind of 400k), by FAISS up to `SEARCH_EXACT_LIMIT` items."""
+        if not category or len(self.index) <= SEARCH_EXACT_LIMIT:
+            return self.index.search(query, k, category=category)
+        rows = structures(self.index).nearest(query, k, category)
+        return (self.index.vectors[rows] @ query.astype(np.float32))[None], rows[None]
 
     def _state(self, tx, session_id: str, steps: list[StepRow] | None = None) -> SessionState:  # type: ignore[no-untyped-def]
         """The session's state; `steps`: its active steps when the caller read them in `tx`."""
