@@ -379,11 +379,13 @@ the column files is not done.
 
 SCALE_BACKENDS = """Which backend indexes (issue 20 part 4). `--backend onnx` keeps the float model's neighbours
 (recall@10 1.0, item cosine >= 0.99999) and is now 2-4x the plain loop, around the 3x target but
-not reliably above it: 3.81x in `scale.py`'s run above (batch 8, whole-set runs, load 8.8), 2.74x
+not reliably above it (was 1.98x): 3.81x in `scale.py`'s run above (batch 8, whole-set runs, load 8.8), 2.74x
 in `encoding.py`'s (chunk-interleaved, its four rounds 2.57x, 2.89x, 2.61x, 1.95x: the quieter
 the machine, the lower the ratio, as the plain loop gains more from free cores than ONNX
-Runtime does), 2.5-3.7x in the hand runs below. What changed: ONNX Runtime's fused float graph
-runs fastest on 4-8 texts at a time (its activations stay in a core's 2 MB cache), torch on
+Runtime does), 2.5-3.7x in the hand runs below, and 2.61x in the quietest (04:05 UTC, load
+average 2.2-3.7, chunk-interleaved: batch 4 2.61x, 8 2.58x, 64 1.91x). So the target is **missed**
+on a machine with free cores (about 2.6x) and met only on a busy one. What changed: ONNX
+Runtime's fused float graph runs fastest on 4-8 texts at a time (its activations stay in a core's 2 MB cache), torch on
 large ones, so each backend has its own batch size (`encoders.BATCH_SIZES`: torch 64, onnx 4,
 onnx-int8 8; onnx was 1.98x at batch 64 in the section's earlier run). The plain loop at batch 8
 runs at a quarter to a third of its batch-64 rate (the table above): the baseline is the plain loop's fastest
