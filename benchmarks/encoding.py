@@ -5,15 +5,18 @@ Same run, same texts (N sample-catalog texts in file order):
 * the baseline: what a shop writes first: the bundled model's tokenizer + AutoModel, mean pooling
   over the attention mask, L2 normalisation, batch 64, catalog order, float32;
 * `gradrec index`'s encoder with each backend (`MiniLMEncoder.encode_texts`: length-sorted
-  batches; torch, torch-bf16, onnx, onnx-int8).
+  batches of the backend's size, `BATCH_SIZES`; torch, onnx, onnx-int8);
+* references: the plain loop at other batch sizes (`--plain-batches`, default 8: the ONNX
+  backends' size), to show what the batch size alone does to it.
 
-The variants are run in interleaved rounds (the 2 cores are shared, so the load drifts); the
-rate of each is its best round and its median round, the speed-up is against the baseline's best
+The variants are run in interleaved rounds (the 2 cores are shared, so the load drifts): in each
+round every variant encodes each chunk of 128 texts in turn, in a random order, and its rate is
+the texts over its summed time; the rate of each is its best round and its median round, the speed-up is against the baseline's best
 (and median). Quality: recall@10 of 200 shopper-shaped queries (the opening 2-6 words of other
 items' texts) against the float model's top 10, each backend embedding both the queries and the
 items; and the cosine of each item vector to the float model's.
 
-    python benchmarks/encoding.py [--texts 1024] [--rounds 3] [--quick]
+    python benchmarks/encoding.py [--texts 1024] [--rounds 3] [--plain-batches 8] [--quick]
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DEFAULT_INDEX, Stopwatch, machine, save  # noqa: E402
 
 QUERIES = 200
+CHUNK = 128  # texts per turn of each variant: the load drifts within a round, every variant sees it
 RECALL_TARGET = 0.98
 SPEED_TARGET = 3.0
 
 
-def plain_loop(folder: str) -> Any:
-    """The baseline: a plain transformers loop over the texts in file order, batch 64."""
+def plain_loop(folder: str, batch: int = 64) -> Any:
+    """The baseline: a plain transformers loop over the texts in file order, batch 64 (other
+    batch sizes: references, to show what the batch size alone does)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -47,8 +52,8 @@ def plain_loop(folder: str) -> Any:
     def run(texts: list[str]) -> np.ndarray:
         out = []
         with torch.inference_mode():
-            for i in range(0, len(texts), 64):
-                enc = tokenizer(texts[i:i + 64], padding=True, truncation=True, max_length=256, return_tensors="pt")
+            for i in range(0, len(texts), batch):
+                enc = tokenizer(texts[i:i + batch], padding=True, truncation=True, max_length=256, return_tensors="pt")
                 tokens = model(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).float()
                 pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -63,9 +68,9 @@ def recall_at_10(truth_q: np.ndarray, truth_items: np.ndarray, q: np.ndarray, it
     return float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)]))
 
 
-def measure(n: int, rounds: int, backends: list[str]) -> dict[str, Any]:
+def measure(n: int, rounds: int, backends: list[str], plain_batches: list[int]) -> dict[str, Any]:
     from gradrec_core import load_index
-    from gradrec_core.encoders import DEFAULT_BACKEND, MiniLMEncoder, encoder_threads
+    from gradrec_core.encoders import BATCH_SIZES, DEFAULT_BACKEND, MiniLMEncoder, encoder_threads
 
     index = load_index(DEFAULT_INDEX)
     rng = np.random.default_rng(0)
@@ -78,22 +83,30 @@ def measure(n: int, rounds: int, backends: list[str]) -> dict[str, Any]:
         enc._ensure_loaded()  # model loads and the ONNX export (once) before timing
     base = plain_loop(next(iter(encoders.values())).model_path)
     runs: dict[str, Any] = {"plain_loop": base}
+    runs.update({f"plain_loop_batch_{b}": plain_loop(next(iter(encoders.values())).model_path, b)
+                 for b in plain_batches if b != 64})
     runs.update({b: (lambda t, e=e: e.encode_texts(t, progress=False)) for b, e in encoders.items()})
     for run in runs.values():
         run(texts[:64])  # warm
     rates: dict[str, list[float]] = {k: [] for k in runs}
-    vectors: dict[str, np.ndarray] = {}
     loads = [os.getloadavg()[0]]
+    dim = next(iter(encoders.values())).dim
+    vectors = {name: np.zeros((len(texts), dim), dtype=np.float32) for name in runs}
     for r in range(rounds):
-        for name, run in runs.items():
-            started = time.perf_counter()
-            vectors[name] = run(texts)
-            rates[name].append(len(texts) / (time.perf_counter() - started))
+        spent = dict.fromkeys(runs, 0.0)
+        for start in range(0, len(texts), CHUNK):  # every variant on each chunk, in a random order
+            for name in rng.permutation(list(runs)):
+                started = time.perf_counter()
+                vectors[name][start:start + CHUNK] = runs[name](texts[start:start + CHUNK])
+                spent[name] += time.perf_counter() - started
+        for name in runs:
+            rates[name].append(len(texts) / spent[name])
         loads.append(os.getloadavg()[0])
         print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in rates.items()) + " items/s", flush=True)
     import torch
 
     out: dict[str, Any] = {"texts": len(texts), "queries": QUERIES, "rounds": rounds, "default": DEFAULT_BACKEND,
+                           "batch_sizes": {b: BATCH_SIZES[b] for b in backends},
                            "torch_threads": torch.get_num_threads(), "onnx_threads": encoder_threads(),
                            "load_per_round": [round(x, 1) for x in loads], "backends": {}}
     float_q = base(queries)
@@ -112,7 +125,8 @@ def measure(n: int, rounds: int, backends: list[str]) -> dict[str, Any]:
 
 def verdict(r: dict[str, Any]) -> tuple[str | None, bool]:
     """The fastest backend with recall@10 >= 0.98 and whether it reaches 3x (by its median)."""
-    good = {k: v for k, v in r["backends"].items() if k != "plain_loop" and v["recall_at_10"] >= RECALL_TARGET}
+    good = {k: v for k, v in r["backends"].items()
+            if not k.startswith("plain_loop") and v["recall_at_10"] >= RECALL_TARGET}
     if not good:
         return None, False
     best = max(good, key=lambda k: good[k]["x_median"])
@@ -122,14 +136,20 @@ def verdict(r: dict[str, Any]) -> tuple[str | None, bool]:
 def markdown(r: dict[str, Any]) -> str:
     run = r["run"]
     lines = [f"**Indexing speed** (`python benchmarks/encoding.py`, run {run['started']}, {run['seconds'] / 60:.1f} min; "
-             f"{r['texts']} sample-catalog texts, {r['rounds']} interleaved rounds, {r['torch_threads']} torch threads, "
+             f"{r['texts']} sample-catalog texts, {r['rounds']} interleaved rounds (chunks of {CHUNK} texts), "
+             f"{r['torch_threads']} torch threads, "
              f"{r['onnx_threads']} ONNX Runtime threads; load average per round {r['load_per_round']} on 2 cores: "
              "the machine was shared, absolute rates are low, the ratios are same-run):\n",
              "| encoder | items/s best / median | x plain loop (best / median) | recall@10 vs float | cosine vs float (min / mean) |",
              "|---|---|---|---|---|"]
     label = {"plain_loop": "plain transformers loop (batch 64, catalog order, float32)"}
+    sizes = r.get("batch_sizes", {})
     for name, row in r["backends"].items():
-        title = label.get(name, f"`--backend {name}`" + (" (default)" if name == r["default"] else ""))
+        if name.startswith("plain_loop_batch_"):
+            title = f"plain loop at batch {name.rsplit('_', 1)[1]} (a reference: the batch size alone)"
+        else:
+            title = label.get(name, f"`--backend {name}`" + (" (default)" if name == r["default"] else "")
+                              + (f", batch {sizes[name]}" if name in sizes else ""))
         lines.append(f"| {title} | {row['best']} / {row['median']} | {row['x_best']} / {row['x_median']} | "
                      f"{row['recall_at_10']} | {row['cosine_min']} / {row['cosine_mean']} |")
     best, met = verdict(r)
@@ -149,10 +169,13 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--plain-batches", default="8",
+                        help="comma-separated batch sizes of the plain loop run as references (64 is the baseline)")
     parser.add_argument("--quick", action="store_true", help="64 texts, one round (a smoke run)")
     args = parser.parse_args()
     watch = Stopwatch()
-    result = measure(64 if args.quick else args.texts, 1 if args.quick else args.rounds, args.backends.split(","))
+    result = measure(64 if args.quick else args.texts, 1 if args.quick else args.rounds, args.backends.split(","),
+                     [int(b) for b in args.plain_batches.split(",") if b])
     result["machine"] = machine()
     result["run"] = watch.stamp()
     path = save("encoding_quick" if args.quick else "encoding", result)

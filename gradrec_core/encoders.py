@@ -46,6 +46,10 @@ logger = logging.getLogger("gradrec_core.encoders")
 ENCODER_NAMES = ("minilm", "clip")
 BACKENDS = ("torch", "onnx", "onnx-int8")  # minilm only; clip runs on torch
 DEFAULT_BACKEND = "torch"
+# texts per batch when the caller names none: torch runs fastest on large batches, ONNX Runtime on
+# small ones (its activations stay in the core's cache): ONNX at batch 4-8 runs 2-3x its batch-64
+# rate, the plain torch loop at batch 8 under half its own (docs/RESULTS.md section 10)
+BATCH_SIZES = {"torch": 64, "onnx": 4, "onnx-int8": 8}
 ONNX_EXPORT_VERSION = 2  # bump when the export below changes: cached models are made again
 DEFAULT_ENCODER = "minilm"
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -540,9 +544,11 @@ class MiniLMEncoder(Encoder):
         return _l2_normalise(pooled)
 
     def encode_texts(
-        self, texts: Sequence[str], *, batch_size: int = 64, progress: bool | None = None
+        self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool | None = None
     ) -> np.ndarray:
-        return self._encode_text_batches(texts, batch_size, progress, self._embed_batch)
+        """`batch_size` None: the backend's best (BATCH_SIZES)."""
+        return self._encode_text_batches(texts, batch_size or BATCH_SIZES[self.backend], progress,
+                                         self._embed_batch)
 
     def encode_images(
         self, images: Sequence[str], *, batch_size: int = 32, progress: bool | None = None

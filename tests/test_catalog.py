@@ -136,3 +136,24 @@ def test_urls_are_kept_as_images(tmp_path: Path) -> None:
 def test_bom_is_ignored(tmp_path: Path) -> None:
     f = write(tmp_path / "c.csv", "\ufeffid,name\n1,a\n".encode("utf-8"))
     assert load_catalog(f).items[0].id == "1"
+
+
+def test_short_values_repeated_down_a_column_are_one_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A million rows of "black" are one string (gradrec index's memory), each row's values
+    unchanged; a column with more distinct values than the cap stops being shared, and long
+    values (descriptions) never are."""
+    from gradrec_core import catalog as catalog_module
+
+    monkeypatch.setattr(catalog_module._SharedValues, "MAX_DISTINCT", 3)
+    long = "a long description " * 5
+    rows = ["id,name,colour,size,note"] + [f"i{n},shirt {n},black,s{n % 5},{long}" for n in range(10)]
+    (tmp_path / "c.csv").write_text("\n".join(rows) + "\n")
+    items = load_catalog(tmp_path / "c.csv").items
+    assert [it.metadata["colour"] for it in items] == ["black"] * 10
+    assert len({id(it.metadata["colour"]) for it in items}) == 1
+    assert [it.metadata["size"] for it in items] == [f"s{n % 5}" for n in range(10)]
+    # s0, s1, s2 are shared (6 rows, 3 objects); s3 and s4 came after the cap: one object per row
+    assert len({id(it.metadata["size"]) for it in items if it.metadata["size"] in ("s0", "s1", "s2")}) == 3
+    assert len({id(it.metadata["size"]) for it in items if it.metadata["size"] in ("s3", "s4")}) == 4
+    assert all(it.metadata["note"] == long for it in items)
+    assert len({id(it.metadata["note"]) for it in items}) == 10
