@@ -64,7 +64,13 @@ async def client(url: str, spec: dict[str, Any]) -> tuple[list[Any], Any]:
             await asyncio.sleep(1.0)  # the rest of the turn's messages
         await asyncio.sleep(float(spec.get("listen", 0)))
     finally:
-        await sio.disconnect()
+        # the socket.io and engine.io close packets go at once; over polling the client would then
+        # wait for the server's pending long-poll to end (up to its ping interval, ~25 s): a closed
+        # browser tab does not, so neither does this
+        try:
+            await asyncio.wait_for(sio.disconnect(), 1.0)
+        except asyncio.TimeoutError:
+            pass
     return received, session.get("id")
 
 
