@@ -192,6 +192,19 @@ def sender_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+# Modules that take longest (docs/testing.md), run first: with two test processes the run ends
+# when the last module does, so a long one started last would end it alone.
+SLOW_FIRST = ("test_replicas.py", "test_rasa_main.py", "test_production.py", "test_hostile_input.py",
+              "test_load_smoke.py", "test_rasa.py", "test_shops.py", "test_web.py", "test_terminal_chat.py")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow modules first, each module's tests together and in their own order."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    order = {id(item): n for n, item in enumerate(items)}
+    items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), order[id(item)]))
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """How many server pairs the pools shared, and how many times a Rasa server started in this
     run (counted in the servers' logs under the run's temporary folder, launchers' included, every
