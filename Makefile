@@ -126,8 +126,8 @@ run: chat ## set up, then run the main job (the chat)
 voice-demo: setup ## a phone call, heard: both servers, three turns posted as Twilio would, the replies in var/voice/reply.wav (espeak-ng)
 	$(BIN)/python -m assistant.voice_demo --start "show me a blue polo shirt" "something darker" "what colours does it come in?"
 
-test: setup retail ## set up (the second test catalog too), then run every test, in two processes
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=10
+test: setup retail ## set up (the second test catalog too), then run every test, in three processes
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile --durations=10
 
 bench: setup retail ## the benchmarks: docs/RESULTS.md and its plots, load and the shopper simulation included (~45-70 min on 2 cores; BENCH_ARGS=--quick for a smoke run)
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
