@@ -134,30 +134,6 @@ def synthetic(n: int, folder: Path, rng: np.random.Generator) -> tuple[Path, Pat
     return catalog, path
 
 
-LOAD_PROBE = """
-import json, sys, time
-from pathlib import Path
-def rss():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-before = rss()
-t = time.perf_counter()
-from gradrec_core import Engine, load_index
-from gradrec_core.critique import take_turn
-index = load_index(sys.argv[1])
-loaded = time.perf_counter() - t
-after_load = rss()
-engine = Engine(index)
-engine.start("s", index.items[0].id)
-t = time.perf_counter()
-take_turn(engine, "s", "cheaper")
-first_turn = time.perf_counter() - t
-print(json.dumps({"load_s": round(loaded, 2), "rss_before_mb": round(before), "rss_loaded_mb": round(after_load),
-                  "rss_after_turn_mb": round(rss()), "first_turn_s": round(first_turn, 2)}))
-"""
-
-
 def big(n: int, folder: Path, items_per_s: float) -> dict[str, Any]:
     rng = np.random.default_rng(n)
     started = time.perf_counter()
@@ -167,10 +143,13 @@ def big(n: int, folder: Path, items_per_s: float) -> dict[str, Any]:
     out["build_from_vectors_s"], _ = gradrec("index", str(catalog), "--out", str(index_dir), *INDEX_ARGS,
                                              "--vectors", str(vectors))
     print(f"  {n}: built from --vectors in {out['build_from_vectors_s']:.1f}s", flush=True)
-    r = subprocess.run([sys.executable, "-c", LOAD_PROBE, str(index_dir)], capture_output=True, text=True)
+    r = subprocess.run(probe_argv(index_dir, "first", ["cheaper"]), capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(r.stderr)
-    out.update(json.loads(r.stdout))
+    probe = json.loads(r.stdout)
+    out.update(load_s=probe["import_and_load_s"], rss_before_mb=probe["started"]["VmRSS"],
+               rss_loaded_mb=probe["loaded"]["VmRSS"], rss_after_turn_mb=probe["served"]["VmRSS"],
+               first_turn_s=probe["turns_s"]["cheaper"])
     print(f"  {n}: loads in {out['load_s']}s, RSS {out['rss_loaded_mb']} MB, after a turn {out['rss_after_turn_mb']} MB",
           flush=True)
     # an update: the same catalog with 1% of its texts changed, indexed as a shop would (the
@@ -212,7 +191,7 @@ def big(n: int, folder: Path, items_per_s: float) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- load and memory
 
-MEMORY_PROBE = """
+PROBE = """
 import json, sys, time
 from pathlib import Path
 def mem():
@@ -222,6 +201,7 @@ def mem():
         if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
             d[key] = round(int(value.split()[0]) / 1024)
     return d
+started = mem()
 t = time.perf_counter()
 from gradrec_core import Engine, load_index
 from gradrec_core.critique import take_turn
@@ -234,15 +214,23 @@ after_load = mem()
 engine = Engine(index)
 turns = {}
 t = time.perf_counter()
-engine.start("s", index.items[len(index) // 2].id)
-for text in ("cheaper", "darker", "does it come in black?", "under 40", "another one"):
-    started = time.perf_counter()
+engine.start("s", index.items[0 if sys.argv[2] == "first" else len(index) // 2].id)
+for text in json.loads(sys.argv[3]):
+    started_turn = time.perf_counter()
     take_turn(engine, "s", text)
-    turns[text] = round(time.perf_counter() - started, 2)
+    turns[text] = round(time.perf_counter() - started_turn, 2)
 served = time.perf_counter() - t
-print(json.dumps({"import_s": round(imported, 2), "load_s": round(loaded, 2), "before": before,
+print(json.dumps({"import_s": round(imported, 2), "load_s": round(loaded, 2),
+                  "import_and_load_s": round(imported + loaded, 2), "started": started, "before": before,
                   "loaded": after_load, "served": mem(), "first_turns_s": round(served, 1), "turns_s": turns}))
 """
+SERVED_TURNS = ["cheaper", "darker", "does it come in black?", "under 40", "another one"]
+
+
+def probe_argv(index_dir: Path, start: str, turns: list[str]) -> list[str]:
+    """The command that loads `index_dir` in a fresh process, starts a walk at its first or middle
+    item (`start`: "first" or "middle") and takes `turns`, printing times and memory as JSON."""
+    return [sys.executable, "-c", PROBE, str(index_dir), start, json.dumps(turns)]
 
 
 DIRECT_BUILD = """
@@ -369,7 +357,7 @@ def load_memory(n: int, folder: Path, old_code: Path | None, direct_from: int = 
             build = direct_build(folder, catalog, vectors, n, index_dir)
             out["built_by"] = "write_index, rows made one at a time (gradrec index would not fit)"
         build_s, build_peak, _ = _timed_rss(build, env=env, cwd=str(code or REPO))
-        _, probe_peak, said = _timed_rss([sys.executable, "-c", MEMORY_PROBE, str(index_dir)], env=env,
+        _, probe_peak, said = _timed_rss(probe_argv(index_dir, "middle", SERVED_TURNS), env=env,
                                          cwd=str(code or REPO))
         r = json.loads(said.splitlines()[-1])
         r.update(build_s=round(build_s, 1), build_peak_mb=build_peak, peak_mb=probe_peak,
