@@ -696,12 +696,12 @@ class Engine:
                 if d.get("op") == "change_kind" and d.get("attribute") and current in {k.lower() for k in d["kinds"]}:
                     return None
         audience = self._audience_column()
-        mine = str(self.index.column(audience)[row]) if audience is not None else ""
+        mine = audience is not None and str(self.index.column(audience)[row]) != ""
         for other in self._sibling_kinds(current):
             rows = self.index.rows_in_category(other)
             keep = ~np.isin(rows, list(seen))
             if mine:
-                keep &= self.index.column(audience)[rows] == mine
+                keep &= self._same(audience, rows, row)  # type: ignore[arg-type]
             for op in wanted:
                 if not keep.any():
                     break
