@@ -127,7 +127,7 @@ voice-demo: setup ## a phone call, heard: both servers, three turns posted as Tw
 	$(BIN)/python -m assistant.voice_demo --start "show me a blue polo shirt" "something darker" "what colours does it come in?"
 
 test: setup retail ## set up (the second test catalog too), then run every test, in three processes
-	$(BIN)/python -m pytest -q -n 3 --dist loadfile --durations=10
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=10
 
 bench: setup retail ## the benchmarks: docs/RESULTS.md and its plots, load and the shopper simulation included (~45-70 min on 2 cores; BENCH_ARGS=--quick for a smoke run)
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)

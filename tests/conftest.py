@@ -192,10 +192,16 @@ def sender_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-# Modules that take longest (docs/testing.md), run first: with two test processes the run ends
-# when the last module does, so a long one started last would end it alone.
-SLOW_FIRST = ("test_replicas.py", "test_rasa_main.py", "test_production.py", "test_hostile_input.py",
-              "test_load_smoke.py", "test_rasa.py", "test_shops.py", "test_web.py", "test_terminal_chat.py")
+# Modules by their time in a run (longest first; docs/testing.md), run in this order: each test
+# process takes the next module when it is free, so a long module started last would end the run
+# alone. `make test` passes --no-loadscope-reorder: pytest-xdist would otherwise reorder modules
+# by their number of tests (test_replicas.py, two tests and the longest, would start last).
+SLOW_FIRST = ("test_replicas.py", "test_rasa_main.py", "test_production.py", "test_any_catalog.py", "test_cli.py",
+              "test_hostile_input.py", "test_benchmarks_smoke.py", "test_shopper_turns.py", "test_critiques.py",
+              "test_web_turns.py", "test_web.py", "test_load_smoke.py", "test_rasa.py", "test_encoders.py",
+              "test_shops.py", "test_actions.py", "test_critique_turns.py", "test_prices.py",
+              "test_graded_equivalence.py", "test_nlu_heldout.py", "test_walk_semantic.py", "test_encoders_onnx.py",
+              "test_terminal_chat.py", "test_value_turns_equivalence.py", "test_retail_e2e.py", "test_voice.py")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
