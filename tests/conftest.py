@@ -45,6 +45,44 @@ def ensure_sample_index() -> Path:
     return SAMPLE_INDEX
 
 
+# modules that test the encoders themselves: every vector computed by the model, never read back
+UNCACHED_MODULES = ("test_encoders.py", "test_encoders_onnx.py")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedding_cache_of_this_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One embedding cache for the run ($GRADREC_EMBEDDING_CACHE, `gradrec_core.embedding_cache`),
+    shared by every test process and every process they start: a text is embedded by the model once
+    per run, not once per test that indexes or walks the same catalog. A new file each run."""
+    import os
+
+    from gradrec_core.embedding_cache import ENV
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, all workers'
+    path = root / "embeddings.sqlite"
+    before = os.environ.get(ENV)
+    os.environ[ENV] = str(path)
+    try:
+        yield path
+    finally:
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _uncached_encoders(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No embedding cache in the modules that test the encoders (their module fixtures included)."""
+    from gradrec_core.embedding_cache import ENV
+
+    with pytest.MonkeyPatch.context() as patch:
+        if request.path.name in UNCACHED_MODULES:
+            patch.delenv(ENV, raising=False)
+        yield
+
+
 @pytest.fixture(scope="session")
 def sample_index_dir() -> Path:
     return ensure_sample_index()
