@@ -48,7 +48,9 @@ logger = logging.getLogger("gradrec_core.encoders")
 
 ENCODER_NAMES = ("minilm", "clip")
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")  # minilm only; clip runs on torch
-DEFAULT_BACKEND = "torch"
+# for new indexes (`gradrec index` keeps an existing folder's backend): the float model's neighbours
+# at 3x+ the plain transformers loop (docs/RESULTS.md section 10)
+DEFAULT_BACKEND = "openvino"
 # texts per batch when the caller names none: torch runs fastest on large batches, ONNX Runtime on
 # small ones (its activations stay in the core's cache): ONNX at batch 4-8 runs 2-3x its batch-64
 # rate, the plain torch loop at batch 8 under half its own; OpenVINO's bfloat16 (AMX) at 16-32
@@ -644,14 +646,19 @@ class _OpenVINOModel:
             raise EncoderError("the openvino backend needs openvino (pip install openvino); "
                                "or use --backend onnx") from exc
         core = ov.Core()
-        self.precision = "bf16" if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
-        try:
-            self._compiled = core.compile_model(core.read_model(str(path)), "CPU", {
-                "INFERENCE_PRECISION_HINT": self.precision, "INFERENCE_NUM_THREADS": encoder_threads(),
-                "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
-                "ENABLE_CPU_PINNING": False})  # threads not tied to cores: the cores are shared
-        except Exception as exc:  # noqa: BLE001 - one clear line for the user
-            raise EncoderError(f"OpenVINO could not compile {path}: {_short(exc)}") from exc
+        wanted = ["bf16", "f32"] if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else ["f32"]
+        for precision in wanted:  # bf16 where the CPU lists it, float32 if that fails to compile
+            try:
+                self._compiled = core.compile_model(core.read_model(str(path)), "CPU", {
+                    "INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": encoder_threads(),
+                    "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
+                    "ENABLE_CPU_PINNING": False})  # threads not tied to cores: the cores are shared
+                self.precision = precision
+                break
+            except Exception as exc:  # noqa: BLE001 - one clear line for the user
+                if precision == "f32":
+                    raise EncoderError(f"OpenVINO could not compile {path}: {_short(exc)}") from exc
+                logger.info("OpenVINO could not compile %s in bf16 (%s); float32 instead", path, _short(exc))
         self._request = self._compiled.create_infer_request()
         self._output = self._compiled.outputs[0]
         self._inputs = [SimpleNamespace(name=port.get_any_name()) for port in self._compiled.inputs]
