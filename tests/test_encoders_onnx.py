@@ -68,3 +68,22 @@ def test_the_default_backend_retrieves_what_the_float_model_does(sample_index_di
     recall, cosine = _agreement(sample_index_dir, encoder)
     assert recall >= 0.98, recall
     assert cosine > COSINE_FLOOR[DEFAULT_BACKEND], cosine
+
+
+def test_openvino_without_bfloat16_computes_the_float_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a CPU that lists no bfloat16 (no AMX nor AVX512-BF16) the openvino backend compiles in
+    float32: the float model's vectors to rounding, closer than bfloat16's (0.99997) get."""
+    ov = pytest.importorskip("openvino")
+
+    class NoBF16(ov.Core):
+        def get_property(self, device: str, name: str) -> object:
+            found = super().get_property(device, name)
+            return [c for c in found if c != "BF16"] if name == "OPTIMIZATION_CAPABILITIES" else found
+
+    monkeypatch.setattr(ov, "Core", NoBF16)
+    texts = ["a navy cotton polo shirt", "red leather ankle boots with a block heel", "linen"]
+    encoder = MiniLMEncoder(backend="openvino")
+    vectors = encoder.encode_texts(texts)
+    assert encoder.device == "cpu (openvino, f32)"
+    cosines = (vectors * MiniLMEncoder(backend="torch").encode_texts(texts)).sum(axis=1)
+    assert cosines.min() > 0.999999, cosines
