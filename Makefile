@@ -39,9 +39,12 @@ catalog: $(CATALOG) ## the sample catalog (CSV + PNG images), generated determin
 
 $(INDEX)/manifest.json: $(CATALOG) $(BIN)/.installed gradrec_core/index.py gradrec_core/columns.py
 	$(BIN)/gradrec index $(CATALOG) --out $(INDEX) --text-columns name,description \
-	    --category-column kind --image-column image --name-column name --numeric-columns price,heel_cm
+	    --category-column kind --image-column image --name-column name --numeric-columns price,heel_cm \
+	    --backend torch
 	touch $@
 
+# The test catalogs' indexes are embedded by the float model itself (--backend torch): the suite's
+# reference vectors (tests/test_encoders_onnx.py); a shop's new index gets the default backend.
 index: $(INDEX)/manifest.json ## the sample catalog's index (MiniLM text embeddings, exact FAISS)
 
 # The second test catalog: another shape (colour names only, brand inside the name, one-word usage
@@ -52,7 +55,7 @@ $(RETAIL): data/catalog/retail.py $(BIN)/.installed
 
 $(RETAIL_INDEX)/manifest.json: $(RETAIL) $(BIN)/.installed gradrec_core/index.py gradrec_core/columns.py
 	$(BIN)/gradrec index $(RETAIL) --out $(RETAIL_INDEX) --text-columns productDisplayName \
-	    --category-column articleType --name-column productDisplayName
+	    --category-column articleType --name-column productDisplayName --backend torch
 	touch $@
 
 retail: $(RETAIL_INDEX)/manifest.json ## the second test catalog (6,000 retail-shaped products) and its index

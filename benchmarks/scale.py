@@ -62,7 +62,7 @@ def indexing(n: int) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(len(index), min(n, len(index)), replace=False))
     texts = [index.items[r].text for r in rows]
-    plain = MiniLMEncoder()
+    plain = MiniLMEncoder(backend="torch")
     plain._ensure_loaded()
     fused = MiniLMEncoder(backend="onnx")
     fused._ensure_loaded()  # the export happens once, before timing

@@ -42,11 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--image-column")
     ix.add_argument("--encoder", choices=["minilm", "clip"], default="minilm")
     ix.add_argument("--model", help="hub id or local folder (clip: default patrickjohncyh/fashion-clip)")
-    ix.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND,
+    ix.add_argument("--backend", choices=list(BACKENDS),
                     help="minilm only: torch (the float model), onnx (the same model in ONNX Runtime, made once "
-                    "from the bundled weights: the same vectors, faster) or onnx-int8 (int8 weights: faster "
-                    f"still, top-10 neighbours differ; docs/RESULTS.md). Default {DEFAULT_BACKEND}; shoppers' "
-                    "words are embedded by the index's backend")
+                    "from the bundled weights: the same vectors, faster), openvino (that model compiled by "
+                    "OpenVINO: bfloat16 on CPUs that have it, the float model's neighbours, faster still) or "
+                    "onnx-int8 (int8 weights: top-10 neighbours differ; docs/RESULTS.md). Default: the "
+                    f"existing index's backend, {DEFAULT_BACKEND} for a new one; shoppers' words are embedded "
+                    "by the index's backend")
     ix.add_argument("--index-type", choices=["flat", "hnsw"], default="flat",
                     help="flat = exact (default); hnsw = approximate, for large catalogs")
     ix.add_argument("--numeric-columns", help="comma-separated numeric columns for structured critiques "

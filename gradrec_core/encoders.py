@@ -8,7 +8,9 @@
   same weights exported here, once, to a fused float graph, cached under ``$GRADREC_CACHE_DIR``,
   default ``~/.cache/gradrec``; the same vectors, tests/test_encoders_onnx.py) and ``onnx-int8``
   (that graph with int8 weights: faster, but its top-10 neighbours differ from the float
-  model's; docs/RESULTS.md, benchmarks/scale.py).
+  model's; docs/RESULTS.md, benchmarks/scale.py) and ``openvino`` (that float graph compiled by
+  OpenVINO for this CPU: bfloat16 matrix products where the CPU has them (AMX, AVX512-BF16), which
+  keep the float model's neighbours, float32 elsewhere; benchmarks/encoding.py).
 * ``clip``: any transformers ``CLIPModel`` (default FashionCLIP, ``patrickjohncyh/fashion-clip``),
   from a local folder or the Hugging Face hub. Embeds texts and images into one space; prompts
   are embedded with the GradREC prompt-template ensemble.
@@ -35,6 +37,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -45,12 +48,15 @@ from .types import EncoderError, Item
 logger = logging.getLogger("gradrec_core.encoders")
 
 ENCODER_NAMES = ("minilm", "clip")
-BACKENDS = ("torch", "onnx", "onnx-int8")  # minilm only; clip runs on torch
-DEFAULT_BACKEND = "torch"
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")  # minilm only; clip runs on torch
+# for new indexes (`gradrec index` keeps an existing folder's backend): the float model's neighbours
+# at 3x+ the plain transformers loop (docs/RESULTS.md section 10)
+DEFAULT_BACKEND = "openvino"
 # texts per batch when the caller names none: torch runs fastest on large batches, ONNX Runtime on
 # small ones (its activations stay in the core's cache): ONNX at batch 4-8 runs 2-3x its batch-64
-# rate, the plain torch loop at batch 8 under half its own (docs/RESULTS.md section 10)
-BATCH_SIZES = {"torch": 64, "onnx": 4, "onnx-int8": 8}
+# rate, the plain torch loop at batch 8 under half its own; OpenVINO's bfloat16 (AMX) at 16-32
+# (docs/RESULTS.md section 10)
+BATCH_SIZES = {"torch": 64, "onnx": 4, "onnx-int8": 8, "openvino": 32}
 ONNX_EXPORT_VERSION = 2  # bump when the export below changes: cached models are made again
 TEXT_VECTOR_VERSION = 1  # bump when the text path (pooling, normalisation) changes: cached vectors are not read
 DEFAULT_ENCODER = "minilm"
@@ -525,7 +531,10 @@ class MiniLMEncoder(Encoder):
         self.device = device
         self._tokenizer = tokenizer
         self._dim = int(model.config.hidden_size)
-        if self.backend != "torch":
+        if self.backend == "openvino":
+            model = _OpenVINOModel(_onnx_files(folder, model, tokenizer) / "model.onnx")
+            self.device = f"cpu (openvino, {model.precision})"
+        elif self.backend != "torch":
             model = _onnx_session(folder, model, tokenizer, int8=self.backend == "onnx-int8")
             self.device = f"cpu ({self.backend})"
         self._model = model  # last: marks the encoder loaded
@@ -533,6 +542,8 @@ class MiniLMEncoder(Encoder):
     def cache_identity(self) -> str | None:
         if self._identity is None:
             export = "" if self.backend == "torch" else f"{ONNX_EXPORT_VERSION} {_version('onnxruntime')}"
+            if self.backend == "openvino":  # its precision follows the CPU's (bfloat16 or float32)
+                export += f" {_version('openvino')} {sorted(_cpu_flags() & {'avx512_bf16', 'amx_bf16'})}"
             self._identity = (f"minilm\0{TEXT_VECTOR_VERSION}\0{self.backend}\0{export}\0"
                               f"{_folder_digest(self._locate())}")
         return self._identity
@@ -626,6 +637,18 @@ def _version(package: str) -> str:
         return "absent"
 
 
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux), empty where unknown."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
 def _folder_digest(folder: str) -> str:
     """A model folder's identity: its path and each file's name, size and modification time."""
     digest = hashlib.sha256(folder.encode())
@@ -636,19 +659,28 @@ def _folder_digest(folder: str) -> str:
     return digest.hexdigest()
 
 
-def _onnx_session(folder: str, model: Any, tokenizer: Any, int8: bool) -> Any:
-    """An ONNX Runtime session over the model in `folder` (fused float graph, or with int8
-    weights), exported once from the loaded torch model, then cached (keyed by the weights'
-    files and the exporter's versions)."""
+def _onnx_files(folder: str, model: Any, tokenizer: Any) -> Path:
+    """The folder holding the model in `folder` as ONNX (`model.onnx`: the fused float graph,
+    `model-int8.onnx`: with int8 weights), exported once from the loaded torch model, then cached
+    (keyed by the weights' files and the exporter's versions)."""
     try:
         import onnxruntime as ort
     except ImportError as exc:
-        raise EncoderError("the onnx backend needs onnxruntime and onnx (pip install onnxruntime onnx); "
-                           "or use --backend torch") from exc
+        raise EncoderError("the onnx and openvino backends need onnxruntime and onnx (pip install onnxruntime "
+                           "onnx); or use --backend torch") from exc
     digest = hashlib.sha256(f"{ONNX_EXPORT_VERSION}\0{ort.__version__}\0{_folder_digest(folder)}".encode())
     where = cache_dir() / "onnx" / f"{Path(folder).name}-{digest.hexdigest()[:16]}"
     if not (where / "model-int8.onnx").is_file():
         _export_onnx(model, tokenizer, where)
+    return where
+
+
+def _onnx_session(folder: str, model: Any, tokenizer: Any, int8: bool) -> Any:
+    """An ONNX Runtime session over the model in `folder` (fused float graph, or with int8
+    weights; `_onnx_files`)."""
+    import onnxruntime as ort
+
+    where = _onnx_files(folder, model, tokenizer)
     target = where / ("model-int8.onnx" if int8 else "model.onnx")
     options = ort.SessionOptions()
     options.intra_op_num_threads = encoder_threads()
@@ -663,6 +695,45 @@ def _onnx_session(folder: str, model: Any, tokenizer: Any, int8: bool) -> Any:
         target.unlink(missing_ok=True)
         (where / "model-int8.onnx").unlink(missing_ok=True)
         raise EncoderError(f"could not load the ONNX model {target}: {_short(exc)}; run again to remake it") from exc
+
+
+class _OpenVINOModel:
+    """The fused float ONNX graph compiled by OpenVINO for this CPU, behind ONNX Runtime's
+    session interface (`get_inputs`, `run`). Its matrix products run in bfloat16 where the CPU
+    computes it natively (AMX, AVX512-BF16: item vectors within a cosine of ~0.99997 of the float
+    model's, the same top-10 neighbours to ~0.996), else in float32 (the float model's vectors)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            import openvino as ov
+        except ImportError as exc:
+            raise EncoderError("the openvino backend needs openvino (pip install openvino); "
+                               "or use --backend onnx") from exc
+        core = ov.Core()
+        wanted = ["bf16", "f32"] if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else ["f32"]
+        for precision in wanted:  # bf16 where the CPU lists it, float32 if that fails to compile
+            try:
+                self._compiled = core.compile_model(core.read_model(str(path)), "CPU", {
+                    "INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": encoder_threads(),
+                    "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
+                    "ENABLE_CPU_PINNING": False})  # threads not tied to cores: the cores are shared
+                self.precision = precision
+                break
+            except Exception as exc:  # noqa: BLE001 - one clear line for the user
+                if precision == "f32":
+                    raise EncoderError(f"OpenVINO could not compile {path}: {_short(exc)}") from exc
+                logger.info("OpenVINO could not compile %s in bf16 (%s); float32 instead", path, _short(exc))
+        self._request = self._compiled.create_infer_request()
+        self._output = self._compiled.outputs[0]
+        self._inputs = [SimpleNamespace(name=port.get_any_name()) for port in self._compiled.inputs]
+        self._lock = threading.Lock()  # one infer request: callers on several threads take turns
+
+    def get_inputs(self) -> list[SimpleNamespace]:
+        return self._inputs
+
+    def run(self, _outputs: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        with self._lock:
+            return [np.array(self._request.infer(feeds)[self._output], dtype=np.float32)]
 
 
 def _export_onnx(model: Any, tokenizer: Any, where: Path) -> None:

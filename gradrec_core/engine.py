@@ -116,8 +116,9 @@ class Engine:
                 name, model = self.index.manifest["encoder"], self.index.manifest.get("model")
                 if name == "minilm" and model == MINILM_HUB_ID:
                     model = None  # the bundled copy
-                # queries go through the backend that embedded the items (torch, onnx or onnx-int8)
-                self._encoder = get_encoder(name, model, backend=self.index.manifest.get("backend"))
+                # queries go through the backend that embedded the items (an index made before the
+                # manifest named one was made by torch)
+                self._encoder = get_encoder(name, model, backend=self.index.manifest.get("backend") or "torch")
             return self._encoder
 
     def item(self, item_id: str) -> Item:

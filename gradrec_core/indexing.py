@@ -174,6 +174,8 @@ def index_catalog(
         source=str(catalog_path),
     )
     columns_used = describe_columns(spec, catalog.columns, catalog.text_columns, schema)
+    if backend is None and encoder_instance is None:
+        backend = _kept_backend(out_dir, encoder)
     enc = encoder_instance or get_encoder(encoder, model, backend=backend)
     backend = getattr(enc, "backend", "torch")
     skipped = {reason: [r.line for r in rows] for reason, rows in catalog.skipped_by_reason().items()}
@@ -240,6 +242,16 @@ def index_catalog(
     return IndexReport(Path(out_dir), True, len(catalog.items), skipped, time.perf_counter() - started,
                        embedded / max(encode_seconds, 1e-9) if embedded else None,
                        embedded, reused, supplied, normalised, columns_used)
+
+
+def _kept_backend(out_dir: str | Path, encoder: str) -> str | None:
+    """The backend of the version published in `out_dir` when it was embedded by `encoder`, so
+    that an update without --backend keeps it (and its vectors) instead of re-embedding every row
+    with today's default; None (the default) for a new folder."""
+    manifest = read_manifest(out_dir)
+    if manifest is None or manifest.get("encoder") != encoder:
+        return None
+    return manifest.get("backend") or "torch"
 
 
 def _reuse(out_dir: str | Path, manifest: dict | None, keys: np.ndarray,

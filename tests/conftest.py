@@ -41,7 +41,7 @@ def ensure_sample_index() -> Path:
                             "--out", str(SAMPLE_CSV.parent)], check=True)
         index_catalog(SAMPLE_CSV, SAMPLE_INDEX, CatalogSpec(
             text_columns=("name", "description"), category_column="kind", image_column="image",
-            name_column="name", numeric_columns=("price", "heel_cm")))
+            name_column="name", numeric_columns=("price", "heel_cm")), backend="torch")  # as the Makefile
     return SAMPLE_INDEX
 
 

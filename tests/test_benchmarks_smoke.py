@@ -246,6 +246,8 @@ def test_encoding_benchmark_recall_and_verdict() -> None:
     assert encoding.verdict(result) == ("onnx", False)
     result["backends"]["onnx"]["x_median"] = 3.2
     assert encoding.verdict(result) == ("onnx", True)
+    result["backends"]["onnx"]["recall_at_10_second"] = 0.97  # the second, disjoint query set counts too
+    assert encoding.verdict(result) == ("torch", False)
 def test_turn_latency_benchmark_runs_small(tmp_path: Path, sample_index_dir: Path) -> None:
     """benchmarks/scale.py --turns at 400 rows: every turn kind timed for both steps in a fresh
     process (the first seed only warms), rendered with a row per turn kind."""

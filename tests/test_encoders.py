@@ -55,7 +55,9 @@ def _count_forwards(module: torch.nn.Module) -> list[int]:
 
 @pytest.fixture(scope="module")
 def minilm() -> Encoder:
-    enc = get_encoder("minilm")
+    """The float model (torch backend): these tests hold its pooling to the reference computation;
+    tests/test_encoders_onnx.py holds the other backends to it."""
+    enc = get_encoder("minilm", backend="torch")
     enc.encode_texts(["warm up"])
     return enc
 
@@ -162,7 +164,7 @@ def test_minilm_missing_folder():
 
 
 def test_minilm_prompts_cached():
-    enc = get_encoder("minilm")
+    enc = get_encoder("minilm", backend="torch")  # its model calls are counted on the torch module
     first = enc.encode_prompts(["navy polo shirt", "red dress"])
     calls = _count_forwards(enc._model)
     again = enc.encode_prompts(["red dress", "navy polo shirt", "red dress"])

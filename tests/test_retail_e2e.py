@@ -39,7 +39,7 @@ def ensure_retail_index() -> Path:
             gradrec = Path(sys.executable).with_name("gradrec")
             subprocess.run([str(gradrec), "index", str(RETAIL_CSV), "--out", str(RETAIL_INDEX),
                             "--text-columns", "productDisplayName", "--category-column", "articleType",
-                            "--name-column", "productDisplayName"], check=True)
+                            "--name-column", "productDisplayName", "--backend", "torch"], check=True)
             manifest.touch()
     return RETAIL_INDEX
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gradrec_core import CatalogSpec, Engine, ItemRemovedError, index_catalog, load_index
-from gradrec_core.encoders import MiniLMEncoder
+from gradrec_core.encoders import DEFAULT_BACKEND, MiniLMEncoder
 from gradrec_core.index import read_row_keys, version_dir
 from gradrec_core.types import Item
 
@@ -100,6 +100,20 @@ def test_an_update_re_embeds_only_changed_rows_and_publishes_a_new_version(tmp_p
     versions = sorted(p.name for p in out.iterdir() if p.name.startswith("v0"))
     assert len(versions) == 3 and load_index(out).manifest["version"] == versions[-1]
     assert not (out / v1.manifest["version"]).exists()
+
+
+def test_an_update_without_backend_keeps_the_index_s_backend(tmp_path: Path) -> None:
+    """`gradrec index` without --backend: an existing folder keeps the backend that embedded it (its
+    vectors are kept, only changed rows embedded, by that backend), a new folder gets the default."""
+    table = rows()
+    out = tmp_path / "idx"
+    index_catalog(write(tmp_path / "a.csv", table), out, SPEC, backend="torch")
+    table[1]["title"] = "crimson skirt"
+    update = index_catalog(write(tmp_path / "b.csv", table), out, SPEC)
+    assert load_index(out).manifest["backend"] == "torch"
+    assert (update.embedded, update.reused) == (1, len(table) - 1)
+    fresh = index_catalog(tmp_path / "b.csv", tmp_path / "new", SPEC)
+    assert fresh.embedded == len(table) and load_index(tmp_path / "new").manifest["backend"] == DEFAULT_BACKEND
 
 
 def test_a_walk_goes_on_across_versions_and_a_removed_item_is_said(tmp_path: Path,
