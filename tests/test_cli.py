@@ -16,7 +16,7 @@ GRADREC = [sys.executable, "-m", "gradrec_core.cli"]
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*GRADREC, *args], capture_output=True, text=True, cwd=cwd, timeout=600,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
 
 
 @pytest.fixture(scope="module")
