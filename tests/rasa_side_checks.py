@@ -2,7 +2,8 @@
 tests/test_rasa_main.py: `python tests/rasa_side_checks.py CHECK FOLDER` runs one check and prints
 "ok" when it passes; `python tests/rasa_side_checks.py all FOLDER` runs every check, each in a
 process of its own forked after Rasa is imported, two at a time (no check sees another's installs,
-and Rasa is imported once), and prints one JSON object: check -> "ok" or its traceback.
+and Rasa, its agent and TensorFlow are imported once), and prints one JSON object: check -> "ok"
+or its traceback.
 
 Each check raises AssertionError on failure. The tracker-store checks compare the caching store
 with Rasa's own `SQLTrackerStore` reading the same database.
@@ -543,9 +544,13 @@ AT_ONCE = 2  # checks running at a time (the slowest is mostly one model load, C
 
 def _run_all(folder: Path) -> Dict[str, str]:
     """Every check in a child process forked from this one (Rasa imported, nothing installed),
-    `AT_ONCE` at a time: check -> "ok" or the child's traceback (or how it died)."""
+    `AT_ONCE` at a time: check -> "ok" or the child's traceback (or how it died). Importing
+    TensorFlow starts no thread (checked: the same 3 before and after), so the children fork
+    safely after it."""
     import os
     import traceback
+
+    import rasa.core.agent  # noqa: F401 - TensorFlow and Rasa's agent imported once, before the forks
 
     results: Dict[str, str] = {}
     pending = sorted(CHECKS, key=lambda name: name not in SLOWEST)
