@@ -16,7 +16,7 @@ GRADREC = [sys.executable, "-m", "gradrec_core.cli"]
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*GRADREC, *args], capture_output=True, text=True, cwd=cwd, timeout=600,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +32,21 @@ def small_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d / "shop.csv"
 
 
+SMALL_INDEX_ARGS = ["--id-column", "sku", "--text-columns", "title,blurb", "--category-column", "type"]
+IndexRun = tuple[Path, subprocess.CompletedProcess[str]]  # an index folder and the run that wrote it
+
+
 @pytest.fixture(scope="module")
-def small_index(small_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`small_csv` indexed once by the command, for the commands that only read an index."""
+def small_index_run(small_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> IndexRun:
+    """`small_csv` indexed once by the command: the index folder and the run (its output is
+    checked by the index test, the folder read by the commands that only read an index)."""
     idx = tmp_path_factory.mktemp("small-index") / "idx"
-    r = run("index", str(small_csv), "--out", str(idx), "--id-column", "sku", "--text-columns", "title,blurb",
-            "--category-column", "type")
+    return idx, run("index", str(small_csv), "--out", str(idx), *SMALL_INDEX_ARGS)
+
+
+@pytest.fixture(scope="module")
+def small_index(small_index_run: IndexRun) -> Path:
+    idx, r = small_index_run
     assert r.returncode == 0, r.stderr
     return idx
 
@@ -53,10 +62,8 @@ def test_index_names_the_columns_it_did_not_use(tmp_path: Path) -> None:
     assert "note" in line.split("not used: ")[1], line
 
 
-def test_index_any_csv_then_walk_similar_search(small_csv: Path, tmp_path: Path) -> None:
-    out = tmp_path / "idx"
-    r = run("index", str(small_csv), "--out", str(out), "--id-column", "sku",
-            "--text-columns", "title,blurb", "--category-column", "type")
+def test_index_any_csv_then_walk_similar_search(small_csv: Path, small_index_run: IndexRun, tmp_path: Path) -> None:
+    out, r = small_index_run  # the index run (the commands that only read an index share its folder)
     assert r.returncode == 0, r.stderr
     assert "indexed 12 items" in r.stdout
     # one line says what each column was taken for, named or inferred, and what nothing uses
@@ -66,8 +73,7 @@ def test_index_any_csv_then_walk_similar_search(small_csv: Path, tmp_path: Path)
     assert manifest["count"] == 12 and manifest["dim"] == 384 and manifest["encoder"] == "minilm"
     assert len(manifest["catalog"]["sha256"]) == 64
     before = (out / manifest["version"] / "index.faiss").stat().st_mtime_ns
-    again = run("index", str(small_csv), "--out", str(out), "--id-column", "sku",
-                "--text-columns", "title,blurb", "--category-column", "type")
+    again = run("index", str(small_csv), "--out", str(out), *SMALL_INDEX_ARGS)
     assert again.returncode == 0 and "up to date" in again.stdout
     assert json.loads((out / "manifest.json").read_text())["version"] == manifest["version"]
     assert (out / manifest["version"] / "index.faiss").stat().st_mtime_ns == before  # nothing rewritten

@@ -4,7 +4,7 @@ high-tops, a colour picked from the carousel then "a bit longer", and "lighter" 
 "darker". Each shown card is mapped to its catalog item by its image (tests/test_web.py's
 helpers) and checked against data/catalog/sample/items.csv's columns; L* is computed here from
 the CSV's hex swatch. Each row is a fresh conversation (the widget's storage cleared); one browser
-and one server pair serve the module."""
+(the widget's typing delay off, `NO_TYPING_DELAY`) and one server pair serve the module."""
 
 from __future__ import annotations
 
@@ -17,6 +17,27 @@ from assistant.settings import Settings
 from gradrec_core import load_index
 
 Row = dict[str, str]
+# rasa-webchat shows each bot message after a typing delay of 30 ms a character, 0.8-3 s (its
+# `customMessageDelay`): about 2.5 s a turn, more than the turn itself. The rows check which
+# item a turn brings, not how the page paces its messages (tests/test_web.py keeps the page's own
+# pacing), so the widget is started here with no delay, before the page's own script runs.
+NO_TYPING_DELAY = """
+(function () {
+  var webchat;
+  Object.defineProperty(window, "WebChat", {
+    configurable: true,
+    get: function () { return webchat; },
+    set: function (bundle) {
+      var start = bundle && bundle["default"];
+      webchat = typeof start !== "function" ? bundle : Object.assign({}, bundle, {
+        "default": function (options, root) {
+          return start(Object.assign({}, options, { customMessageDelay: function () { return 0; } }), root);
+        }
+      });
+    }
+  });
+})();
+"""
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +55,7 @@ class Chat:
     def __init__(self, driver: Any, settings: Settings) -> None:
         self.driver, self.settings, self.page = driver, settings, Page(driver)
         self.index = load_index(settings.index_dir)
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_TYPING_DELAY})
 
     def start(self, item_id: str) -> str:
         """A new visitor's conversation (the site's stored data cleared while no page of it is
