@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+# One compute thread per test process (and the processes it starts), set before torch is imported:
+# three test processes share two cores, where a second torch thread mostly spins (test_critiques.py:
+# 28.5 s of CPU with two, 17.1 with one). The servers run one thread each anyway (assistant/servers.py).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("GRADREC_ENCODER_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CSV = ROOT / "data" / "catalog" / "sample" / "items.csv"
@@ -54,8 +61,6 @@ def embedding_cache_of_this_run(tmp_path_factory: pytest.TempPathFactory) -> Ite
     """One embedding cache for the run ($GRADREC_EMBEDDING_CACHE, `gradrec_core.embedding_cache`),
     shared by every test process and every process they start: a text is embedded by the model once
     per run, not once per test that indexes or walks the same catalog. A new file each run."""
-    import os
-
     from gradrec_core.embedding_cache import ENV
 
     base = tmp_path_factory.getbasetemp()
