@@ -529,6 +529,46 @@ def check_lock_changes_are_atomic(folder: Path) -> None:
     assert kept == sorted(set(tickets) - {min(tickets)}), (tickets, kept)
 
 
+async def check_waiting_ticket_is_served(folder: Path) -> None:
+    """A Rasa process died mid-turn, leaving its ticket; the conversation's next turn (a retry on
+    another process) takes a ticket 0.1 s later and waits, polling once a second. With Rasa's own
+    methods both tickets expire between two polls and the turn waits forever (here: 6 s, then
+    given up); with `install_waiting_tickets_kept` the waiting ticket lives on, the turn is served
+    once the dead ticket expires (its lifetime after it was issued), and it then has most of a
+    lifetime to run, however long it waited."""
+    import time
+
+    from rasa.core import lock_store as rasa_lock_store
+    from rasa.core.lock_store import InMemoryLockStore
+
+    life = 2.5
+    rasa_lock_store.LOCK_LIFETIME = life  # TICKET_LOCK_LIFETIME, as the launcher sets it
+
+    async def retry_after_a_dead_turn(conversation: str) -> Optional[tuple[float, float]]:
+        store = InMemoryLockStore()
+        store.issue_ticket(conversation, life)  # the dead process's: never cleaned up
+        await asyncio.sleep(0.1)
+        started = time.time()
+
+        async def turn() -> tuple[float, float]:
+            async with store.lock(conversation, lock_lifetime=life, wait_time_in_seconds=1.0) as lock:
+                return time.time() - started, lock.tickets[0].expires - time.time()
+
+        try:
+            return await asyncio.wait_for(turn(), 6.0)
+        except asyncio.TimeoutError:
+            return None
+
+    assert await retry_after_a_dead_turn("plain") is None  # Rasa's own methods: never served
+    rasa_main.install_waiting_tickets_kept()
+    rasa_main.install_waiting_tickets_kept()  # installed once however often it is called
+    served = await retry_after_a_dead_turn("kept")
+    assert served is not None, "the waiting turn was not served"
+    waited, left = served
+    assert life - 0.2 <= waited <= life + 1.2, waited  # served at the first poll after the dead ticket expired
+    assert left >= life - 1.2, left  # its own lifetime counted from its last poll, not from its issue
+
+
 CHECKS = {name[len("check_"):]: f for name, f in globals().items() if name.startswith("check_")}
 
 

@@ -1,5 +1,6 @@
-"""`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs, two repairs
-(6: a failed action call is answered; 8: a conversation's lock is changed by one process at a time)
+"""`rasa` (run in Rasa's Python 3.10 environment) with five cuts to what a turn costs, three repairs
+(6: a failed action call is answered; 8: a conversation's lock is changed by one process at a time;
+9: a turn waiting for that lock keeps its ticket)
 and one cut to what a start costs (7); the launcher
 starts the Rasa server as `python -m assistant.rasa.main run ...` instead of the `rasa` script.
 
@@ -48,6 +49,15 @@ starts the Rasa server as `python -m assistant.rasa.main run ...` instead of the
    tracker (tests/test_replicas.py saw it under load). Issuing a ticket, removing expired ones and
    the clean-up after a turn now hold a Redis mutex per conversation (`SET NX` with an expiry,
    released by its owner only), so the read-change-write is one step for every process.
+9. A turn waiting for its conversation's lock keeps its own ticket alive: each time it polls (once a
+   second) its ticket's expiry is moved to a whole lifetime (`TICKET_LOCK_LIFETIME`) from now, in
+   the same step that drops expired tickets. Rasa 3.6 let a waiting ticket expire like any other:
+   when a Rasa process died mid-turn and the conversation's next turn (a retry on another process)
+   got its ticket less than a poll before the dead one expired, both expired between two polls and
+   the waiting turn waited forever for a number no one would serve (tests/test_replicas.py saw it
+   in 5 of 7 runs, at any lifetime). Now only a ticket whose process stopped polling (dead or
+   serving its turn) expires; a waiter whose ticket is gone all the same gets Rasa's `LockError`
+   instead of waiting forever.
 
 Only the standard library, Rasa and its dependencies are imported here.
 """
@@ -279,8 +289,52 @@ LOCK_MUTEX_PREFIX = "gradrec_lock_mutex:"  # + the lock store's key of the conve
 LOCK_MUTEX_SECONDS = 10.0  # a mutex's expiry: a process that died holding one frees it by then
 
 
+def install_waiting_tickets_kept() -> None:
+    """`LockStore.keep_ticket` (a waiting ticket's expiry moved a lifetime ahead, expired tickets
+    dropped) and `LockStore._acquire_lock` polling with it instead of `update_lock` (see 9)."""
+    import asyncio
+    import time
+
+    from rasa.core import lock_store as rasa_lock_store
+    from rasa.core.lock_store import LockError, LockStore
+
+    if getattr(LockStore, "keep_ticket", None) is not None:
+        return
+
+    def keep_ticket(self: LockStore, conversation_id: str, ticket_number: int) -> bool:
+        """Move the ticket's expiry a lifetime ahead and drop expired tickets; False when the
+        lock or the ticket is gone (it can never be served)."""
+        lock = self.get_lock(conversation_id)
+        if not lock:
+            return False
+        ticket = next((t for t in lock.tickets if t.number == ticket_number), None)
+        if ticket is None or ticket.has_expired():
+            lock.remove_expired_tickets()
+            self.save_lock(lock)
+            return False
+        ticket.expires = max(ticket.expires, time.time() + rasa_lock_store.LOCK_LIFETIME)
+        lock.remove_expired_tickets()
+        self.save_lock(lock)
+        return True
+
+    async def _acquire_lock(self: LockStore, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> Any:
+        while True:
+            lock = self.get_lock(conversation_id)
+            if not lock:
+                break
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            if not self.keep_ticket(conversation_id, ticket):
+                break
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    LockStore.keep_ticket = keep_ticket  # type: ignore[attr-defined]
+    LockStore._acquire_lock = _acquire_lock  # type: ignore[method-assign]
+
+
 def install_atomic_lock_changes() -> None:
-    """Wrap `RedisLockStore.issue_ticket`, `update_lock` and `cleanup` in a per-conversation Redis
+    """Wrap `RedisLockStore.issue_ticket`, `update_lock`, `cleanup` and `keep_ticket` (9) in a per-conversation Redis
     mutex (see the module's docstring, 8); one that cannot be had within its expiry's time raises
     Rasa's `LockError`, as a lock that cannot be had does."""
     import functools
@@ -309,8 +363,10 @@ def install_atomic_lock_changes() -> None:
         changed_alone.__wrapped_by_gradrec__ = True  # type: ignore[attr-defined]
         return changed_alone
 
-    for name in ("issue_ticket", "update_lock", "cleanup"):
-        method = getattr(RedisLockStore, name)
+    for name in ("issue_ticket", "update_lock", "cleanup", "keep_ticket"):
+        method = getattr(RedisLockStore, name, None)
+        if method is None:  # keep_ticket: only with install_waiting_tickets_kept
+            continue
         if not getattr(method, "__wrapped_by_gradrec__", False):
             setattr(RedisLockStore, name, atomic(method))
 
@@ -328,6 +384,7 @@ def main(argv: list[str] | None = None) -> None:
     install_graph_runner()
     install_sqlite_settings()
     install_model_load()
+    install_waiting_tickets_kept()
     install_atomic_lock_changes()
     from assistant.rasa import tracker_store as caching_tracker_store
 
