@@ -18,7 +18,8 @@ CHECKS = ["turns_match_rasa", "new_conversation_matches_rasa", "other_writer_is_
           "stale_save_is_not_lost", "another_tracker_object_is_not_trusted", "failed_turn_is_forgotten",
           "new_session_reads_from_its_start", "cache_is_bounded", "action_response_validation",
           "sqlite_settings", "workers_share_sqlite", "graph_runner_matches_dask",
-          "action_call_window", "model_load_matches_rasa", "lock_changes_are_atomic"]
+          "action_call_window", "model_load_matches_rasa", "lock_changes_are_atomic",
+          "waiting_ticket_is_served"]
 
 
 @pytest.fixture(scope="module")
