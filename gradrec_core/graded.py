@@ -362,6 +362,11 @@ OCCASION_WORDS: dict[str, frozenset[str]] = {
 }
 
 
+# Poles whose occasion words lie at or beyond the pole's own word: "sports", "gym", "travel" are
+# as casual as "casual" or more so, never more formal than it.
+NEVER_PAST_THEIR_POLE = frozenset({"casual"})
+
+
 def _stem(word: str) -> str:
     """'sports' / 'sporty' -> 'sport', 'flats' -> 'flat', 'dresses' / 'dressy' -> 'dress': a
     value word and a comparative's pole word match on it."""
@@ -418,6 +423,17 @@ def _occasion_levels(op: Comparative, level: np.ndarray, words_of: list[set[str]
     counter_ext = _occasion_words(op.counter)
     if not pole_ext and not counter_ext and op.counter:
         return level  # a lexicon dimension with no occasion words: as before
+    # a value on the casual side by its occasion words alone ("sports", "athleisure") is at least
+    # as casual as "casual" itself, whatever its items' texts say ("dri-fit training tee"): away
+    # from "casual" it goes no further than "casual", toward it it is not short of it
+    if set(op.counter) & NEVER_PAST_THEIR_POLE and at_counter.any():
+        by_words = np.array([bool(w & counter_ext) and not w & (pole_ext | _stems(op.pole)) for w in words_of],
+                            dtype=bool) & ~at_counter
+        level = np.where(by_words, np.minimum(level, float(level[at_counter].max())), level)
+    if set(op.pole) & NEVER_PAST_THEIR_POLE and at_pole.any():
+        by_words = np.array([bool(w & pole_ext) and not w & (counter_ext | _stems(op.counter)) for w in words_of],
+                            dtype=bool) & ~at_pole
+        level = np.where(by_words, np.maximum(level, float(level[at_pole].min())), level)
     pole_ext_only = np.array([bool(w & pole_ext) and not w & counter_ext for w in words_of], dtype=bool)
     pole_ext_only &= ~at_pole & ~at_counter
     counter_side = at_counter | (np.array([bool(w & counter_ext) and not w & pole_ext for w in words_of],

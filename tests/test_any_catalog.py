@@ -296,6 +296,40 @@ def test_more_formal_on_a_kind_without_formal_items_never_steps_to_sports(shop_e
         assert got["usage"] in ("Smart Casual", "Formal"), (said, got["productDisplayName"])
 
 
+def test_an_occasion_column_of_casual_formal_and_sports_keeps_sports_with_casual(tmp_path: Path) -> None:
+    """The occasion column holds only Casual, Formal and Sports (every value on the formality
+    dimension, so the items order them): Sports is no more formal than Casual whatever a sports
+    tee's text says ("dri-fit training tee" read more formal than "cotton crew tee"), and no
+    less casual; the scale still climbs where a kind has Formal items."""
+    import csv
+
+    from gradrec_core import Engine
+
+    source = write_catalog(tmp_path / "src.csv")
+    rows = [r for r in csv.DictReader(open(source, encoding="utf-8")) if r["usage"] in ("Casual", "Formal", "Sports")]
+    with open(tmp_path / "items.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    index_catalog(tmp_path / "items.csv", tmp_path / "index", CatalogSpec(text_columns=("productDisplayName",)))
+    engine = Engine(load_index(tmp_path / "index"))
+    attribute = engine.index.schema.attribute("usage")
+    assert attribute is not None and set(attribute.values) == {"Casual", "Formal", "Sports"}
+    truth = {r["id"]: r for r in rows}
+    tees = [r for r in rows if r["articleType"] == "Tshirts"]
+    assert {r["usage"] for r in tees} == {"Casual", "Sports"}
+    for usage, said in (("Casual", "more formal"), ("Sports", "more formal"), ("Sports", "more casual")):
+        for start in [r for r in tees if r["usage"] == usage][:5]:
+            [turn] = _turns(engine, start["id"], said)
+            assert turn.item is None and turn.step is not None and turn.step.end_reached, \
+                (usage, said, truth[turn.item.id]["usage"] if turn.item else None)
+    shirts = [r for r in rows if r["articleType"] == "Shirts" and r["usage"] == "Casual"][:5]
+    assert shirts and any(r["articleType"] == "Shirts" and r["usage"] == "Formal" for r in rows)
+    for start in shirts:
+        [turn] = _turns(engine, start["id"], "a more formal one")
+        assert (truth[turn.item.id]["articleType"], truth[turn.item.id]["usage"]) == ("Shirts", "Formal")
+
+
 def test_more_formal_from_an_occasion_off_the_scale_is_not_casual(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
     # Party is off the Casual < Smart Casual < Formal scale: "more formal" from a party shirt is a
     # Smart Casual or Formal shirt, never the scale's bottom (it was: a casual shirt)
