@@ -115,6 +115,37 @@ def test_substitution_material_and_pattern(engine: Engine) -> None:
         assert step is not None and step.item is not None and step.item.metadata["pattern"] == "floral"
 
 
+@pytest.mark.parametrize("said, holds", [
+    ("has stripes", lambda p: p == "striped"),
+    ("with polka dots", lambda p: p == "polka-dot"),
+    ("does it come with checks?", lambda p: p == "checked"),
+    ("with a pattern", lambda p: p != "plain"),
+    ("is darker with stripes", lambda p: p == "striped"),
+])
+def test_a_pattern_said_as_a_noun(engine: Engine, said: str, holds) -> None:  # type: ignore[no-untyped-def]
+    # shoppers' captions name the pattern as a thing the item has ("has stripes", "with a
+    # pattern"); the shop's columns say "striped", "polka-dot", "plain" (it was: not understood)
+    seeds = _seeds(engine, lambda md, it: md["kind"] in ("dress", "shirt", "skirt") and md["pattern"] == "plain", n=8)
+    assert seeds
+    darker = "darker" in said
+    for s in seeds:
+        seed = _md(engine, s)
+        exists = any(holds(md["pattern"]) and md["kind"] == seed["kind"]
+                     and (not darker or float(md["lightness"]) < float(seed["lightness"]))
+                     for md in (_gt(it) for it in engine.index.items))
+        engine.start("t", s)
+        step = take_turn(engine, "t", said).step
+        assert step is not None, (said, s)
+        if not exists:  # the catalog has none: said so, nothing else shown
+            assert step.item is None and step.end_reached, (said, s)
+            continue
+        assert step.item is not None, (said, s)
+        got = _md(engine, step.item.id)
+        assert holds(got["pattern"]) and got["kind"] == seed["kind"], (said, s, got["pattern"])
+        if darker:
+            assert float(got["lightness"]) < float(seed["lightness"]), (said, s)
+
+
 def test_structured_price(engine: Engine) -> None:
     seeds = _seeds(engine, lambda md, it: float(md["price"]) > 60)
     for s in seeds:

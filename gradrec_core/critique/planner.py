@@ -342,6 +342,41 @@ def _absent_nouns(text: str, schema: CatalogSchema) -> str:
     return _NO_NOUN_RE.sub(adjective, text)
 
 
+_WITH_NOUN_RE = re.compile(r"\b(?:with|has|have|having)\s+(?:(?:a|an|some|the)\s+)?([a-z]+)(?:[\s-]([a-z]+))?")
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _present_nouns(text: str, schema: CatalogSchema) -> str:
+    """"with stripes", "has a pattern", "has polka dots": a noun said as present is the shop's
+    value it names in the plural ("polka dots": "polka-dot") or the adjective English makes of it
+    with -ed ("striped", "patterned", "printed") where a column's values or the critique lexicon
+    know it; the text is left as it was otherwise ("with short sleeves", "with a bit more room")."""
+    by_words: dict[tuple[str, ...], str] = {}
+    for c in schema.attributes:
+        for v in c.values:
+            by_words.setdefault(tuple(w.lower() for w in _value_words(v)), v.lower())
+
+    def named(m: re.Match[str]) -> str:
+        first, second = m.group(1), m.group(2)
+        for said in ([first, second] if second else []), [first]:
+            if not said:
+                continue
+            words = tuple(_singular(w) for w in said)
+            value = by_words.get(words)
+            if value is not None and words != tuple(said):  # a plural names the value
+                return value + ("" if len(said) == 2 or not second else " " + second)
+            if len(words) == 1:
+                stem = words[0]
+                made = stem + ("d" if stem.endswith("e") else "ed")
+                if made in by_words.values() or made in P._LEXICON:
+                    return made + (" " + second if second else "")
+        return m.group(0)
+    return _WITH_NOUN_RE.sub(named, text)
+
+
 def _cued(tokens: list[str], i: int) -> bool:
     prev = tokens[i - 1] if i > 0 else ""
     return prev in {"in", "with", "a", "an", "any", "some", "something", "anything"}
@@ -390,7 +425,7 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     if asks_for_another_style(lowered):
         return Plan("critique", (Different(),), None, ("completely different",), tuple(refused))
     range_ops, range_phrases, rest = _price_ops(lowered, schema)
-    rest = _absent_nouns(rest, schema)
+    rest = _present_nouns(_absent_nouns(rest, schema), schema)
     ops += range_ops
     (phrases if schema.price is not None else unknown).extend(range_phrases)
 
