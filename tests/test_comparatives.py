@@ -306,3 +306,16 @@ def test_import_does_not_load_spacy() -> None:
         "c.parse_critiques('greener'); assert 'spacy' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("said, phrase, exemplar", [
+    ("more revealing", "more revealing", "revealing blue dress"),  # not "more reveal"
+    ("much more flattering", "much more flattering", "flattering blue dress"),
+    ("less revealing", "less revealing", "revealing blue dress"),  # walked away from
+    ("greener", "greener", "green blue dress"),  # a comparative said: its lemma in the prompt
+    ("more floral", "more floral", "floral blue dress"),
+])
+def test_open_vocabulary_keeps_the_adjective_said(said: str, phrase: str, exemplar: str) -> None:
+    [c] = parse_critiques(said)
+    pair = prompts_for(c, "blue dress")
+    assert (pair.phrase, pair.exemplar) == (phrase, exemplar)

@@ -693,19 +693,21 @@ intensity=1.0, phrase='darker', reverse=False, dimension='shade')
 
     # open vocabulary: "greener", "more floral", "less boxy"
     said = critique.attribute.split()[0] if critique.attribute else lemma
+    # the adjective as said, not its lemma's verb: "more revealing", not "more reveal"
+    adjective = said if said != lemma and " " not in lemma and not _is_comparative(said) else lemma
     if critique.polarity > 0:
-        phrase = spoken(said if _is_comparative(said) and " " not in lemma else f"more {lemma}")
-        exemplar = _join(_with_adjective(words, compound(lemma), None, None))
+        phrase = spoken(said if _is_comparative(said) and " " not in lemma else f"more {adjective}")
+        exemplar = _join(_with_adjective(words, compound(adjective), None, None))
         return PromptPair(neutral, exemplar, lemma, critique.intensity, phrase, False, lemma)
-    phrase = spoken(f"less {lemma}")
-    lemma_words = lemma.split()
+    phrase = spoken(f"less {adjective}")
+    lemma_words = adjective.split()
     n = len(lemma_words)
     for idx in range(len(words) - n + 1):
         if words[idx : idx + n] == lemma_words and len(words) > n:
             # the item already says it ("boxy blue jacket"): walk toward the phrase without it
             exemplar = _join(words[:idx] + words[idx + n :])
             return PromptPair(neutral, exemplar, lemma, critique.intensity, phrase, False, lemma)
-    exemplar = _join([compound(lemma)] + words)
+    exemplar = _join([compound(adjective)] + words)
     return PromptPair(neutral, exemplar, lemma, critique.intensity, phrase, True, lemma)
 
 
