@@ -146,6 +146,32 @@ def test_a_pattern_said_as_a_noun(engine: Engine, said: str, holds) -> None:  # 
             assert float(got["lightness"]) < float(seed["lightness"]), (said, s)
 
 
+@pytest.mark.parametrize("said, column, value", [
+    ("has long sleeves", "sleeve_name", "long"),  # "has" cues the value as "with" does (it was: "longer sleeves")
+    ("it has no sleeves", "sleeve_name", "sleeveless"),  # the shop's -less value (it was: dropped)
+    ("is white with blue stripes", "pattern", "striped"),
+])
+def test_a_part_said_as_had_or_not(engine: Engine, said: str, column: str, value: str) -> None:
+    seeds = _seeds(engine, lambda md, it: md["kind"] in ("dress", "shirt") and md[column] not in (value, ""), n=8)
+    assert seeds
+    for s in seeds:
+        seed = _md(engine, s)
+        white = "white" in said
+        exists = any(md[column] == value and md["kind"] == seed["kind"] and (not white or md["hue_family"] == "white")
+                     for md in (_gt(it) for it in engine.index.items))
+        engine.start("t", s)
+        step = take_turn(engine, "t", said).step
+        assert step is not None, (said, s)
+        if not exists:
+            assert step.item is None, (said, s)
+            continue
+        assert step.item is not None, (said, s)
+        got = _md(engine, step.item.id)
+        assert got[column] == value and got["kind"] == seed["kind"], (said, s, got[column])
+        if white:
+            assert got["hue_family"] == "white", (said, s, got["hue_family"])
+
+
 def test_structured_price(engine: Engine) -> None:
     seeds = _seeds(engine, lambda md, it: float(md["price"]) > 60)
     for s in seeds:

@@ -324,7 +324,8 @@ def _absent_nouns(text: str, schema: CatalogSchema) -> str:
     English makes of it with -ed (patterned, printed, striped) negated, where the critique lexicon
     or a column's values know that adjective and not the noun: "not patterned", which the parser
     reads (toward the lexicon's other end, or the value excluded); the other end itself where it
-    is one of the shop's values ("a plain one", as "something plain" is)."""
+    is one of the shop's values ("a plain one", as "something plain" is); the shop's "-less"
+    value where it has one ("no sleeves": "a sleeveless one")."""
     values = schema.memo("protected_words", _protected_words)
 
     def adjective(m: re.Match[str]) -> str:
@@ -332,6 +333,8 @@ def _absent_nouns(text: str, schema: CatalogSchema) -> str:
         if noun in P._LEXICON or noun in values:
             return m.group(0)
         for stem in dict.fromkeys((noun, noun[:-1] if noun.endswith("s") else noun)):
+            if stem + "less" in values:  # "no sleeves": the shop's "sleeveless"
+                return f"a {stem}less one"
             made = stem + ("d" if stem.endswith("e") else "ed")
             sense = P._LEXICON.get(made)
             if sense is not None and sense.opposite in values:
@@ -342,7 +345,7 @@ def _absent_nouns(text: str, schema: CatalogSchema) -> str:
     return _NO_NOUN_RE.sub(adjective, text)
 
 
-_WITH_NOUN_RE = re.compile(r"\b(?:with|has|have|having)\s+(?:(?:a|an|some|the)\s+)?([a-z]+)(?:[\s-]([a-z]+))?")
+_WITH_NOUN_RE = re.compile(r"\b(?:with|has|have|having)\s+(?:(?:a|an|some|the)\s+)?([a-z]+(?:[\s-][a-z]+){0,2})")
 
 
 def _singular(word: str) -> str:
@@ -350,36 +353,40 @@ def _singular(word: str) -> str:
 
 
 def _present_nouns(text: str, schema: CatalogSchema) -> str:
-    """"with stripes", "has a pattern", "has polka dots": a noun said as present is the shop's
-    value it names in the plural ("polka dots": "polka-dot") or the adjective English makes of it
-    with -ed ("striped", "patterned", "printed") where a column's values or the critique lexicon
-    know it; the text is left as it was otherwise ("with short sleeves", "with a bit more room")."""
+    """"with stripes", "has a pattern", "has white polka dots": a noun said as present is the
+    shop's value it names in the plural ("polka dots": "polka-dot") or the adjective English makes
+    of it with -ed ("striped", "patterned", "printed") where a column's values or the critique
+    lexicon know it; a word naming the stripes' colour goes with them ("with blue stripes":
+    striped). The text is left as it was otherwise ("with short sleeves", "with a bit more room")."""
     by_words: dict[tuple[str, ...], str] = {}
     for c in schema.attributes:
         for v in c.values:
             by_words.setdefault(tuple(w.lower() for w in _value_words(v)), v.lower())
+    colours = {w for c in schema.attributes if _mostly_colours(c.values) for v in c.values for w in _value_words(v.lower())}
 
     def named(m: re.Match[str]) -> str:
-        first, second = m.group(1), m.group(2)
-        for said in ([first, second] if second else []), [first]:
-            if not said:
-                continue
-            words = tuple(_singular(w) for w in said)
-            value = by_words.get(words)
-            if value is not None and words != tuple(said):  # a plural names the value
-                return value + ("" if len(said) == 2 or not second else " " + second)
-            if len(words) == 1:
-                stem = words[0]
-                made = stem + ("d" if stem.endswith("e") else "ed")
-                if made in by_words.values() or made in P._LEXICON:
-                    return made + (" " + second if second else "")
+        said = re.split(r"[\s-]", m.group(1))
+        for length in range(len(said), 0, -1):
+            for start in range(len(said) - length + 1):
+                span = said[start:start + length]
+                words = tuple(_singular(w) for w in span)
+                value = by_words.get(words)
+                if value is None and length == 1 and not any((w,) in by_words and w not in colours for w in said):
+                    # (not when another word is a value as the shop writes it: "a floral print")
+                    made = words[0] + ("d" if words[0].endswith("e") else "ed")
+                    value = made if made in by_words.values() or made in P._LEXICON else None
+                elif value is not None and words == tuple(span):
+                    value = None  # the value as the shop writes it: read as before ("with short sleeves")
+                if value is not None:
+                    before = [w for w in said[:start] if not (length == 1 and w in colours)]
+                    return " ".join(before + [value] + said[start + length:])
         return m.group(0)
     return _WITH_NOUN_RE.sub(named, text)
 
 
 def _cued(tokens: list[str], i: int) -> bool:
     prev = tokens[i - 1] if i > 0 else ""
-    return prev in {"in", "with", "a", "an", "any", "some", "something", "anything"}
+    return prev in {"in", "with", "has", "have", "having", "a", "an", "any", "some", "something", "anything"}
 
 
 # ------------------------------------------------------------------------------ the planner
