@@ -34,6 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import DEFAULT_INDEX, REPO, VAR_BENCH, Stopwatch, load, machine, save  # noqa: E402
+from gradrec_core.encoders import DEFAULT_BACKEND  # noqa: E402
 
 SAMPLE_CSV = REPO / "data" / "catalog" / "sample" / "items.csv"
 BASELINE_COMMIT = "47d5e68f4a7748a6cb32f22bed94e32821815aac"  # the last commit with index format 1 (items.jsonl)
@@ -68,6 +69,8 @@ def indexing(n: int) -> dict[str, Any]:
     fused._ensure_loaded()  # the export happens once, before timing
     fast = MiniLMEncoder(backend="onnx-int8")
     fast._ensure_loaded()
+    vino = MiniLMEncoder(backend="openvino")
+    vino._ensure_loaded()
     out: dict[str, Any] = {"texts": len(texts), "torch_threads": torch.get_num_threads()}
 
     def timed(label: str, run: Any) -> np.ndarray:
@@ -86,14 +89,15 @@ def indexing(n: int) -> dict[str, Any]:
     timed("torch", lambda b: plain.encode_texts(b, progress=False))
     onnx = timed("onnx", lambda b: fused.encode_texts(b, progress=False))
     int8 = timed("onnx_int8", lambda b: fast.encode_texts(b, progress=False))
+    ov = timed("openvino", lambda b: vino.encode_texts(b, progress=False))
     base_again = timed("plain_loop_again", loop)  # the machine's load drifts: the baseline twice
     baseline = (out["plain_loop"] + out["plain_loop_again"]) / 2
-    for name in ("torch", "onnx", "onnx_int8"):
+    for name in ("torch", "onnx", "onnx_int8", "openvino"):
         out[f"{name}_x"] = round(out[name] / baseline, 2)
     others = rng.choice(np.setdiff1d(np.arange(len(index)), rows), 80, replace=False)
     queries = [" ".join(index.items[r].text.split()[:k]) for r, k in zip(others, rng.integers(2, 7, 80))]
     truth = np.argsort(-(plain.encode_texts(queries, progress=False) @ base.T), axis=1)[:, :10]
-    for name, enc, vectors in (("onnx", fused, onnx), ("onnx_int8", fast, int8)):
+    for name, enc, vectors in (("onnx", fused, onnx), ("onnx_int8", fast, int8), ("openvino", vino, ov)):
         found = np.argsort(-(enc.encode_texts(queries, progress=False) @ vectors.T), axis=1)[:, :10]
         out[f"{name}_recall_at_10"] = round(float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)])), 4)
         cos = (vectors * base).sum(axis=1)
@@ -134,7 +138,7 @@ def synthetic(n: int, folder: Path, rng: np.random.Generator) -> tuple[Path, Pat
     return catalog, path
 
 
-def big(n: int, folder: Path, items_per_s: float) -> dict[str, Any]:
+def big(n: int, folder: Path, items_per_s: float, backend: str = "torch") -> dict[str, Any]:
     rng = np.random.default_rng(n)
     started = time.perf_counter()
     catalog, vectors = synthetic(n, folder, rng)
@@ -164,7 +168,7 @@ def big(n: int, folder: Path, items_per_s: float) -> dict[str, Any]:
                        numeric_columns=("price", "heel_cm"))
     loaded = load_catalog(catalog, spec)
     encoder_dir = folder / f"index-{n}-encoder"
-    manifest = {"encoder": "minilm", "model": MINILM_HUB_ID, "backend": "torch", "vectors": "encoder",
+    manifest = {"encoder": "minilm", "model": MINILM_HUB_ID, "backend": backend, "vectors": "encoder",
                 "fingerprint": "bench", "catalog": {"text_columns": ["name", "description"]}}
     write_index(encoder_dir, loaded.items, np.load(vectors), manifest, IndexConfig(), row_keys(loaded.items, "minilm"))
     del loaded
@@ -424,7 +428,10 @@ def markdown(r: dict[str, Any]) -> str:
            f"| `--backend onnx` (ONNX Runtime, fused float graph) | {ix['onnx']} | {ix['onnx_x']} | "
            f"{ix['onnx_recall_at_10']} | {ix['onnx_cosine_min']} |",
            f"| `--backend onnx-int8` (int8 weights, per channel) | {ix['onnx_int8']} | {ix['onnx_int8_x']} | "
-           f"{ix['onnx_int8_recall_at_10']} | {ix['onnx_int8_cosine_min']} |", "",
+           f"{ix['onnx_int8_recall_at_10']} | {ix['onnx_int8_cosine_min']} |",
+           *([f"| `--backend openvino` (default: OpenVINO, bfloat16 where the CPU has it) | {ix['openvino']} | "
+              f"{ix['openvino_x']} | {ix['openvino_recall_at_10']} | {ix['openvino_cosine_min']} |"]
+             if "openvino" in ix else []), "",
            "Recall@10: 80 queries (the opening words of other items' texts), each backend's query and item "
            "vectors, against the float model's top 10.\n",
            "**Big catalogs** (synthetic: the sample's rows repeated with new ids, the sample's MiniLM vectors plus "
@@ -437,13 +444,15 @@ def markdown(r: dict[str, Any]) -> str:
     for b in r["sizes"]:
         out.append(f"| {b['items']:,} | {b.get('run_started', run['started'])} | {b['build_from_vectors_s']:.1f} | "
                    f"{b['load_s']} | {b['rss_loaded_mb']} | {b['rss_after_turn_mb']} | {b['update_s']:.1f} | "
-                   f"{b['items'] / b['full_build_s_estimated']:.1f} | {b['full_build_s_estimated']:,.0f} | "
+                   f"{b['items'] / b['full_build_s_estimated']:.1f} ({b.get('backend', 'torch')}) | "
+                   f"{b['full_build_s_estimated']:,.0f} | "
                    f"{b['update_share_of_full_build']:.2%} |")
     out.append("")
     for b in r["sizes"]:
         out.append(f"- {b['items']:,}: `gradrec index` said: {b['update_said'].splitlines()[-1]}")
-    fastest = max(("onnx", "onnx_int8"), key=lambda k: ix[f"{k}_x"])
-    exact = [k for k in ("onnx", "onnx_int8") if ix[f"{k}_recall_at_10"] >= 0.98]
+    backends = [k for k in ("onnx", "onnx_int8", "openvino") if k in ix]
+    fastest = max(backends, key=lambda k: ix[f"{k}_x"])
+    exact = [k for k in backends if ix[f"{k}_recall_at_10"] >= 0.98]
     best_exact = max(exact, key=lambda k: ix[f"{k}_x"]) if exact else None
     met = best_exact is not None and ix[f"{best_exact}_x"] >= 3.0
     out.append("")
@@ -525,7 +534,10 @@ def main() -> None:
     folder = VAR_BENCH / "scale"
     folder.mkdir(parents=True, exist_ok=True)
     for n in sizes:
-        results["sizes"].append({**big(n, folder, speed["torch"]), "run_started": watch.started_at})
+        # the update embeds with the default backend (`gradrec index` on a new folder), measured above
+        backend = DEFAULT_BACKEND.replace("-", "_")
+        results["sizes"].append({**big(n, folder, speed[backend], DEFAULT_BACKEND), "backend": DEFAULT_BACKEND,
+                                 "run_started": watch.started_at})
     results["run"] = watch.stamp()
     earlier = None if args.quick else load("scale")  # sizes run separately (1M needs the machine) are kept
     if earlier:
