@@ -424,7 +424,7 @@ def markdown(r: dict[str, Any]) -> str:
            "| encoder | items/s | x plain loop | recall@10 vs float | min cosine vs float |", "|---|---|---|---|---|",
            f"| plain transformers loop (batch 64, catalog order) | {ix['plain_loop']} / {ix['plain_loop_again']} | 1.00 | "
            "(the reference) | |",
-           f"| `--backend torch` (default: length-sorted batches) | {ix['torch']} | {ix['torch_x']} | (the same model) | |",
+           f"| `--backend torch` (length-sorted batches) | {ix['torch']} | {ix['torch_x']} | (the same model) | |",
            f"| `--backend onnx` (ONNX Runtime, fused float graph) | {ix['onnx']} | {ix['onnx_x']} | "
            f"{ix['onnx_recall_at_10']} | {ix['onnx_cosine_min']} |",
            f"| `--backend onnx-int8` (int8 weights, per channel) | {ix['onnx_int8']} | {ix['onnx_int8_x']} | "
