@@ -87,9 +87,8 @@ def from_env() -> EmbeddingCache | None:
     value = os.environ.get(ENV, "").strip()
     if not value:
         return None
-    path = Path(value).expanduser().resolve()
     with _opened_lock:
-        cache = _opened.get(str(path))
+        cache = _opened.get(value)
         if cache is None or cache._pid != os.getpid():  # a forked child opens its own connection
-            cache = _opened[str(path)] = EmbeddingCache(path)
+            cache = _opened[value] = EmbeddingCache(Path(value).expanduser().resolve())
         return cache

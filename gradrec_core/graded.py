@@ -426,14 +426,12 @@ def _occasion_levels(op: Comparative, level: np.ndarray, words_of: list[set[str]
     # a value on the casual side by its occasion words alone ("sports", "athleisure") is at least
     # as casual as "casual" itself, whatever its items' texts say ("dri-fit training tee"): away
     # from "casual" it goes no further than "casual", toward it it is not short of it
-    if set(op.counter) & NEVER_PAST_THEIR_POLE and at_counter.any():
-        by_words = np.array([bool(w & counter_ext) and not w & (pole_ext | _stems(op.pole)) for w in words_of],
-                            dtype=bool) & ~at_counter
-        level = np.where(by_words, np.minimum(level, float(level[at_counter].max())), level)
-    if set(op.pole) & NEVER_PAST_THEIR_POLE and at_pole.any():
-        by_words = np.array([bool(w & pole_ext) and not w & (counter_ext | _stems(op.counter)) for w in words_of],
-                            dtype=bool) & ~at_pole
-        level = np.where(by_words, np.maximum(level, float(level[at_pole].min())), level)
+    for end, at_end, ext, other, toward in ((op.counter, at_counter, counter_ext, pole_ext | _stems(op.pole), -1.0),
+                                            (op.pole, at_pole, pole_ext, counter_ext | _stems(op.counter), 1.0)):
+        if set(end) & NEVER_PAST_THEIR_POLE and at_end.any():
+            by_words = np.array([bool(w & ext) and not w & other for w in words_of], dtype=bool) & ~at_end
+            edge = float(level[at_end].min() if toward > 0 else level[at_end].max())
+            level = np.where(by_words, (np.maximum if toward > 0 else np.minimum)(level, edge), level)
     pole_ext_only = np.array([bool(w & pole_ext) and not w & counter_ext for w in words_of], dtype=bool)
     pole_ext_only &= ~at_pole & ~at_counter
     counter_side = at_counter | (np.array([bool(w & counter_ext) and not w & pole_ext for w in words_of],

@@ -335,7 +335,7 @@ def _absent_nouns(text: str, schema: CatalogSchema) -> str:
         for stem in dict.fromkeys((noun, noun[:-1] if noun.endswith("s") else noun)):
             if stem + "less" in values:  # "no sleeves": the shop's "sleeveless"
                 return f"a {stem}less one"
-            made = stem + ("d" if stem.endswith("e") else "ed")
+            made = _ed(stem)
             sense = P._LEXICON.get(made)
             if sense is not None and sense.opposite in values:
                 return f"a {sense.opposite} one"  # the shop's own value for it: "no pattern" is "plain"
@@ -352,17 +352,27 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
+def _ed(stem: str) -> str:
+    """The adjective English makes of a noun with -ed: "stripe" -> "striped", "print" -> "printed"."""
+    return stem + ("d" if stem.endswith("e") else "ed")
+
+
+def _colour_words(schema: CatalogSchema) -> frozenset[str]:
+    """The words of the values of colour columns."""
+    return frozenset(w for c in schema.attributes if _mostly_colours(c.values) for v in c.values for w in _value_words(v))
+
+
 def _present_nouns(text: str, schema: CatalogSchema) -> str:
     """"with stripes", "has a pattern", "has white polka dots": a noun said as present is the
     shop's value it names in the plural ("polka dots": "polka-dot") or the adjective English makes
     of it with -ed ("striped", "patterned", "printed") where a column's values or the critique
     lexicon know it; a word naming the stripes' colour goes with them ("with blue stripes":
     striped). The text is left as it was otherwise ("with short sleeves", "with a bit more room")."""
-    by_words: dict[tuple[str, ...], str] = {}
-    for c in schema.attributes:
-        for v in c.values:
-            by_words.setdefault(tuple(w.lower() for w in _value_words(v)), v.lower())
-    colours = {w for c in schema.attributes if _mostly_colours(c.values) for v in c.values for w in _value_words(v.lower())}
+    by_first = schema.memo("value_words", _values_by_first_word)
+    colours = schema.memo("colour_words", _colour_words)
+
+    def value_of(words: tuple[str, ...]) -> str | None:
+        return next((v.lower() for ws, _, v in by_first.get(words[0], ()) if ws == words), None)
 
     def named(m: re.Match[str]) -> str:
         said = re.split(r"[\s-]", m.group(1))
@@ -370,11 +380,11 @@ def _present_nouns(text: str, schema: CatalogSchema) -> str:
             for start in range(len(said) - length + 1):
                 span = said[start:start + length]
                 words = tuple(_singular(w) for w in span)
-                value = by_words.get(words)
-                if value is None and length == 1 and not any((w,) in by_words and w not in colours for w in said):
+                value = value_of(words)
+                if value is None and length == 1 and not any(value_of((w,)) and w not in colours for w in said):
                     # (not when another word is a value as the shop writes it: "a floral print")
-                    made = words[0] + ("d" if words[0].endswith("e") else "ed")
-                    value = made if made in by_words.values() or made in P._LEXICON else None
+                    made = _ed(words[0])
+                    value = made if value_of((made,)) or made in P._LEXICON else None
                 elif value is not None and words == tuple(span):
                     value = None  # the value as the shop writes it: read as before ("with short sleeves")
                 if value is not None:
