@@ -66,15 +66,9 @@ def embedding_cache_of_this_run(tmp_path_factory: pytest.TempPathFactory) -> Ite
     base = tmp_path_factory.getbasetemp()
     root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's folder, all workers'
     path = root / "embeddings.sqlite"
-    before = os.environ.get(ENV)
-    os.environ[ENV] = str(path)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ENV, str(path))
         yield path
-    finally:
-        if before is None:
-            os.environ.pop(ENV, None)
-        else:
-            os.environ[ENV] = before
 
 
 @pytest.fixture(scope="module", autouse=True)

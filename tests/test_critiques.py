@@ -115,6 +115,24 @@ def test_substitution_material_and_pattern(engine: Engine) -> None:
         assert step is not None and step.item is not None and step.item.metadata["pattern"] == "floral"
 
 
+def _answers_by_truth(engine: Engine, said: str, seeds: list[str], wanted) -> None:  # type: ignore[no-untyped-def]
+    """From each seed, `said` shows an item `wanted(its columns, the seed's)` holds for, or ends the
+    walk when the catalog has none (nothing else shown in its place)."""
+    assert seeds
+    catalog = [_gt(it) for it in engine.index.items]
+    for s in seeds:
+        seed = _md(engine, s)
+        engine.start("t", s)
+        step = take_turn(engine, "t", said).step
+        assert step is not None, (said, s)
+        if not any(wanted(md, seed) for md in catalog):
+            assert step.item is None and step.end_reached, (said, s)
+            continue
+        assert step.item is not None, (said, s)
+        got = _md(engine, step.item.id)
+        assert wanted(got, seed), (said, s, got)
+
+
 @pytest.mark.parametrize("said, holds", [
     ("has stripes", lambda p: p == "striped"),
     ("with polka dots", lambda p: p == "polka-dot"),
@@ -125,25 +143,11 @@ def test_substitution_material_and_pattern(engine: Engine) -> None:
 def test_a_pattern_said_as_a_noun(engine: Engine, said: str, holds) -> None:  # type: ignore[no-untyped-def]
     # shoppers' captions name the pattern as a thing the item has ("has stripes", "with a
     # pattern"); the shop's columns say "striped", "polka-dot", "plain" (it was: not understood)
-    seeds = _seeds(engine, lambda md, it: md["kind"] in ("dress", "shirt", "skirt") and md["pattern"] == "plain", n=8)
-    assert seeds
     darker = "darker" in said
-    for s in seeds:
-        seed = _md(engine, s)
-        exists = any(holds(md["pattern"]) and md["kind"] == seed["kind"]
-                     and (not darker or float(md["lightness"]) < float(seed["lightness"]))
-                     for md in (_gt(it) for it in engine.index.items))
-        engine.start("t", s)
-        step = take_turn(engine, "t", said).step
-        assert step is not None, (said, s)
-        if not exists:  # the catalog has none: said so, nothing else shown
-            assert step.item is None and step.end_reached, (said, s)
-            continue
-        assert step.item is not None, (said, s)
-        got = _md(engine, step.item.id)
-        assert holds(got["pattern"]) and got["kind"] == seed["kind"], (said, s, got["pattern"])
-        if darker:
-            assert float(got["lightness"]) < float(seed["lightness"]), (said, s)
+    _answers_by_truth(engine, said, _seeds(
+        engine, lambda md, it: md["kind"] in ("dress", "shirt", "skirt") and md["pattern"] == "plain", n=8),
+        lambda md, seed: holds(md["pattern"]) and md["kind"] == seed["kind"]
+        and (not darker or float(md["lightness"]) < float(seed["lightness"])))
 
 
 @pytest.mark.parametrize("said, column, value", [
@@ -152,24 +156,11 @@ def test_a_pattern_said_as_a_noun(engine: Engine, said: str, holds) -> None:  # 
     ("is white with blue stripes", "pattern", "striped"),
 ])
 def test_a_part_said_as_had_or_not(engine: Engine, said: str, column: str, value: str) -> None:
-    seeds = _seeds(engine, lambda md, it: md["kind"] in ("dress", "shirt") and md[column] not in (value, ""), n=8)
-    assert seeds
-    for s in seeds:
-        seed = _md(engine, s)
-        white = "white" in said
-        exists = any(md[column] == value and md["kind"] == seed["kind"] and (not white or md["hue_family"] == "white")
-                     for md in (_gt(it) for it in engine.index.items))
-        engine.start("t", s)
-        step = take_turn(engine, "t", said).step
-        assert step is not None, (said, s)
-        if not exists:
-            assert step.item is None, (said, s)
-            continue
-        assert step.item is not None, (said, s)
-        got = _md(engine, step.item.id)
-        assert got[column] == value and got["kind"] == seed["kind"], (said, s, got[column])
-        if white:
-            assert got["hue_family"] == "white", (said, s, got["hue_family"])
+    white = "white" in said
+    _answers_by_truth(engine, said, _seeds(
+        engine, lambda md, it: md["kind"] in ("dress", "shirt") and md[column] not in (value, ""), n=8),
+        lambda md, seed: md[column] == value and md["kind"] == seed["kind"]
+        and (not white or md["hue_family"] == "white"))
 
 
 def test_structured_price(engine: Engine) -> None:
