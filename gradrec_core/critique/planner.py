@@ -307,8 +307,11 @@ def asks_for_another_style(text: str) -> bool:
 
 
 def _spelling_corrected(text: str, protected: Collection[str]) -> str:
-    """The message with misspelt critique words put right ("cheeper" -> "cheaper")."""
-    return re.sub(r"[^\W\d_]+", lambda m: P.correct_spelling(m.group(0), protected), text)
+    """The message with misspelt critique words put right ("cheeper" -> "cheaper"); a word after
+    "by" or "from" is a name, not a misspelling ("by Norrow" is a brand, not "narrower")."""
+    return re.sub(r"(\b(?:by|from)\s+)?([^\W\d_]+)",
+                  lambda m: m.group(0) if m.group(1) else P.correct_spelling(m.group(2), protected), text,
+                  flags=re.IGNORECASE)
 
 
 def _protected_words(schema: CatalogSchema) -> frozenset[str]:
