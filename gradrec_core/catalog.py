@@ -119,7 +119,7 @@ def load_catalog(path: str | Path, spec: CatalogSpec | None = None) -> Catalog:
         try:
             if isinstance(record, _RowError):
                 raise record
-            if any(n in bad_lines for n in range(first, last + 1)):
+            if bad_lines and any(n in bad_lines for n in range(first, last + 1)):
                 raise _RowError("undecodable bytes", "undecodable bytes (not UTF-8)")
             item = _item_from_record(record, spec, text_columns, base, shared)
             if item.id in first_line_of:
@@ -316,6 +316,8 @@ def _resolve_text_columns(path: Path, spec: CatalogSpec, columns: tuple[str, ...
 
 
 def _cell(value: Any) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
@@ -365,7 +367,7 @@ def _item_from_record(
     missing = [c for c in text_columns if c not in record]
     if missing:
         raise _RowError("empty text", f"field '{missing[0]}': missing for item '{item_id}'", item_id)
-    text = ". ".join(_cell(record[c]).rstrip(".") for c in text_columns if _cell(record[c]))
+    text = ". ".join([cell.rstrip(".") for cell in [_cell(record[c]) for c in text_columns] if cell])
     if not text:
         raise _RowError(
             "empty text", f"field '{','.join(text_columns)}': empty text for item '{item_id}'", item_id

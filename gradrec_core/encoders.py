@@ -307,6 +307,10 @@ class Encoder(ABC):
     def loaded(self) -> bool:
         return self._model is not None
 
+    def load(self) -> None:
+        """Load the model now instead of on first use (once; thread-safe)."""
+        self._ensure_loaded()
+
     def _ensure_loaded(self) -> None:
         if self._model is not None:
             return

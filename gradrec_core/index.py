@@ -43,16 +43,17 @@ import shutil
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Protocol, Sequence
 
 import faiss
 import numpy as np
 
 from .colour import lab_of_values
-from .columns import ColumnStore, Items, RowLookup, encode_items, write_columns
+from .columns import COLUMNS_DIR, ColumnStore, Items, RowLookup, encode_items, write_columns
 from .schema import _KIND_WORDS, CatalogSchema, column_words, infer_schema
 from .types import IndexStateError, Item, UnknownItemError
 
@@ -503,24 +504,62 @@ def manifest_stamp(out_dir: str | Path) -> tuple[int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns)
 
 
+_HELD: dict[Path, int] = {}  # index folders whose writer lock this process holds, and how often
+
+
 @contextlib.contextmanager
-def _writer_lock(out_dir: Path) -> Iterator[None]:
-    """One writer per index folder at a time (two `gradrec index` runs on one shop queue)."""
-    with open(out_dir / ".lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def writer_lock(out_dir: str | Path) -> Iterator[None]:
+    """One writer per index folder at a time (two `gradrec index` runs on one shop queue).
+    Re-entrant within a process: `gradrec index` holds it from staging an update's files to
+    publishing them (`stage_version`, `write_index`)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key = out_dir.resolve()
+    if _HELD.get(key):
+        _HELD[key] += 1
         try:
             yield
         finally:
+            _HELD[key] -= 1
+        return
+    with open(out_dir / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD[key]
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def stage_version(out_dir: str | Path) -> Path:
+    """A new, empty folder for the next version's files (`write_index(staged=...)`), made under
+    the writer lock (held by the caller) after the version the next one pushes out is removed:
+    its pages make room for the new files."""
+    out_dir = Path(out_dir)
+    if not _HELD.get(out_dir.resolve()):
+        raise IndexStateError(f"{out_dir}: stage_version needs the writer lock (index.writer_lock)")
+    _remove_old_versions(out_dir, None, None, keep=_KEEP_VERSIONS - 1)
+    return Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir))
+
+
+class RowSlices(Protocol):
+    """Vectors read a slice of rows at a time (`indexing.KeptVectors`)."""
+
+    shape: tuple[int, int]
+
+    def __getitem__(self, rows: slice) -> np.ndarray: ...
 
 
 def write_index(
     out_dir: str | Path,
     items: Sequence[Item],
-    vectors: np.ndarray,
+    vectors: np.ndarray | RowSlices,
     manifest: dict[str, Any],
     index_config: IndexConfig,
     row_keys: np.ndarray | None = None,
+    encoded: dict[str, Any] | None = None,
+    staged: Path | None = None,
 ) -> ItemIndex:
     """Publish a new version of the index folder atomically.
 
@@ -530,10 +569,18 @@ def write_index(
     mix, and the folder never disappears (a shop stays served during an update). The two
     versions before the new one are kept for servers still loading them; older ones are removed.
     `row_keys` (uint8, (rows, 16)): a content hash per row of what was embedded (`indexing.py`),
-    so that the next update re-embeds only rows whose content changed."""
+    so that the next update re-embeds only rows whose content changed. `vectors` may be anything
+    read in slices of rows with a `shape` (`indexing.KeptVectors`: an update's kept and new rows):
+    an exact index is written from it a chunk at a time, by a second thread while this one
+    stores the items by column (`encoded`: `columns.encode_items(items)` when already made).
+    `staged`: a `stage_version` folder whose exact index file the caller has written already
+    (`write_flat`: an update writes it while its new rows are embedded), and perhaps the columns
+    (`stage_columns`); removed on failure."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    if index_config.type != "flat" and not isinstance(vectors, np.ndarray):
+        vectors = np.asarray(vectors, dtype=np.float32)  # rows read in slices (indexing.KeptVectors)
     # an exact index is written straight from the vectors (no FAISS copy in memory); an
     # approximate one is built, and the vectors are kept beside it for re-scoring
     faiss_index = None if index_config.type == "flat" else build_faiss_index(vectors, index_config)
@@ -547,21 +594,32 @@ def write_index(
         "created": created.isoformat(timespec="seconds"),
     }
     manifest.setdefault("space", space_id(manifest))
-    encoded = encode_items(items)
-    derived, derived_meta = _derived(ColumnStore(encoded["meta"], encoded["arrays"], encoded["blobs"]), manifest)
-    with _writer_lock(out_dir):
+    with writer_lock(out_dir):
         previous = read_manifest(out_dir)
+        try:
+            tmp = staged or stage_version(out_dir)
+        except BaseException:
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
+            raise
         # numbered, so that versions sort in the order they were published
         number = max([_version_number(p.name) for p in out_dir.glob("v*")] + [0]) + 1
         version = manifest["version"] = f"v{number:06d}-{created.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir))
         try:
-            if faiss_index is None:
-                _write_flat(tmp / "index.faiss", vectors)
-            else:
-                np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-                faiss.write_index(faiss_index, str(tmp / "index.faiss"))
-            write_columns(tmp, encoded, derived, derived_meta)
+            with ThreadPoolExecutor(1, thread_name_prefix="write-vectors") as pool:
+                flat = None
+                if staged is not None:
+                    if faiss_index is not None or not (staged / "index.faiss").is_file():
+                        raise IndexStateError(f"{staged}: a staged version holds an exact index file")
+                elif faiss_index is None:  # file writes release the GIL: the columns are made meanwhile
+                    flat = pool.submit(write_flat, tmp / "index.faiss", vectors)
+                else:
+                    np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+                    faiss.write_index(faiss_index, str(tmp / "index.faiss"))
+                if not (tmp / COLUMNS_DIR / "columns.json").is_file():  # else staged already
+                    stage_columns(tmp, encode_items(items) if encoded is None else encoded, manifest)
+                if flat is not None:
+                    flat.result()
             if row_keys is not None:
                 np.save(tmp / "rows.npy", np.ascontiguousarray(row_keys, dtype=np.uint8))
             text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
@@ -574,7 +632,7 @@ def write_index(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _remove_old_versions(out_dir, version, previous)
-    del encoded, derived
+    del encoded
     log.info("wrote index %s version %s (%d items, %s) in %.2fs", out_dir, version, len(items),
              index_config.type, time.perf_counter() - started)
     return _open_version(out_dir / version, manifest)
@@ -587,7 +645,15 @@ _FLAT_PAD = 19
 _FLAT_HEADER = 45
 
 
-def _write_flat(path: Path, vectors: np.ndarray) -> None:
+def stage_columns(folder: Path, encoded: dict[str, Any], manifest: dict[str, Any]) -> None:
+    """The items stored by column (`columns.encode_items`) and what is derived from them for the
+    manifest's schema, written into a version's folder."""
+    derived, derived_meta = _derived(ColumnStore(encoded["meta"], encoded["arrays"], encoded["blobs"]), manifest)
+    write_columns(folder, encoded, derived, derived_meta)
+
+
+def write_flat(path: Path, vectors: np.ndarray | RowSlices) -> None:
+    """An exact index's file, written a chunk of rows at a time."""
     n, d = vectors.shape
     header = bytearray(faiss.serialize_index(faiss.IndexFlatIP(d)).tobytes())
     if len(header) != _FLAT_HEADER or header[:4] != b"IxFI":
@@ -598,7 +664,18 @@ def _write_flat(path: Path, vectors: np.ndarray) -> None:
     with open(path, "wb") as f:
         f.write(bytes(_FLAT_PAD) + bytes(header))
         for start in range(0, n, 65_536):
-            f.write(np.ascontiguousarray(vectors[start:start + 65_536], dtype=np.float32).tobytes())
+            f.write(memoryview(np.ascontiguousarray(vectors[start:start + 65_536], dtype=np.float32)))
+
+
+def patch_flat(path: Path, rows: np.ndarray, vectors: np.ndarray) -> None:
+    """Overwrite rows of an exact index's file in place (rows sorted; `vectors` in their order):
+    an update's newly embedded rows, written after the rows it kept."""
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    width = 4 * data.shape[1]
+    with open(path, "r+b") as f:
+        for row, vector in zip(rows.tolist(), data):
+            f.seek(_FLAT_PAD + _FLAT_HEADER + width * row)
+            f.write(memoryview(vector))
 
 
 def _read_flat(path: Path, manifest: dict[str, Any]) -> tuple[faiss.Index, np.ndarray]:
@@ -626,15 +703,18 @@ def read_vectors(out_dir: str | Path, manifest: dict[str, Any]) -> np.ndarray:
 _KEEP_VERSIONS = 3  # the new one and the two before it
 
 
-def _remove_old_versions(out_dir: Path, current: str, previous: dict[str, Any] | None) -> None:
+def _remove_old_versions(out_dir: Path, current: str | None, previous: dict[str, Any] | None,
+                         keep: int = _KEEP_VERSIONS) -> None:
+    """Remove all but the newest `keep` version folders (and `current`), a writer's leftovers
+    and, once a version is published over it, the unversioned layout's files."""
     if previous is not None and not previous.get("version"):  # the unversioned layout: its files
         for name in ("vectors.npy", "index.faiss", "items.jsonl", "rows.npy"):  # format 1
             (out_dir / name).unlink(missing_ok=True)
     versions = sorted((p.name for p in out_dir.iterdir() if p.is_dir() and _version_number(p.name)),
                       key=_version_number)
-    keep = set(versions[-_KEEP_VERSIONS:]) | {current}
+    kept = set(versions[-keep:]) | {current}
     for name in versions:
-        if name not in keep:
+        if name not in kept:
             shutil.rmtree(out_dir / name, ignore_errors=True)
     for stale in out_dir.glob(".tmp-*"):  # a writer killed half-way (we hold the lock)
         shutil.rmtree(stale, ignore_errors=True)

@@ -513,3 +513,36 @@ def test_images_without_colour_columns_give_a_swatch_from_the_dominant_colour(tm
     assert turn.step.axes == ("swatch:-L*",)
     got = srgb_to_lab(np.array([truth[turn.item.id]], dtype=np.float64))[0][0]
     assert got < srgb_to_lab(np.array([shades["sky"]], dtype=np.float64))[0][0]
+
+
+# ------------------------------------------------------------------ the schema over a column's distinct values
+
+def test_schema_checks_name_the_first_item_that_does_not_fit(tmp_path: Path) -> None:
+    """The schema is inferred from each column's distinct values (counted once), yet an error
+    still names the first item, in file order, whose value does not fit; values of other JSON
+    types stay values of their own (true, 1 and "1" are three)."""
+    import json
+
+    from gradrec_core.catalog import load_catalog
+    from gradrec_core.schema import infer_schema
+    from gradrec_core.types import CatalogError
+
+    rows = [{"id": f"i{n}", "text": f"item {n}", "size": size, "swatch": swatch, "flag": flag, "tags": tags}
+            for n, (size, swatch, flag, tags) in enumerate([
+                ("12", "#112233", True, ["a"]), ("13", "#223344", 1, ["a"]), ("x", "#334455", "1", ["b"]),
+                ("14", "navy", True, ["b"]), ("y", "#445566", 1, ["a"]), ("12", "#112233", "1", ["c"])])]
+    path = tmp_path / "items.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    catalog = load_catalog(path)
+
+    def schema(**flags):  # type: ignore[no-untyped-def]
+        return infer_schema(catalog.items, catalog.columns, kind_column=None, text_columns=catalog.text_columns,
+                            reserved=["id"], **flags)
+
+    with pytest.raises(CatalogError, match=r"numeric column 'size': item 'i2' has 'x', not a number"):
+        schema(numeric_columns=["size"])
+    with pytest.raises(CatalogError, match=r"swatch column 'swatch': item 'i3' has 'navy'"):
+        schema(swatch_column="swatch")
+    flags = schema(attribute_columns=["flag", "tags"])
+    assert flags.attribute("flag").values == ("1", "True")  # 1 and "1" print alike: 4 items; true: 2
+    assert flags.attribute("tags") is None  # lists are not facet values

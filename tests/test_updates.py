@@ -102,6 +102,45 @@ def test_an_update_re_embeds_only_changed_rows_and_publishes_a_new_version(tmp_p
     assert not (out / v1.manifest["version"]).exists()
 
 
+def test_rows_are_matched_by_their_whole_hash() -> None:
+    """An update keeps a row's vector only when the published version holds the same 16-byte
+    content hash: a hash sharing its first 8 bytes with another (what the search sorts by) is
+    not taken for it; a repeated content takes either copy (the same vector)."""
+    from gradrec_core.indexing import match_rows
+
+    rng = np.random.default_rng(3)
+    old = rng.integers(0, 256, size=(6, 16), dtype=np.uint8)
+    old[4] = old[1]  # the same content twice
+    twin = old[2].copy()
+    twin[12] ^= 0xFF  # same first 8 bytes as row 2, another content
+    new = np.stack([old[5], twin, old[1], rng.integers(0, 256, size=16, dtype=np.uint8), old[0]])
+    found = match_rows(old, new)
+    assert found[0] == 5 and found[1] == -1 and found[2] in (1, 4) and found[3] == -1 and found[4] == 0
+    assert (match_rows(old[:0], new) == -1).all() and match_rows(old, new[:0]).shape == (0,)
+
+
+class FailingEncoder(CountingEncoder):
+    def encode_items(self, items: Sequence[Item], *, progress: bool | None = None) -> np.ndarray:
+        raise RuntimeError("the encoder broke")
+
+
+def test_a_failed_update_leaves_the_published_version_and_no_staged_files(tmp_path: Path,
+                                                                          encoder: CountingEncoder) -> None:
+    """The update stages the new version's index file while the changed rows are embedded; when
+    the embedding fails, the staged files go, the published version stays as it was, and the
+    next update works."""
+    table = rows()
+    out = tmp_path / "idx"
+    index_catalog(write(tmp_path / "a.csv", table), out, SPEC, encoder_instance=encoder)
+    before = (out / "manifest.json").read_text()
+    table[3]["title"] = "teal polo shirt"
+    with pytest.raises(RuntimeError, match="the encoder broke"):
+        index_catalog(write(tmp_path / "b.csv", table), out, SPEC, encoder_instance=FailingEncoder())
+    assert (out / "manifest.json").read_text() == before
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".tmp")) == []
+    assert index_catalog(tmp_path / "b.csv", out, SPEC, encoder_instance=encoder).embedded == 1
+
+
 def test_an_update_without_backend_keeps_the_index_s_backend(tmp_path: Path) -> None:
     """`gradrec index` without --backend: an existing folder keeps the backend that embedded it (its
     vectors are kept, only changed rows embedded, by that backend), a new folder gets the default."""
