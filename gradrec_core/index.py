@@ -41,6 +41,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -504,17 +505,17 @@ def manifest_stamp(out_dir: str | Path) -> tuple[int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns)
 
 
-_HELD: dict[Path, int] = {}  # index folders whose writer lock this process holds, and how often
+_HELD: dict[tuple[Path, int], int] = {}  # (index folder, thread) holding its writer lock: how often
 
 
 @contextlib.contextmanager
 def writer_lock(out_dir: str | Path) -> Iterator[None]:
     """One writer per index folder at a time (two `gradrec index` runs on one shop queue).
-    Re-entrant within a process: `gradrec index` holds it from staging an update's files to
-    publishing them (`stage_version`, `write_index`)."""
+    Re-entrant within a thread: `gradrec index` holds it from staging an update's files to
+    publishing them (`stage_version`, `write_index`); another thread waits as another process does."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    key = out_dir.resolve()
+    key = (out_dir.resolve(), threading.get_ident())
     if _HELD.get(key):
         _HELD[key] += 1
         try:
@@ -537,7 +538,7 @@ def stage_version(out_dir: str | Path) -> Path:
     the writer lock (held by the caller) after the version the next one pushes out is removed:
     its pages make room for the new files."""
     out_dir = Path(out_dir)
-    if not _HELD.get(out_dir.resolve()):
+    if not _HELD.get((out_dir.resolve(), threading.get_ident())):
         raise IndexStateError(f"{out_dir}: stage_version needs the writer lock (index.writer_lock)")
     _remove_old_versions(out_dir, None, None, keep=_KEEP_VERSIONS - 1)
     return Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir))
@@ -596,12 +597,7 @@ def write_index(
     manifest.setdefault("space", space_id(manifest))
     with writer_lock(out_dir):
         previous = read_manifest(out_dir)
-        try:
-            tmp = staged or stage_version(out_dir)
-        except BaseException:
-            if staged is not None:
-                shutil.rmtree(staged, ignore_errors=True)
-            raise
+        tmp = staged if staged is not None else stage_version(out_dir)
         # numbered, so that versions sort in the order they were published
         number = max([_version_number(p.name) for p in out_dir.glob("v*")] + [0]) + 1
         version = manifest["version"] = f"v{number:06d}-{created.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -610,7 +606,7 @@ def write_index(
                 flat = None
                 if staged is not None:
                     if faiss_index is not None or not (staged / "index.faiss").is_file():
-                        raise IndexStateError(f"{staged}: a staged version holds an exact index file")
+                        raise IndexStateError(f"{staged}: a staged version must hold an exact index file (index.faiss)")
                 elif faiss_index is None:  # file writes release the GIL: the columns are made meanwhile
                     flat = pool.submit(write_flat, tmp / "index.faiss", vectors)
                 else:
