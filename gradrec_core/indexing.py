@@ -216,7 +216,7 @@ def _index_catalog(
         numeric_columns=spec.numeric_columns, attribute_columns=spec.attribute_columns,
         name_column=spec.name_column, swatch_column=spec.swatch_column,
         price_column=spec.price_column, brand_column=brand_column, brand_derived=derived,
-        source=str(catalog_path), values=values,
+        source=str(catalog_path), column_values=values,
     )
     columns_used = describe_columns(spec, catalog.columns, catalog.text_columns, schema)
     skipped = {reason: [r.line for r in rows] for reason, rows in catalog.skipped_by_reason().items()}

@@ -215,13 +215,13 @@ def infer_schema(
     brand_column: str | None = None,
     brand_derived: bool = False,
     source: str = "catalog",
-    values: ColumnValues | None = None,
+    column_values: ColumnValues | None = None,
 ) -> CatalogSchema:
     """The schema of `items` (metadata columns). Declared columns must exist and fit their
-    role; an error names the column and the first item whose value does not fit. `values`: the
-    items' `ColumnValues` when already made (counted columns are not counted again)."""
+    role; an error names the column and the first item whose value does not fit. `column_values`:
+    the items' `ColumnValues` when already made (counted columns are not counted again)."""
     columns = [c for c in columns if c not in set(reserved)]
-    distinct = values if values is not None and values.items is items else ColumnValues(items)
+    distinct = column_values if column_values is not None and column_values.items is items else ColumnValues(items)
     metadata_columns = set(columns) | set(text_columns)
     for declared, role in ((numeric_columns or (), "numeric"), (attribute_columns or (), "attribute")):
         for c in declared:
