@@ -235,6 +235,24 @@ def test_a_brand_is_a_filter_on_the_learnt_brands_keeping_the_kind(shop_engine, 
     assert checked >= 8
 
 
+@pytest.mark.parametrize("said, name", [("anything from Norrow?", "Norrow"), ("do you have this by Zara", "Zara"),
+                                        ("from House of Fraser?", "House of Fraser")])
+def test_a_brand_the_shop_lacks_is_said_back(shop_engine, truth, said: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """A capitalised name after "by"/"from" that is none of the shop's brands: the reply says so
+    and names some it has (the shop's, checked against its brand list); the item stays. Lower-case
+    words and dates after "by"/"from" are not names."""
+    from shop_catalog import BRANDS
+
+    start = next(iter(truth.values()))
+    [turn] = _turns(shop_engine, start["id"], said)
+    assert turn.item is None and f"I can't find anything by {name} in this shop" in turn.answer, turn.answer
+    named = turn.answer.split("its brands include ", 1)[1]
+    assert sum(b in named for b in BRANDS) >= 2, turn.answer
+    for other in ("can it arrive by Monday?", "something to wear from work", "by norrow"):
+        [turn] = _turns(shop_engine, start["id"], other)
+        assert "can't find anything by" not in turn.answer, (other, turn.answer)
+
+
 def test_same_brand_stays_with_the_brand_and_the_kind(shop_engine, truth) -> None:  # type: ignore[no-untyped-def]
     checked = 0
     for start in list(truth.values())[::31][:10]:

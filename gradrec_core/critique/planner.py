@@ -58,6 +58,7 @@ class Plan:
     refused: tuple[str, ...] = ()  # entity values refused (not short strings), named for the log/reply
     already: tuple[str, ...] = ()  # substitutions the current item already satisfies
     unknown: tuple[str, ...] = ()  # what was asked of data the catalog lacks: "cheaper" with no prices
+    no_such_brand: str = ""  # a name said after "by"/"from" that is none of the shop's brands
     query: str = ""  # a "search" plan's text
     search_kind: str = ""  # a "search" plan's kind, when it names exactly one
 
@@ -70,6 +71,7 @@ class Plan:
             "refused": list(self.refused),
             "already": list(self.already),
             "unknown": list(self.unknown),
+            **({"no_such_brand": self.no_such_brand} if self.no_such_brand else {}),
             **({"query": self.query, "search_kind": self.search_kind} if self.kind == "search" else {}),
         }
 
@@ -559,7 +561,8 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
                                        open_value))
                 phrases.append(f"in {open_value}")
     if not ops:
-        return Plan("none", refused=tuple(refused), already=tuple(already), unknown=tuple(unknown))
+        return Plan("none", refused=tuple(refused), already=tuple(already), unknown=tuple(unknown),
+                    no_such_brand=_unknown_brand(text, schema, protected))
     return Plan("critique", tuple(ops), None, tuple(phrases), tuple(refused), tuple(already), tuple(unknown))
 
 
@@ -714,6 +717,33 @@ def _brand_pattern(schema: CatalogSchema) -> "re.Pattern[str] | None":
         return None
     names = sorted({v.lower() for v in attribute.values}, key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
+
+
+# a capitalised name after "by" / "from" ("anything from Norrow?", "by Peter England")
+_NAME_JOINERS = frozenset("of and & de du la le the".split())
+_NAME_AFTER_RE = re.compile(r"\b(?:[Bb]y|[Ff]rom)\s+([A-Z][\w&'+.-]*"
+                            r"(?:\s+(?:(?:" + "|".join(_NAME_JOINERS) + r")\s+)?[A-Z][\w&'+.-]*){0,4})")
+_NOT_NAMES = frozenset("i monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight "
+                       "january february march april may june july august september october november "
+                       "december christmas easter".split())
+
+
+def _unknown_brand(text: str, schema: CatalogSchema, known: Collection[str]) -> str:
+    """A capitalised name said after "by" or "from" in a shop with a brand column, none of whose
+    words is a brand, a value of another column or a kind (`known`): the shopper asked for a
+    brand the shop does not have, said back instead of "how should it change?". '' otherwise
+    (lower-case words are not taken for names: "from work", "by the sea")."""
+    if schema.memo("brand_pattern", _brand_pattern) is None:
+        return ""
+    for m in _NAME_AFTER_RE.finditer(text):
+        name = m.group(1).rstrip(".")
+        words = [w for w in _tokens(name) if w not in _NAME_JOINERS]
+        if not words or words[0] in _NOT_NAMES or any(w in known for w in words):
+            continue
+        if _without_brands(name.lower(), schema).split() != name.lower().split():
+            continue  # one of the shop's brands, or part of one
+        return name
+    return ""
 
 
 def _without_brands(lowered: str, schema: CatalogSchema) -> str:

@@ -159,6 +159,11 @@ def render_turn(plan: Plan, before: Item, step: CritiqueStep | None, values: Att
             return "I found nothing like that. Try describing it another way."
         return f"How about this one: {spoken_name(step.item, schema)}?"
     if plan.kind == "none" or step is None:
+        if plan.no_such_brand:
+            brand = schema.attribute(schema.brand_column) if schema.brand_column else None
+            some = list(brand.values[:3]) if brand is not None else []
+            return (f"I can't find anything by {plan.no_such_brand} in this shop"
+                    + (f"; its brands include {_join(some)}" if some else "") + ". " + HOW_TO)
         if unknown:
             return unknown + (f" This one is already {_join(list(plan.already))}." if plan.already else "")
         if plan.already:
