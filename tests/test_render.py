@@ -104,3 +104,25 @@ def test_the_terminal_chat_renders_every_reply_kind(kind: str) -> None:
     if kind in ("end of walk", "alternatives", "colours"):
         shown = {"end of walk": ("p3", "p4"), "alternatives": ("p5", "p6"), "colours": ("p2",)}[kind]
         assert all(any(f"[{i}]" in line for line in lines) for i in shown), lines
+
+
+def test_a_relaxed_step_names_only_the_wishes_the_item_shown_lost() -> None:
+    """After "much darker" and "the dresses", "back in red?" let go of "dark"; the dress shown
+    still is a dress, so "dress" is not named as let go, and with nothing else let go nothing is."""
+    from gradrec_core.critique.planner import Plan
+    from gradrec_core.critique.render import render_turn
+    from gradrec_core.ops import Require
+    from gradrec_core.schema import CatalogSchema
+    from gradrec_core.types import CritiqueStep, Item
+
+    before = Item("1", "black t-shirt dress", "dress")
+    shown = Item("2", "dark coral t-shirt dress", "dress", metadata={"name": "Coral T-shirt Dress"})
+    schema = CatalogSchema(kind_column="kind", name_column="name")
+    plan = Plan("critique", (Require("colour", ("red",), "red"),), phrases=("in red",))
+    step = CritiqueStep(3, shown, False, "", (), (), (), (), True, 1.0, False)
+    said = render_turn(plan, before, step, None, schema, earlier=["dark", "dress"])
+    assert 'let go of your earlier wish "dark".' in said and '"dress"' not in said, said
+    said = render_turn(plan, before, step, None, schema, earlier=["dresses"])
+    assert "let go" not in said, said
+    other = CritiqueStep(3, Item("3", "red skirt", "skirt"), False, "", (), (), (), (), True, 1.0, False)
+    assert '"dress"' in render_turn(plan, before, other, None, schema, earlier=["dark", "dress"])

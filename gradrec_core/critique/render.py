@@ -7,6 +7,7 @@ import math
 import re
 from typing import Callable, Sequence
 
+from ..ops import ChangeKind
 from ..schema import CatalogSchema, column_words
 from ..types import AttributeValues, CritiqueStep, Item
 from .planner import Plan
@@ -119,13 +120,17 @@ _BUDGET = re.compile(r"^(under|over|between) ")
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?")
 
 
-def _said(phrases: Sequence[str], currency: str | None = None) -> str:
+def _said(phrases: Sequence[str], currency: str | None = None, kinds: Sequence[str] = ()) -> str:
     """The turn's wishes after "Here's one": "that's darker and shorter, with a higher heel",
-    "under $30" (a budget in the shop's currency)."""
+    "under $30" (a budget in the shop's currency), "that's a dress" (a kind asked for, `kinds`:
+    the plan's kind changes as said; "in trousers" for a plural one)."""
     parts: list[str] = []
     for phrase in phrases:
         if _BUDGET.match(phrase):
             phrase = _AMOUNT.sub(lambda m: say_price(float(m.group(0)), currency), phrase)
+        kind = phrase[len("in "):] if phrase.startswith("in ") else ""
+        if kind in kinds and not is_plural(kind):
+            phrase = f"{article(kind)} {kind}"  # "that's a dress", not "in dress"
         part = _comparative_phrase(phrase)
         if part.startswith("that's ") and any(p.startswith("that's ") for p in parts):
             part = part[len("that's "):]
@@ -187,7 +192,8 @@ def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchem
             return (f"That's as far as it goes in this style: I have nothing {said} like this one. "
                     f"Closest at this level: {names}.")
         return f"I have nothing {said} like this one. Try another change, or \"start over\"."
-    sentence = f"Here's one {_said(plan.phrases, currency)}: {spoken_name(step.item, schema)}."
+    kinds = [o.attribute for o in plan.ops if isinstance(o, ChangeKind) and o.attribute]
+    sentence = f"Here's one {_said(plan.phrases, currency, kinds)}: {spoken_name(step.item, schema)}."
     if (step.item.category != before.category and before.category
             and not any(o.get("op") == "change_kind" and o.get("attribute") for o in step.ops)):
         # nothing of the kind has it: the engine went to the closest kind that does; say so
@@ -201,13 +207,28 @@ def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchem
                         f"{_wishes(keeps, [])}. The closest that does: "
                         f"{spoken_name(step.item, schema)}.")
     if step.relaxed:
-        let_go = _wishes(earlier, [getattr(o, "attribute", "") for o in plan.ops])
+        # an earlier kind wish the item shown still is ("dress" on a dress) was not let go
+        kept = [w for w in earlier if _kind_key(w) == _kind_key(step.item.category or "")]
+        let_go = _wishes([w for w in earlier if w not in kept], [getattr(o, "attribute", "") for o in plan.ops])
+        if not let_go and kept:
+            return sentence + _confidence_note(step)
         sentence += (f" To find it I had to let go of your earlier wish {let_go}." if let_go and " and " not in let_go
                      else f" To find it I had to let go of your earlier wishes {let_go}." if let_go
                      else " I had to let go of an earlier wish to find it.")
-    if step.low_confidence:
-        sentence += " I'm not sure I can tell that apart in this shop; if it's not right, try other words."
-    return sentence
+    return sentence + _confidence_note(step)
+
+
+def _confidence_note(step: CritiqueStep) -> str:
+    return (" I'm not sure I can tell that apart in this shop; if it's not right, try other words."
+            if step.low_confidence else "")
+
+
+def _kind_key(kind: str) -> str:
+    """A kind said or written, singular or plural: "dresses" and "Dress" -> "dress"."""
+    k = kind.strip().lower()
+    if k.endswith(("sses", "shes", "ches", "xes")):
+        return k[:-2]
+    return k[:-1] if is_plural(k) else k
 
 
 def _answer_question(plan: Plan, item: Item, values: AttributeValues | None, schema: CatalogSchema,
