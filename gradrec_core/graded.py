@@ -756,8 +756,7 @@ def _satisfies(index: ItemIndex, op: Op, rows: np.ndarray) -> np.ndarray:
             ok &= values <= op.high
         return ok
     if isinstance(op, RequireText):
-        words = [w.lower() for w in op.words]
-        return np.array([_says(index.text(int(r)), words) for r in rows], dtype=bool)
+        return np.array([op.holds(index.text(int(r))) for r in rows], dtype=bool)
     return np.ones(len(rows), dtype=bool)
 
 
@@ -786,11 +785,6 @@ def _holds(index: ItemIndex, op: Op, rows: np.ndarray) -> np.ndarray:
         return inside
     empty = vocabulary.get("")
     return ~inside if empty is None else ~inside & (local != empty)
-
-
-def _says(text: str, words: Sequence[str]) -> bool:
-    tokens = set(text.lower().replace("-", " ").replace(",", " ").replace(".", " ").split())
-    return all(w in tokens for w in words)
 
 
 def _colour_hold(comparatives: Sequence[tuple[Op, Axis]]) -> tuple[int, ...]:

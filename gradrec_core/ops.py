@@ -72,13 +72,29 @@ class Require:
 class RequireText:
     neutral: str
     exemplar: str
-    words: tuple[str, ...]  # the item text must contain these words
+    words: tuple[str, ...]  # the item text must contain these words (singular or plural)
     attribute: str = ""
     op: str = "require_text"
 
     @property
     def prompts(self) -> tuple[str, str, str]:
         return (self.neutral, self.exemplar, "")
+
+    def holds(self, text: str) -> bool:
+        """Whether an item's text says every word, as written or in its other number ("pocket"
+        for "pockets", "ruffles" for "ruffle"); hyphens and punctuation split words."""
+        tokens = set(text.lower().replace("-", " ").replace(",", " ").replace(".", " ").split())
+        return all(_word_forms(w.lower()) & tokens for w in self.words)
+
+
+def _word_forms(word: str) -> set[str]:
+    """A word and its other number: "pocket" <-> "pockets", "dress" <-> "dresses"."""
+    forms = {word, word + "s", word + "es"}
+    if word.endswith("es"):
+        forms.add(word[:-2])
+    if word.endswith("s") and not word.endswith("ss"):
+        forms.add(word[:-1])
+    return forms
 
 
 @dataclass(frozen=True)

@@ -329,3 +329,32 @@ def test_a_kind_asked_for_is_said_as_one_and_never_as_let_go_while_shown(engine:
             relaxed += 1
             assert ('"dress"' in turn.answer) == (shown != "dress"), (shown, turn.answer)
     assert relaxed >= 2, relaxed
+
+
+# ------------------------------------------------------------------ a part no column holds
+
+@pytest.mark.parametrize("said, word", [("one with pockets", "pocket"), ("has a collar", "collar"),
+                                        ("has buttons?", "button")])
+def test_a_part_no_column_holds_is_found_in_the_item_texts(engine: Engine, truth: dict[str, Row],
+                                                            said: str, word: str) -> None:
+    """"with pockets", "has a collar": no column holds them (they were "How should it change?");
+    the next item's text (the CSV's name and description) says the word, singular or plural, in
+    the same kind, wherever that kind has such an item. Fillers after "with" are not parts."""
+    import re
+
+    def says(row: Row) -> bool:
+        tokens = set(re.split(r"[^a-z]+", f"{row['name']} {row['description']}".lower()))
+        return word in tokens or word + "s" in tokens
+
+    kinds = {r["kind"] for r in truth.values() if says(r)}
+    ids = seeds(truth, lambda r: not says(r) and r["kind"] in kinds, n=8)
+    assert len(ids) >= 4
+    for seed in ids:
+        who = f"part-{word}-{seed}"
+        engine.start(who, seed)
+        turn = take_turn(engine, who, said)
+        assert turn.item is not None, turn.answer
+        got = truth[turn.item.id]
+        assert says(got) and got["kind"] == truth[seed]["kind"], (said, truth[seed]["name"], got["name"], turn.answer)
+    for filler in ("I'm happy with it", "with my sister", "does it go with jeans?"):
+        assert not take_turn(engine, who, filler).plan.ops, filler

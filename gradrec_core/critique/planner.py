@@ -553,6 +553,7 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
 
     if not ops and not already:
         open_value = _open_substitution(rest, critique_words)
+        feature, as_said = ("", "") if open_value else _open_feature(rest, critique_words)
         if open_value:
             if open_value in item.text.lower():
                 already.append(open_value)
@@ -560,6 +561,13 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
                 ops.append(RequireText(phrase, _substitute(phrase, open_value), tuple(_value_words(open_value)),
                                        open_value))
                 phrases.append(f"in {open_value}")
+        elif feature:  # "with pockets", "has a collar": a part no column holds, found in the item texts
+            wish = RequireText(phrase, f"{phrase} with {as_said}", tuple(_value_words(feature)), f"with {as_said}")
+            if wish.holds(item.text):
+                already.append(f"with {as_said}")
+            else:
+                ops.append(wish)
+                phrases.append(f"with {as_said}")
     if not ops:
         return Plan("none", refused=tuple(refused), already=tuple(already), unknown=tuple(unknown),
                     no_such_brand=_unknown_brand(text, schema, protected))
@@ -855,6 +863,29 @@ def _open_substitution(text: str, critique_words: set[str]) -> str:
     if not words or words[0] in _NOT_VALUES or set(words) & critique_words or any(w.isdigit() for w in words):
         return ""
     return " ".join(words)
+
+
+_OPEN_FEATURE_RE = re.compile(
+    r"\b(go|goes|pair|pairs|match|matches|wear|wore)?\s*\b(?:with|has|have|having|got)\s+"
+    r"(?:(a|an|some|any|the|more)\s+)?"
+    r"([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*)?)\s*(?:on it|on them|please|too|as well|instead)?\s*[?.!]*\s*$")
+_NOT_FEATURES = _NOT_VALUES | {"me", "you", "him", "her", "them", "us", "mine", "yours", "these", "those", "time",
+                               "lot", "bit", "little", "thing", "things", "something", "anything", "nothing"}
+
+
+def _open_feature(text: str, critique_words: set[str]) -> tuple[str, str]:
+    """A part no column holds, after "with" / "has" at the end of the message ("one with
+    pockets", "has a collar", "with a v-neck"): (the words the item's text must say, as said
+    with the shopper's article: "a collar"); ('', '') for pronouns and fillers ("happy with
+    it"), what an item is worn with ("does it go with jeans?") and critique words."""
+    m = _OPEN_FEATURE_RE.search(text.lower())
+    if not m or m.group(1):
+        return "", ""
+    words = m.group(3).split()
+    if not words or set(words) & _NOT_FEATURES or set(words) & critique_words or any(w.isdigit() for w in words):
+        return "", ""
+    article = m.group(2) if m.group(2) in ("a", "an") else ""
+    return " ".join(words), f"{article} {' '.join(words)}".strip()
 
 
 def _is_part(said: str) -> bool:
