@@ -358,3 +358,22 @@ def test_a_part_no_column_holds_is_found_in_the_item_texts(engine: Engine, truth
         assert says(got) and got["kind"] == truth[seed]["kind"], (said, truth[seed]["name"], got["name"], turn.answer)
     for filler in ("I'm happy with it", "with my sister", "does it go with jeans?"):
         assert not take_turn(engine, who, filler).plan.ops, filler
+
+
+@pytest.mark.parametrize("said", ["with long sleeves and stripes", "has stripes and long sleeves"])
+def test_both_parts_joined_by_and_are_kept(engine: Engine, truth: dict[str, Row], said: str) -> None:
+    """"with long sleeves and stripes": the cue goes with both parts (the second was dropped, or
+    read "longer sleeves"): the next item is long-sleeved and striped by the CSV's columns, in the
+    same kind."""
+    wanted = lambda r: r["sleeve_name"] == "long" and r["pattern"] == "striped"  # noqa: E731
+    kinds = {r["kind"] for r in truth.values() if wanted(r)}
+    ids = seeds(truth, lambda r: r["kind"] in kinds and r["sleeve_name"] in ("short", "sleeveless")
+                and r["pattern"] == "plain", n=8)
+    assert len(ids) >= 4
+    for seed in ids:
+        who = f"both-{seed}-{said}"
+        engine.start(who, seed)
+        turn = take_turn(engine, who, said)
+        assert turn.item is not None, turn.answer
+        got = truth[turn.item.id]
+        assert wanted(got) and got["kind"] == truth[seed]["kind"], (said, truth[seed]["name"], got["name"])

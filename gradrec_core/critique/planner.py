@@ -367,6 +367,25 @@ def _colour_words(schema: CatalogSchema) -> frozenset[str]:
     return frozenset(w for c in schema.attributes if _mostly_colours(c.values) for v in c.values for w in _value_words(v))
 
 
+_CUE_AND_RE = re.compile(
+    r"\b(with|has|have|having)\s+([^,;.!?]*?)\s+(?:and|&)\s+"
+    r"(?!(?:with|has|have|having|in|not|no|without|more|less|much|a\s+bit|a\s+little|under|over|but|make|it|"
+    r"then|also|maybe)\b)(?![a-z]+er\b)(?=[a-z])")
+
+
+def _distributed_cue(text: str) -> str:
+    """"with long sleeves and stripes" -> "with long sleeves and with stripes": the cue word
+    ("with", "has") goes with each part joined by "and", so the second part is read as a part
+    present too (it was read alone: "stripes" dropped, "and long sleeves" taken for "longer
+    sleeves"). Not before a comparative or another cue ("with pockets and darker")."""
+    for _ in range(3):  # "with a, b-less and c": at most a few parts
+        joined = _CUE_AND_RE.sub(lambda m: f"{m.group(1)} {m.group(2)} and {m.group(1)} ", text)
+        if joined == text:
+            break
+        text = joined
+    return text
+
+
 def _present_nouns(text: str, schema: CatalogSchema) -> str:
     """"with stripes", "has a pattern", "has white polka dots": a noun said as present is the
     shop's value it names in the plural ("polka dots": "polka-dot") or the adjective English makes
@@ -447,7 +466,7 @@ def plan_turn(item: Item, text: str, entities: Mapping[str, Any] | None, schema:
     if asks_for_another_style(lowered):
         return Plan("critique", (Different(),), None, ("completely different",), tuple(refused))
     range_ops, range_phrases, rest = _price_ops(lowered, schema)
-    rest = _present_nouns(_absent_nouns(rest, schema), schema)
+    rest = _present_nouns(_absent_nouns(_distributed_cue(rest), schema), schema)
     ops += range_ops
     (phrases if schema.price is not None else unknown).extend(range_phrases)
 
