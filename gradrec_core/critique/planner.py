@@ -889,7 +889,10 @@ _OPEN_FEATURE_RE = re.compile(
     r"(?:(a|an|some|any|the|more)\s+)?"
     r"([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*)?)\s*(?:on it|on them|please|too|as well|instead)?\s*[?.!]*\s*$")
 _NOT_FEATURES = _NOT_VALUES | {"me", "you", "him", "her", "them", "us", "mine", "yours", "these", "those", "time",
-                               "lot", "bit", "little", "thing", "things", "something", "anything", "nothing"}
+                               "lot", "bit", "little", "thing", "things", "something", "anything", "nothing",
+                               # the shop's service, not the item: "help me with sizing"
+                               "sizing", "sizes", "fit", "shipping", "delivery", "returns", "return", "payment",
+                               "order", "orders", "checkout", "discount", "discounts", "help", "question"}
 
 
 def _open_feature(text: str, critique_words: set[str]) -> tuple[str, str]:
