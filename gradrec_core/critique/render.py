@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 from ..ops import ChangeKind
 from ..schema import CatalogSchema, column_words
 from ..types import AttributeValues, CritiqueStep, Item
-from .planner import Plan
+from .planner import Plan, kind_key
 
 HOW_TO = ("Say how it should change: \"darker\", \"a bit shorter\", \"cheaper\", \"in black\", "
           "or ask \"what colours does it come in?\".")
@@ -208,7 +208,7 @@ def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchem
                         f"{spoken_name(step.item, schema)}.")
     if step.relaxed:
         # an earlier kind wish the item shown still is ("dress" on a dress) was not let go
-        kept = [w for w in earlier if _kind_key(w) == _kind_key(step.item.category or "")]
+        kept = [w for w in earlier if kind_key(w) == kind_key(step.item.category or "")]
         let_go = _wishes([w for w in earlier if w not in kept], [getattr(o, "attribute", "") for o in plan.ops])
         if not let_go and kept:
             return sentence + _confidence_note(step)
@@ -221,14 +221,6 @@ def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchem
 def _confidence_note(step: CritiqueStep) -> str:
     return (" I'm not sure I can tell that apart in this shop; if it's not right, try other words."
             if step.low_confidence else "")
-
-
-def _kind_key(kind: str) -> str:
-    """A kind said or written, singular or plural: "dresses" and "Dress" -> "dress"."""
-    k = kind.strip().lower()
-    if k.endswith(("sses", "shes", "ches", "xes")):
-        return k[:-2]
-    return k[:-1] if is_plural(k) else k
 
 
 def _answer_question(plan: Plan, item: Item, values: AttributeValues | None, schema: CatalogSchema,
