@@ -346,16 +346,7 @@ def test_a_part_no_column_holds_is_found_in_the_item_texts(engine: Engine, truth
         tokens = set(re.split(r"[^a-z]+", f"{row['name']} {row['description']}".lower()))
         return word in tokens or word + "s" in tokens
 
-    kinds = {r["kind"] for r in truth.values() if says(r)}
-    ids = seeds(truth, lambda r: not says(r) and r["kind"] in kinds, n=8)
-    assert len(ids) >= 4
-    for seed in ids:
-        who = f"part-{word}-{seed}"
-        engine.start(who, seed)
-        turn = take_turn(engine, who, said)
-        assert turn.item is not None, turn.answer
-        got = truth[turn.item.id]
-        assert says(got) and got["kind"] == truth[seed]["kind"], (said, truth[seed]["name"], got["name"], turn.answer)
+    who = _lands_on(engine, truth, said, wanted=says, start=lambda r: not says(r))
     for filler in ("I'm happy with it", "with my sister", "does it go with jeans?"):
         assert not take_turn(engine, who, filler).plan.ops, filler
 
@@ -365,15 +356,22 @@ def test_both_parts_joined_by_and_are_kept(engine: Engine, truth: dict[str, Row]
     """"with long sleeves and stripes": the cue goes with both parts (the second was dropped, or
     read "longer sleeves"): the next item is long-sleeved and striped by the CSV's columns, in the
     same kind."""
-    wanted = lambda r: r["sleeve_name"] == "long" and r["pattern"] == "striped"  # noqa: E731
+    _lands_on(engine, truth, said, wanted=lambda r: r["sleeve_name"] == "long" and r["pattern"] == "striped",
+              start=lambda r: r["sleeve_name"] in ("short", "sleeveless") and r["pattern"] == "plain")
+
+
+def _lands_on(engine: Engine, truth: dict[str, Row], said: str, wanted: Callable[[Row], bool],
+              start: Callable[[Row], bool]) -> str:
+    """From up to 8 seeds that `start` accepts, in kinds that have an item `wanted`, `said` shows
+    an item `wanted` by the CSV, of the seed's kind. Returns the last session."""
     kinds = {r["kind"] for r in truth.values() if wanted(r)}
-    ids = seeds(truth, lambda r: r["kind"] in kinds and r["sleeve_name"] in ("short", "sleeveless")
-                and r["pattern"] == "plain", n=8)
+    ids = seeds(truth, lambda r: r["kind"] in kinds and start(r), n=8)
     assert len(ids) >= 4
     for seed in ids:
-        who = f"both-{seed}-{said}"
+        who = f"{said}-{seed}"
         engine.start(who, seed)
         turn = take_turn(engine, who, said)
         assert turn.item is not None, turn.answer
         got = truth[turn.item.id]
-        assert wanted(got) and got["kind"] == truth[seed]["kind"], (said, truth[seed]["name"], got["name"])
+        assert wanted(got) and got["kind"] == truth[seed]["kind"], (said, truth[seed]["name"], got["name"], turn.answer)
+    return who
