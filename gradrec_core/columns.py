@@ -55,23 +55,23 @@ class _Encoder:
         """`values`: the column's value per row (`_ABSENT` where a row has none); `unique`: every
         row a value of its own (ids), stored without a dictionary. Runs at C speed (dict.fromkeys,
         map) unless a value is not a plain str."""
+        if unique:  # every value a str not starting with "\0" (ids): stored as they are
+            plain = not set(map(type, values)) - {str} and not any(map(methodcaller("startswith", "\0"), values))
+            self.keys = list(values) if plain else [_key(v) for v in values]
+            self.codes = np.arange(len(values), dtype=np.int32)
+            return
         try:
-            distinct = dict.fromkeys(values) if not unique else dict.fromkeys(())
+            distinct: dict[Any, None] | None = dict.fromkeys(values)
         except TypeError:  # JSON lists / objects
             distinct = None
         if distinct is not None:
             distinct.pop(_ABSENT, None)
-            seen = distinct if not unique else values
-            if set(map(type, seen)) - {str} or any(map(methodcaller("startswith", "\0"), seen)):
+            if set(map(type, distinct)) - {str} or any(map(methodcaller("startswith", "\0"), distinct)):
                 distinct = None
         if distinct is None:
             values = [v if v is _ABSENT else _key(v) for v in values]
-            distinct = dict.fromkeys(values) if not unique else {}
+            distinct = dict.fromkeys(values)
             distinct.pop(_ABSENT, None)
-        if unique:
-            self.keys = list(values)
-            self.codes = np.arange(len(values), dtype=np.int32)
-            return
         self.keys = list(distinct)
         code_of: dict[Any, int] = {k: i for i, k in enumerate(self.keys)}
         code_of[_ABSENT] = -1
@@ -97,6 +97,11 @@ def column_of(records: Sequence[Mapping[str, Any]], key: str, absent: Any = None
         return [r.get(key, absent) for r in records]
 
 
+def column_names(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every key any record has, in first-seen order (a catalog's metadata columns)."""
+    return list(dict.fromkeys(chain.from_iterable(records)))
+
+
 def id_hashes(ids: Sequence[str]) -> np.ndarray:
     """64-bit hashes of item ids (uint64): the row lookup's keys."""
     return np.array([int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8).digest(), "little")
@@ -111,8 +116,7 @@ def encode_items(items: Sequence[Item]) -> dict[str, Any]:
     fields = {"id": _Encoder([item.id for item in items], unique=True),
               "text": _Encoder([item.text for item in items]),
               "image": _Encoder([_ABSENT if item.image is None else item.image for item in items])}
-    metadata = {key: _Encoder(column_of(metas, key, _ABSENT))
-                for key in dict.fromkeys(chain.from_iterable(metas))}  # columns in first-seen order
+    metadata = {key: _Encoder(column_of(metas, key, _ABSENT)) for key in column_names(metas)}
     kinds = [item.category or "" for item in items]
     names = sorted(set(kinds))
     kind_code = {name: i for i, name in enumerate(names)}

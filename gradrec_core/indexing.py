@@ -225,11 +225,7 @@ def _index_catalog(
         raise CatalogError(f"{catalog_path}: {len(lines)} rows skipped (lines {', '.join(map(str, lines[:10]))}"
                            f"{' ...' if len(lines) > 10 else ''}): --vectors needs every row, in file order")
     if vectors_path is not None:
-        digest = hashlib.sha256()
-        with open(vectors_path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        images = f"vectors:{digest.hexdigest()}"
+        images = f"vectors:{_file_sha256(vectors_path)}"
     else:
         images = image_fingerprint(catalog.items) if encoder == "clip" else ""
     fingerprint = catalog_fingerprint(catalog.sha256, {**spec.to_dict(), "text_columns": list(catalog.text_columns),
@@ -321,13 +317,10 @@ def _preload(enc: Encoder, catalog_path: str | Path, out_dir: str | Path) -> Non
     need embedding. Its errors are left to the load that needs it."""
     manifest = read_manifest(out_dir)
     try:
-        digest = hashlib.sha256()
-        with open(catalog_path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        digest = _file_sha256(catalog_path)
     except OSError:
         return  # load_catalog says what is wrong with the path
-    if manifest is not None and (manifest.get("catalog") or {}).get("sha256") == digest.hexdigest():
+    if manifest is not None and (manifest.get("catalog") or {}).get("sha256") == digest:
         return  # most likely up to date: nothing to embed
 
     def load() -> None:
@@ -337,6 +330,14 @@ def _preload(enc: Encoder, catalog_path: str | Path, out_dir: str | Path) -> Non
             log.debug("loading the encoder ahead failed (%s)", err)
 
     threading.Thread(target=load, name="load-encoder", daemon=True).start()
+
+
+def _file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _kept_backend(out_dir: str | Path, encoder: str) -> str | None:
@@ -357,13 +358,12 @@ class KeptVectors:
     new one through one chunk, while its new rows are embedded (`index.patch_flat` adds them)."""
 
     def __init__(self, old: np.ndarray, found: np.ndarray) -> None:
-        self.old, self.found = old, found
+        self.found = found
         self._old = np.asarray(old)  # a plain view of a memmap: its fancy indexing is 8x faster
         self.todo = np.flatnonzero(found < 0)
         self._fresh_at = np.cumsum(found < 0) - 1  # row -> its position in `fresh`
         self.fresh = np.empty((0, old.shape[1]), dtype=np.float32)
         self.shape = (len(found), int(old.shape[1]))
-        self.dtype = np.dtype(np.float32)
 
     def __len__(self) -> int:
         return self.shape[0]

@@ -25,12 +25,11 @@ import logging
 import math
 import re
 from collections import Counter
-from itertools import chain
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from .colour import ground_colour_names, parse_hex
-from .columns import column_of
+from .columns import column_names, column_of
 from .types import CatalogError, Item
 
 log = logging.getLogger(__name__)
@@ -189,7 +188,7 @@ class ColumnValues:
 
     def columns(self) -> list[str]:
         """Every metadata column any item has, in first-seen order."""
-        return list(dict.fromkeys(chain.from_iterable(self._metas)))
+        return column_names(self._metas)
 
     def first_item(self, column: str, value: Any) -> Item:
         """The first item whose `column` holds `value` (of the same type)."""
