@@ -408,10 +408,9 @@ def learn_brands(names: Sequence[str], not_brand_words: Iterable[str], min_share
 
     excluded = {w.lower() for w in not_brand_words} | _NOT_BRAND
     counted = Counter(names)  # each distinct name tokenised once (a catalog repeats names)
-    tokens = {name: [w.lower() for w in _name_tokens(name)] for name in counted}
     by_first: dict[str, list[tuple[list[str], int]]] = {}
     for name, n in counted.items():
-        t = tokens[name]
+        t = [w.lower() for w in _name_tokens(name)]
         if t:
             by_first.setdefault(t[0], []).append((t, n))
     min_count = max(2, int(0.0005 * len(names)))
