@@ -932,9 +932,21 @@ class Engine:
             confidence=confidence, low_confidence=low,
             plan=json.dumps({"ops": list(op_dicts), "floors": stored_floors}), **walk,
         ))
+        let_go = self._let_go(result.row, filters, floors, floor_axes) if result.relaxed else ()
         return CritiqueStep(number, item, False, "", op_dicts, result.axes, result.levels, (),
                             result.relaxed, confidence, low,
-                            tuple(self.index.items[r] for r in result.following))
+                            tuple(self.index.items[r] for r in result.following), let_go)
+
+    def _let_go(self, row: int, filters: list[Op], floors: list[Floor], floor_axes: list[Axis]) -> tuple[str, ...]:
+        """The earlier wishes a relaxed step's item does not keep, as said: the filters in force
+        it fails and the earlier comparatives whose level it falls below (a relaxed step drops
+        them all to find an item; the one found may still keep some: "brown" on a coffee-brown
+        shoe, the kind asked for before on an item of that kind)."""
+        at = np.array([row])
+        lost = [getattr(f, "attribute", "") for f in filters if not _holds(self.index, f, at)[0]]
+        lost += [getattr(fl.op, "attribute", "") for fl, ax in zip(floors, floor_axes)
+                 if not float(ax.levels[row]) >= fl.floor]
+        return tuple(dict.fromkeys(a for a in lost if a))
 
     def _reversal_caps(self, steps: list[StepRow], ops: list[Op], axes: list[Axis | None], prepared: _Prepared,
                        directions: dict) -> dict[int, float]:  # type: ignore[type-arg]

@@ -139,6 +139,7 @@ class CritiqueStep:
     confidence: float  # the weakest text direction's confidence (1.0 when none was used)
     low_confidence: bool
     following: tuple[Item, ...] = ()  # asked for (`Engine.alternatives`): the same step's next answers
+    let_go: tuple[str, ...] = ()  # relaxed: the earlier wishes the item does not keep, as said
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +154,7 @@ class CritiqueStep:
             "relaxed": self.relaxed,
             "confidence": round(self.confidence, 4),
             "low_confidence": self.low_confidence,
+            "let_go": list(self.let_go),
         }
 
 

@@ -308,8 +308,8 @@ def test_a_kind_asked_for_is_said_as_one_and_never_as_let_go_while_shown(engine:
                                                                          truth: dict[str, Row]) -> None:
     """"I will take a look at the dresses" is answered "Here's one that's a dress" (it said "in
     dress"); after "much darker" and that, "back in red?" had to let go of "dark", and said it
-    had let go of "dress" too while showing a dress (the CSV's kind). Now an earlier kind wish is
-    named as let go only when the item shown is not of that kind."""
+    had let go of "dress" too while showing a dress (the CSV's kind). Now a relaxed step names
+    only the wishes its item does not keep."""
     ids = [i for kind in ("polo shirt", "t-shirt", "skirt", "trousers")
            for i in [i for i, r in truth.items() if r["kind"] == kind][:8]]
     relaxed = 0
@@ -329,6 +329,30 @@ def test_a_kind_asked_for_is_said_as_one_and_never_as_let_go_while_shown(engine:
             relaxed += 1
             assert ('"dress"' in turn.answer) == (shown != "dress"), (shown, turn.answer)
     assert relaxed >= 2, relaxed
+
+
+def test_a_relaxed_step_names_only_the_wishes_its_item_does_not_keep(engine: Engine,
+                                                                      truth: dict[str, Row]) -> None:
+    """"more formal", "in red", then "much darker": the step lets go of earlier wishes to find an
+    item, and named all of them, kept or not. Now "red" is named exactly when the item shown is not
+    red by the CSV's colour family, and when "formal" is not named the item is more formal than
+    the walk's start by the CSV's 1-5 formality."""
+    relaxed = kept_red = 0
+    for seed in list(truth)[::11][:100]:
+        who = "relax-" + seed
+        engine.start(who, seed)
+        if take_turn(engine, who, "more formal").item is None or take_turn(engine, who, "in red").item is None:
+            continue
+        turn = take_turn(engine, who, "much darker")
+        if turn.item is None or turn.step is None or not turn.step.relaxed:
+            continue
+        relaxed += 1
+        shown = truth[turn.item.id]
+        assert ('"red"' in turn.answer) == (shown["hue_family"] != "red"), (shown["color_name"], turn.answer)
+        kept_red += shown["hue_family"] == "red"
+        if '"formal"' not in turn.answer:
+            assert float(shown["formality"]) > float(truth[seed]["formality"]), (shown["name"], turn.answer)
+    assert relaxed >= 10 and kept_red >= 1, (relaxed, kept_red)
 
 
 # ------------------------------------------------------------------ a part no column holds

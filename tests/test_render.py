@@ -106,9 +106,10 @@ def test_the_terminal_chat_renders_every_reply_kind(kind: str) -> None:
         assert all(any(f"[{i}]" in line for line in lines) for i in shown), lines
 
 
-def test_a_relaxed_step_names_only_the_wishes_the_item_shown_lost() -> None:
-    """After "much darker" and "the dresses", "back in red?" let go of "dark"; the dress shown
-    still is a dress, so "dress" is not named as let go, and with nothing else let go nothing is."""
+def test_a_relaxed_step_names_the_wishes_its_item_does_not_keep() -> None:
+    """A step that had to let go of earlier wishes names those its item does not keep (the
+    engine's `CritiqueStep.let_go`), each once and none asked again now; when the item keeps them
+    all, nothing is said to be let go."""
     from gradrec_core.critique.planner import Plan
     from gradrec_core.critique.render import render_turn
     from gradrec_core.ops import Require
@@ -119,10 +120,12 @@ def test_a_relaxed_step_names_only_the_wishes_the_item_shown_lost() -> None:
     shown = Item("2", "dark coral t-shirt dress", "dress", metadata={"name": "Coral T-shirt Dress"})
     schema = CatalogSchema(kind_column="kind", name_column="name")
     plan = Plan("critique", (Require("colour", ("red",), "red"),), phrases=("in red",))
-    step = CritiqueStep(3, shown, False, "", (), (), (), (), True, 1.0, False)
-    said = render_turn(plan, before, step, None, schema, earlier=["dark", "dress"])
-    assert 'let go of your earlier wish "dark".' in said and '"dress"' not in said, said
-    said = render_turn(plan, before, step, None, schema, earlier=["dresses"])
-    assert "let go" not in said, said
-    other = CritiqueStep(3, Item("3", "red skirt", "skirt"), False, "", (), (), (), (), True, 1.0, False)
-    assert '"dress"' in render_turn(plan, before, other, None, schema, earlier=["dark", "dress"])
+
+    def step(*let_go: str) -> CritiqueStep:
+        return CritiqueStep(3, shown, False, "", (), (), (), (), True, 1.0, False, (), let_go)
+
+    said = render_turn(plan, before, step("dark"), None, schema)
+    assert said.endswith('To find it I had to let go of your earlier wish "dark".'), said
+    said = render_turn(plan, before, step("dark", "under 30", "red"), None, schema)
+    assert said.endswith('let go of your earlier wishes "dark" and "under 30".'), said
+    assert "let go" not in render_turn(plan, before, step(), None, schema)

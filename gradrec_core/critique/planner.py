@@ -778,7 +778,7 @@ def _without_brands(lowered: str, schema: CatalogSchema) -> str:
     return pattern.sub(" ", lowered) if pattern is not None else lowered
 
 
-def kind_key(word: str) -> str:
+def _kind_key(word: str) -> str:
     """Singular/plural tolerant key of a kind word: 'Backpacks' -> 'backpack', 'dresses' ->
     'dress', 'T-shirts' -> 'tshirt'."""
     w = word.lower()
@@ -792,7 +792,7 @@ def kind_key(word: str) -> str:
 
 
 def _kind_tokens(text: str) -> list[str]:
-    return [kind_key(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("-", "").replace("'", ""))]
+    return [_kind_key(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("-", "").replace("'", ""))]
 
 
 def _kinds_by_key(schema: CatalogSchema) -> list[tuple[tuple[str, ...], str]]:
@@ -856,7 +856,7 @@ def _kinds_named_by(op: Comparative, item: Item, schema: CatalogSchema) -> tuple
 
 
 def _stem_word(word: str) -> str:
-    w = kind_key(word)
+    w = _kind_key(word)
     return w[:-1] if len(w) > 4 and w.endswith("y") else w
 
 

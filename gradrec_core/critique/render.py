@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 from ..ops import ChangeKind
 from ..schema import CatalogSchema, column_words
 from ..types import AttributeValues, CritiqueStep, Item
-from .planner import Plan, kind_key
+from .planner import Plan
 
 HOW_TO = ("Say how it should change: \"darker\", \"a bit shorter\", \"cheaper\", \"in black\", "
           "or ask \"what colours does it come in?\".")
@@ -151,10 +151,9 @@ def _wishes(earlier: Sequence[str], now: Sequence[str]) -> str:
 
 
 def render_turn(plan: Plan, before: Item, step: CritiqueStep | None, values: AttributeValues | None,
-                schema: CatalogSchema, *, currency: str | None = None, earlier: Sequence[str] = ()) -> str:
-    """The turn's sentence. `currency`: the shop's (prices are written with it); `earlier`: the
-    labels of the session's earlier wishes (its steps' attributes), named when a step had to let
-    go of them."""
+                schema: CatalogSchema, *, currency: str | None = None) -> str:
+    """The turn's sentence. `currency`: the shop's (prices are written with it). A step that had
+    to let go of earlier wishes names those its item does not keep (`CritiqueStep.let_go`)."""
     if plan.kind == "question" and plan.question is not None:
         return _answer_question(plan, before, values, schema, currency)
     unknown = (f"I don't have prices for this shop's items, so I can't find one {_join(list(plan.unknown))}."
@@ -174,11 +173,11 @@ def render_turn(plan: Plan, before: Item, step: CritiqueStep | None, values: Att
         if plan.already:
             return f"This one is already {_join(list(plan.already))}. " + HOW_TO
         return "How should it change? " + HOW_TO
-    return _say_step(plan, before, step, schema, earlier, currency) + (" " + unknown if unknown else "")
+    return _say_step(plan, before, step, schema, currency) + (" " + unknown if unknown else "")
 
 
 def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchema,
-              earlier: Sequence[str] = (), currency: str | None = None) -> str:
+              currency: str | None = None) -> str:
     said = _join(list(plan.phrases))
     if step.item is None:
         # every card the reply shows is named (the chat shows all the alternatives)
@@ -206,21 +205,13 @@ def _say_step(plan: Plan, before: Item, step: CritiqueStep, schema: CatalogSchem
             sentence = (f"I have no {before.category} {said} that also {verb} your earlier {wish} "
                         f"{_wishes(keeps, [])}. The closest that does: "
                         f"{spoken_name(step.item, schema)}.")
-    if step.relaxed:
-        # an earlier kind wish the item shown still is ("dress" on a dress) was not let go
-        kept = [w for w in earlier if kind_key(w) == kind_key(step.item.category or "")]
-        let_go = _wishes([w for w in earlier if w not in kept], [getattr(o, "attribute", "") for o in plan.ops])
-        if not let_go and kept:
-            return sentence + _confidence_note(step)
-        sentence += (f" To find it I had to let go of your earlier wish {let_go}." if let_go and " and " not in let_go
-                     else f" To find it I had to let go of your earlier wishes {let_go}." if let_go
-                     else " I had to let go of an earlier wish to find it.")
-    return sentence + _confidence_note(step)
-
-
-def _confidence_note(step: CritiqueStep) -> str:
-    return (" I'm not sure I can tell that apart in this shop; if it's not right, try other words."
-            if step.low_confidence else "")
+    let_go = _wishes(step.let_go, [getattr(o, "attribute", "") for o in plan.ops]) if step.relaxed else ""
+    if let_go:
+        sentence += (f" To find it I had to let go of your earlier {'wishes' if ' and ' in let_go else 'wish'} "
+                     f"{let_go}.")
+    if step.low_confidence:
+        sentence += " I'm not sure I can tell that apart in this shop; if it's not right, try other words."
+    return sentence
 
 
 def _answer_question(plan: Plan, item: Item, values: AttributeValues | None, schema: CatalogSchema,

@@ -71,5 +71,4 @@ def take_turn(engine: Engine, session_id: str, text: str,
     else:
         turn = Turn(plan, item)
     return Turn(turn.plan, turn.before, turn.step, turn.values,
-                render_turn(turn.plan, item, turn.step, turn.values, engine.index.schema, currency=currency,
-                            earlier=[s.attribute for s in state.steps if s.attribute]))
+                render_turn(turn.plan, item, turn.step, turn.values, engine.index.schema, currency=currency))
