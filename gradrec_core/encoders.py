@@ -282,6 +282,12 @@ def _features(output: Any):
 # --------------------------------------------------------------------------- interface
 
 
+# One model load at a time in a process: transformers' lazy imports are not safe from two threads
+# at once (an encoder loading on one thread while `gradrec index` loaded its own ahead on another
+# failed with "cannot import name 'AutoModel' from 'transformers'").
+_LOADING = threading.RLock()
+
+
 class Encoder(ABC):
     """Embeds texts, images, catalog items and query prompts into one unit-norm space."""
 
@@ -294,7 +300,7 @@ class Encoder(ABC):
         self.device: str | None = None  # set on load
         self._model: Any = None
         self._dim: int | None = None
-        self._load_lock = threading.Lock()
+        self._load_lock = _LOADING
         self._prompt_cache = _BoundedCache(PROMPT_CACHE_SIZE)
 
     def __repr__(self) -> str:

@@ -486,3 +486,34 @@ def test_bad_device_is_an_encoder_error(tiny_clip_dir):
     with pytest.raises(EncoderError, match="no-such-device"):
         enc.encode_texts(["x"])
     assert not enc.loaded
+
+
+def test_encoders_loading_on_several_threads_at_once_all_load() -> None:
+    """Four encoders loading at once on four threads of a fresh process (`gradrec index` loads its
+    encoder ahead on a thread while another may load): all load. transformers' lazy imports fail
+    from two threads at once ("cannot import name 'AutoModel'": 2-3 of 4 failed before loads
+    were serialised in the process)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import threading
+        from gradrec_core.encoders import get_encoder
+        encs = [get_encoder("minilm", None, backend="torch") for _ in range(4)]
+        errors = []
+        def load(e):
+            try:
+                e.load()
+            except Exception as err:
+                errors.append(str(err))
+        threads = [threading.Thread(target=load, args=(e,)) for e in encs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(len(errors), all(e.loaded for e in encs), errors[:1])
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split()[:2] == ["0", "True"], r.stdout
